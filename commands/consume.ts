@@ -1,0 +1,63 @@
+import {Args, Flags} from '@oclif/core'
+import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {InterruptedError} from '../src/core/errors.js'
+import {parsePosition} from '../src/core/positions.js'
+import {BufferedOutput} from '../src/io/output.js'
+import {planRead, streamRecords} from '../src/ops/consume.js'
+
+export default class Consume extends SpoolCommand {
+  static override summary = 'Print the records of one or more topics to stdout.'
+  static override description = `Reads from --from (default: earliest) to the end of each partition as it stood when the read began, then exits; with -f it keeps printing new records, written by any process, as they arrive. By default each value is printed followed by a newline; --format, --json and -D/-0 change that.
+
+${positionHelp} -N counts per partition. --until is exclusive.`
+
+  static override examples = [
+    {description: 'Everything, one value per line', command: '<%= config.bin %> <%= command.id %> orders'},
+    {description: 'The last 5 records of each partition, with partition, offset and key', command: "<%= config.bin %> <%= command.id %> clicks --from -5 --format '%p/%o %k=%v\\n'"},
+    {description: 'A time window as JSON envelopes', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m --until @-5m --json'},
+    {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
+    {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
+  ]
+
+  static override strict = false
+  static override args = {
+    topic: Args.string({description: 'Topics to read (one or more).', required: true}),
+  }
+
+  static override flags = {
+    from: Flags.string({char: 'o', summary: 'Where to start in each partition.', default: 'earliest', aliases: ['offset']}),
+    until: Flags.string({summary: 'Where to stop in each partition (exclusive).'}),
+    count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
+    follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
+    partition: partitionsFlag,
+    ...outputFlags,
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Consume, expandNullFlag(this.argv))
+    const topics = argv as string[]
+    const from = parsePosition(flags.from, '--from')
+    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
+    const writer = recordWriterFor(flags)
+    const partitions = parsePartitions(flags.partition)
+    const backend = await this.openBackend(flags)
+    const interrupt = abortOnSignals()
+    try {
+      const assignments = await planRead(backend, {topics, partitions, from, until, follow: flags.follow})
+      await streamRecords(backend, assignments, {
+        writer,
+        out: new BufferedOutput(process.stdout),
+        signal: interrupt.signal,
+        follow: flags.follow,
+        limit: flags.count,
+      })
+      const signal = interrupt.received()
+      // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
+      if (signal && !flags.follow) throw new InterruptedError('interrupted', exitCodeForSignal(signal))
+    } finally {
+      interrupt.dispose()
+    }
+  }
+}

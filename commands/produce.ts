@@ -1,0 +1,92 @@
+import {Args, Flags} from '@oclif/core'
+import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {openInput} from '../src/cli/stdin.js'
+import {InterruptedError, UsageError} from '../src/core/errors.js'
+import type {Header} from '../src/core/record.js'
+import {parseDuration, parseSize} from '../src/core/units.js'
+import {parseDelimiter} from '../src/io/escapes.js'
+import {produce} from '../src/ops/produce.js'
+
+export default class Produce extends SpoolCommand {
+  static override summary = 'Write records from stdin to a topic, one per line.'
+  static override description = `Each line of stdin becomes one record; a last line without a newline is a record too, and bytes are stored as they are (binary-safe with -0 or -D). The topic is created on first use (noted on stderr). Records are committed in batches, by count and by a short linger, so a slow writer's lines appear to readers within milliseconds.
+
+With --input json each line is an envelope as printed by \`spool consume --json\`: key, value, headers, timestamp and partition are kept, so consume --json | produce --input json copies a topic exactly.
+
+Bad input stops the produce with a one-line error naming the line; the records before it stay stored. Ctrl-C stores what was read and exits 130.`
+
+  static override examples = [
+    {description: 'One record per line', command: `echo '{"id":1}' | <%= config.bin %> <%= command.id %> orders`},
+    {description: 'key:value lines; keys choose partitions with Kafka\'s murmur2', command: 'cat clicks.txt | <%= config.bin %> <%= command.id %> clicks -K :'},
+    {description: 'A fixed key and headers for every record', command: 'tail -f app.log | <%= config.bin %> <%= command.id %> logs -k web-1 -H env=prod -H team=core'},
+    {description: 'NUL-delimited binary records', command: 'find . -print0 | <%= config.bin %> <%= command.id %> paths -0'},
+    {description: 'Copy a topic exactly, keys, headers, timestamps and partitions included', command: '<%= config.bin %> consume orders --json | <%= config.bin %> <%= command.id %> orders-copy --input json'},
+  ]
+
+  static override args = {
+    topic: Args.string({description: 'Topic to write to (created on first use).', required: true}),
+  }
+
+  static override flags = {
+    input: Flags.string({summary: 'How stdin is read: lines (raw bytes) or json (envelopes).', options: ['lines', 'json'], default: 'lines'}),
+    delimiter: Flags.string({char: 'D', summary: 'Record delimiter instead of a newline (escapes: \\n \\t \\0 \\xNN; several bytes allowed).', exclusive: ['null']}),
+    null: Flags.boolean({summary: 'Records end with a NUL byte; -0 for short.', exclusive: ['delimiter']}),
+    'key-delimiter': Flags.string({char: 'K', summary: 'Split each line into key and value at the first occurrence of this.'}),
+    key: Flags.string({char: 'k', summary: 'Key for every record that has none of its own.'}),
+    header: Flags.string({char: 'H', summary: 'Add a header name=value to every record; repeat for more (order and duplicates kept).', multiple: true}),
+    partition: Flags.integer({char: 'p', summary: 'Write every record to this partition instead of choosing by key.', min: 0}),
+    partitions: Flags.integer({summary: 'Partitions for the topic when this produce creates it.', default: 1, min: 1}),
+    crlf: Flags.boolean({summary: 'Strip a carriage return before each newline (CRLF input). Off: bytes are kept as they are.'}),
+    'max-record-size': Flags.string({summary: 'Refuse records larger than this (key + value + headers).', default: '1MiB'}),
+    linger: Flags.string({summary: 'How long a record may wait for more before its batch is committed.', default: '5ms'}),
+    durable: Flags.boolean({summary: 'Sync every commit to disk (survives a power cut, slower).'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Produce, expandNullFlag(this.argv))
+    const delimiter = flags.null ? Buffer.from([0]) : parseDelimiter(flags.delimiter ?? '\\n', '--delimiter')
+    const headers = (flags.header ?? []).map(parseHeader)
+    const maxRecordBytes = parseSize(flags['max-record-size'], '--max-record-size')
+    const lingerMs = parseDuration(flags.linger, '--linger')
+    const backend = await this.openBackend(flags)
+
+    const interrupt = abortOnSignals()
+    try {
+      const result = await produce(backend, {
+        topic: args.topic,
+        input: openInput(),
+        format: flags.input as 'lines' | 'json',
+        delimiter,
+        keyDelimiter: flags['key-delimiter'] === undefined ? undefined : parseDelimiter(flags['key-delimiter'], '--key-delimiter'),
+        key: flags.key === undefined ? undefined : Buffer.from(flags.key),
+        headers,
+        partition: flags.partition,
+        stripCr: flags.crlf,
+        maxRecordBytes,
+        createWith: {partitions: flags.partitions},
+        lingerMs,
+        batchRecords: 16_384,
+        batchBytes: 1024 * 1024,
+        signal: interrupt.signal,
+        onTopicCreated: (topic, partitions) =>
+          process.stderr.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${backend.location}\n`),
+      })
+      if (result.interrupted) {
+        const dropped = result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : ''
+        throw new InterruptedError(
+          `interrupted: stored ${result.stored} record${result.stored === 1 ? '' : 's'}${dropped}`,
+          exitCodeForSignal(interrupt.received() ?? 'SIGINT'),
+        )
+      }
+    } finally {
+      interrupt.dispose()
+    }
+  }
+}
+
+function parseHeader(text: string): Header {
+  const at = text.indexOf('=')
+  if (at <= 0) throw new UsageError(`header '${text}' is not name=value`, 'write -H name=value, e.g. -H env=prod')
+  return {key: text.slice(0, at), value: Buffer.from(text.slice(at + 1))}
+}

@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {renderTable} from '../../src/cli/table.js'
+import {formatBytes} from '../../src/core/units.js'
+import {describeRetention, detailTopic} from '../../src/ops/topics.js'
+
+export default class TopicDescribe extends SpoolCommand {
+  static override summary = 'Show a topic\'s settings and, per partition, its offsets, size and time span.'
+  static override examples = ['<%= config.bin %> <%= command.id %> clicks', '<%= config.bin %> <%= command.id %> clicks --json']
+  static override args = {name: Args.string({description: 'Topic name.', required: true})}
+  static override flags = {
+    json: Flags.boolean({summary: 'Print JSON for scripts.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(TopicDescribe)
+    const backend = await this.openBackend(flags)
+    const topic = detailTopic(await backend.describeTopic(args.name))
+    if (flags.json) return printJson(topic)
+    process.stdout.write(
+      `Topic:      ${topic.name}\nPartitions: ${topic.partitions}\nRecords:    ${topic.records}\nSize:       ${formatBytes(topic.bytes)}\nRetention:  ${describeRetention(topic)}\n\n`,
+    )
+    process.stdout.write(
+      renderTable(
+        ['PARTITION', 'START', 'END', 'RECORDS', 'SIZE', 'FIRST', 'LAST'],
+        topic.partition_info.map((p) => [p.partition, p.start_offset, p.end_offset, p.records, formatBytes(p.bytes), p.first_timestamp ?? '-', p.last_timestamp ?? '-']),
+      ),
+    )
+  }
+}

@@ -1,0 +1,58 @@
+import {homedir} from 'node:os'
+import {isAbsolute, join, resolve} from 'node:path'
+import type {Backend} from '../core/backend.js'
+import {SpoolError, UsageError} from '../core/errors.js'
+
+export type BrokerAddress = {kind: 'local'; path: string} | {kind: 'kafka'; brokers: string[]}
+
+/** $SPOOL_HOME, else $XDG_DATA_HOME/spool, else ~/.local/share/spool. */
+export function spoolHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SPOOL_HOME) return resolve(env.SPOOL_HOME)
+  const dataHome = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share')
+  return join(dataHome, 'spool')
+}
+
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(spoolHome(env), 'spool.db')
+}
+
+/** `file:PATH`, a bare path ending in .db, or `kafka://host:port[,host:port]`; empty means the default store. */
+export function parseBrokerAddress(text: string | undefined, env: NodeJS.ProcessEnv = process.env): BrokerAddress {
+  const address = text?.trim()
+  if (!address) return {kind: 'local', path: defaultStorePath(env)}
+  if (address.startsWith('file:')) {
+    const path = address.slice('file:'.length).replace(/^\/\/(?=\/)/, '')
+    if (!path) throw new UsageError("broker address 'file:' has no path", 'use file:PATH, for example file:./feeds.db')
+    return {kind: 'local', path: resolve(path)}
+  }
+  if (address.startsWith('kafka://')) {
+    const brokers = address
+      .slice('kafka://'.length)
+      .replace(/\/+$/, '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)
+    if (brokers.length === 0 || brokers.some((b) => !/^[^\s/:]+:\d+$/.test(b) && !/^\[[0-9a-f:]+\]:\d+$/i.test(b)))
+      throw new UsageError(`broker address '${address}' is not valid`, 'use kafka://host:port[,host:port...]')
+    return {kind: 'kafka', brokers}
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address))
+    throw new UsageError(`broker address '${address}' has an unknown scheme`, 'use file:PATH or kafka://host:port')
+  if (address.endsWith('.db') || address.includes('/')) return {kind: 'local', path: resolve(address)}
+  throw new UsageError(`broker address '${address}' is not valid`, 'use file:PATH or kafka://host:port[,host:port...]')
+}
+
+export interface OpenOptions {
+  durable?: boolean
+}
+
+/** The one factory: each backend's driver is imported only when an address names it. */
+export async function openBackend(address: BrokerAddress, options: OpenOptions = {}): Promise<Backend> {
+  if (address.kind === 'local') {
+    const {LocalBackend} = await import('./local/local-store.js')
+    return new LocalBackend({path: address.path, durable: options.durable})
+  }
+  throw new SpoolError(`the Kafka backend (${address.brokers.join(',')}) is not part of this build of spool yet`, {
+    hint: 'use the local store: drop -b, or pass -b file:PATH',
+  })
+}

@@ -1,0 +1,203 @@
+import type {Header, PendingBatch, RecordBatch} from '../../core/record.js'
+
+/**
+ * How the local store keeps records: one SQLite row per batch, the batch's records packed column by
+ * column in one blob. Values sit back to back, so the default output copies byte ranges instead of
+ * materialising records.
+ *
+ *   u8 version (1) | u8 flags (1 keys, 2 headers) | u16 0 | u32 count
+ *   f64 timestamp[count]
+ *   i32 valueLength[count]                (-1 for a null value)
+ *   i32 keyLength[count]     if flags & 1 (-1 for a null key)
+ *   i32 headerBytes[count]   if flags & 2
+ *   values | keys | headers, where a record's headers are: u32 n, then n times
+ *            u32 nameLength, name (UTF-8), i32 valueLength (-1 null), value
+ */
+const VERSION = 1
+const HAS_KEYS = 1
+const HAS_HEADERS = 2
+const FIXED = 8
+
+export function encodeBatch(batch: PendingBatch): Buffer {
+  const n = batch.count
+  const {values, keys} = batch
+  const headerBlobs = batch.headers ? batch.headers.map(encodeHeaders) : null
+  let valueBytes = 0
+  for (let i = 0; i < n; i++) valueBytes += values[i]?.length ?? 0
+  let keyBytes = 0
+  if (keys) for (let i = 0; i < n; i++) keyBytes += keys[i]?.length ?? 0
+  let headerBytes = 0
+  if (headerBlobs) for (let i = 0; i < n; i++) headerBytes += headerBlobs[i]!.length
+  const columns = 1 + (keys ? 1 : 0) + (headerBlobs ? 1 : 0)
+  const size = FIXED + n * 8 + n * 4 * columns + valueBytes + keyBytes + headerBytes
+  const out = Buffer.allocUnsafe(size)
+  out.writeUInt8(VERSION, 0)
+  out.writeUInt8((keys ? HAS_KEYS : 0) | (headerBlobs ? HAS_HEADERS : 0), 1)
+  out.writeUInt16LE(0, 2)
+  out.writeUInt32LE(n, 4)
+  let at = FIXED
+  const ts = batch.timestamps
+  for (let i = 0; i < n; i++, at += 8) out.writeDoubleLE(ts[i]!, at)
+  for (let i = 0; i < n; i++, at += 4) out.writeInt32LE(values[i]?.length ?? -1, at)
+  if (keys) for (let i = 0; i < n; i++, at += 4) out.writeInt32LE(keys[i]?.length ?? -1, at)
+  if (headerBlobs) for (let i = 0; i < n; i++, at += 4) out.writeInt32LE(headerBlobs[i]!.length, at)
+  for (let i = 0; i < n; i++) {
+    const value = values[i]
+    if (value) at += value.copy(out, at)
+  }
+  if (keys)
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]
+      if (key) at += key.copy(out, at)
+    }
+  if (headerBlobs) for (let i = 0; i < n; i++) at += headerBlobs[i]!.copy(out, at)
+  return out
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function encodeHeaders(headers: Header[] | null): Buffer {
+  if (!headers || headers.length === 0) return EMPTY
+  const names = headers.map((h) => Buffer.from(h.key, 'utf8'))
+  let size = 4
+  for (let i = 0; i < headers.length; i++) size += 8 + names[i]!.length + (headers[i]!.value?.length ?? 0)
+  const out = Buffer.allocUnsafe(size)
+  let at = out.writeUInt32LE(headers.length, 0)
+  for (let i = 0; i < headers.length; i++) {
+    at = out.writeUInt32LE(names[i]!.length, at)
+    at += names[i]!.copy(out, at)
+    const value = headers[i]!.value
+    at = out.writeInt32LE(value ? value.length : -1, at)
+    if (value) at += value.copy(out, at)
+  }
+  return out
+}
+
+function decodeHeaders(blob: Buffer, start: number, end: number): Header[] {
+  if (end <= start) return []
+  const count = blob.readUInt32LE(start)
+  const headers: Header[] = new Array(count)
+  let at = start + 4
+  for (let i = 0; i < count; i++) {
+    const nameLength = blob.readUInt32LE(at)
+    at += 4
+    const key = blob.toString('utf8', at, at + nameLength)
+    at += nameLength
+    const valueLength = blob.readInt32LE(at)
+    at += 4
+    let value: Buffer | null = null
+    if (valueLength >= 0) {
+      value = Buffer.from(blob.subarray(at, at + valueLength))
+      at += valueLength
+    }
+    headers[i] = {key, value}
+  }
+  return headers
+}
+
+/** Minimum and maximum record timestamp of an encoded batch, read without decoding the rest. */
+export function timestampBounds(batch: PendingBatch): {min: number; max: number} {
+  let min = Infinity
+  let max = -Infinity
+  for (const ts of batch.timestamps) {
+    if (ts < min) min = ts
+    if (ts > max) max = ts
+  }
+  return {min, max}
+}
+
+/**
+ * A stored batch seen through a window [first, end) of its record indexes, so a reader that starts or
+ * stops inside a batch never copies it.
+ */
+export class StoredBatch implements RecordBatch {
+  readonly count: number
+  private readonly total: number
+  private readonly valueStart: Int32Array
+  private readonly valueLen: Int32Array
+  private keyStart: Int32Array | null = null
+  private keyLen: Int32Array | null = null
+  private headerStart: Int32Array | null = null
+  private headerLen: Int32Array | null = null
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly blob: Buffer,
+    private readonly baseOffset: number,
+    private readonly first = 0,
+    end?: number,
+  ) {
+    const total = blob.readUInt32LE(4)
+    this.total = total
+    const last = Math.min(end ?? total, total)
+    this.count = Math.max(0, last - first)
+    const flags = blob.readUInt8(1)
+    let lengths = FIXED + total * 8
+    let data = lengths + total * 4 * (1 + (flags & HAS_KEYS ? 1 : 0) + (flags & HAS_HEADERS ? 1 : 0))
+    this.valueStart = new Int32Array(total)
+    this.valueLen = new Int32Array(total)
+    data = this.readColumn(lengths, data, this.valueStart, this.valueLen)
+    lengths += total * 4
+    if (flags & HAS_KEYS) {
+      this.keyStart = new Int32Array(total)
+      this.keyLen = new Int32Array(total)
+      data = this.readColumn(lengths, data, this.keyStart, this.keyLen)
+      lengths += total * 4
+    }
+    if (flags & HAS_HEADERS) {
+      this.headerStart = new Int32Array(total)
+      this.headerLen = new Int32Array(total)
+      this.readColumn(lengths, data, this.headerStart, this.headerLen)
+    }
+  }
+
+  private readColumn(lengths: number, data: number, starts: Int32Array, lens: Int32Array): number {
+    const blob = this.blob
+    for (let i = 0; i < this.total; i++) {
+      const length = blob.readInt32LE(lengths + i * 4)
+      starts[i] = data
+      lens[i] = length
+      if (length > 0) data += length
+    }
+    return data
+  }
+
+  offsetAt(index: number): number {
+    return this.baseOffset + this.first + index
+  }
+  timestampAt(index: number): number {
+    return this.blob.readDoubleLE(FIXED + (this.first + index) * 8)
+  }
+  valueLength(index: number): number {
+    return this.valueLen[this.first + index]!
+  }
+  valueAt(index: number): Buffer | null {
+    const i = this.first + index
+    const length = this.valueLen[i]!
+    return length < 0 ? null : this.blob.subarray(this.valueStart[i]!, this.valueStart[i]! + length)
+  }
+  copyValue(index: number, target: Buffer, position: number): number {
+    const i = this.first + index
+    const length = this.valueLen[i]!
+    if (length <= 0) return length
+    const start = this.valueStart[i]!
+    return this.blob.copy(target, position, start, start + length)
+  }
+  keyAt(index: number): Buffer | null {
+    if (!this.keyLen) return null
+    const i = this.first + index
+    const length = this.keyLen[i]!
+    return length < 0 ? null : this.blob.subarray(this.keyStart![i]!, this.keyStart![i]! + length)
+  }
+  headersAt(index: number): Header[] {
+    if (!this.headerLen) return []
+    const i = this.first + index
+    return decodeHeaders(this.blob, this.headerStart![i]!, this.headerStart![i]! + this.headerLen[i]!)
+  }
+  /** Index within the window of the first record whose timestamp is >= timestamp, or count. */
+  indexAtOrAfterTime(timestamp: number): number {
+    for (let i = 0; i < this.count; i++) if (this.timestampAt(i) >= timestamp) return i
+    return this.count
+  }
+}

@@ -1,0 +1,40 @@
+/** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
+export const APPLICATION_ID = 0x53504f4c
+export const SCHEMA_VERSION = 1
+
+/**
+ * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
+ * dense and never reused, even after retention deletes the oldest batches. Topic ids are AUTOINCREMENT
+ * so a follower of a deleted topic can never read a new topic that took its name.
+ */
+export const SCHEMA_V1 = `
+CREATE TABLE topics (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  partitions INTEGER NOT NULL,
+  retention_ms INTEGER,
+  retention_bytes INTEGER,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE partitions (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  start_offset INTEGER NOT NULL DEFAULT 0,
+  next_offset INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (topic_id, partition)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE batches (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  record_count INTEGER NOT NULL,
+  min_timestamp INTEGER NOT NULL,
+  max_timestamp INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (topic_id, partition, base_offset)
+) STRICT;
+`

@@ -1,0 +1,53 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import {openBackend, parseBrokerAddress} from '../backends/index.js'
+import type {Backend} from '../core/backend.js'
+import {describeError, exitCodeOf} from '../core/errors.js'
+
+/**
+ * What every spool command shares: the backend flags, opening the backend through the one factory, and
+ * the one place where an error becomes a line on stderr and an exit code.
+ */
+export abstract class SpoolCommand extends Command {
+  static override baseFlags = {
+    broker: Flags.string({
+      char: 'b',
+      env: 'SPOOL_BROKER',
+      summary: 'Where feeds live: file:PATH (a local store) or kafka://host:port[,host:port]. Default: $SPOOL_HOME/spool.db',
+      helpGroup: 'BACKEND',
+    }),
+    debug: Flags.boolean({summary: 'Print stack traces with errors.', helpGroup: 'BACKEND'}),
+  }
+
+  private backends: Backend[] = []
+
+  protected async openBackend(flags: {broker?: string; durable?: boolean}): Promise<Backend> {
+    const backend = await openBackend(parseBrokerAddress(flags.broker), {durable: flags.durable})
+    this.backends.push(backend)
+    return backend
+  }
+
+  override async catch(error: Interfaces.CommandError): Promise<void> {
+    const code = exitCodeOf(error)
+    process.exitCode = code
+    const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
+    const message = describeError(error).split('\n')[0]!.replace(/^Error: /, '')
+    process.stderr.write(`spool: ${message}\n`)
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    for (const backend of this.backends.splice(0)) await backend.close().catch(() => {})
+    await super.finally(error)
+  }
+}
+
+/** Writes a JSON document for scripts: stdout only carries data. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}
+
+/** oclif takes no digits as short flags; spool's -0 (NUL-delimited records, like xargs -0) is spelled --null. */
+export function expandNullFlag(argv: string[]): string[] {
+  const end = argv.indexOf('--')
+  return argv.map((arg, i) => (arg === '-0' && (end < 0 || i < end) ? '--null' : arg))
+}

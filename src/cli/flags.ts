@@ -1,0 +1,59 @@
+import {Flags} from '@oclif/core'
+import {UsageError} from '../core/errors.js'
+import {POSITION_HELP} from '../core/positions.js'
+import {parseDelimiter} from '../io/escapes.js'
+import {FORMAT_HELP, FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../io/record-writers.js'
+
+/** Flags of every command that prints records: consume, tail (and replay). */
+export const outputFlags = {
+  format: Flags.string({
+    summary: `Print each record through a format string: ${FORMAT_HELP}.`,
+    exclusive: ['json'],
+    helpGroup: 'OUTPUT',
+  }),
+  json: Flags.boolean({
+    summary: 'Print one JSON envelope per line: topic, partition, offset, timestamp, key, value, headers (base64 where bytes are not UTF-8).',
+    helpGroup: 'OUTPUT',
+  }),
+  delimiter: Flags.string({
+    char: 'D',
+    summary: 'Write this after each value instead of a newline (escapes: \\n \\t \\0 \\xNN).',
+    exclusive: ['json', 'format', 'null'],
+    helpGroup: 'OUTPUT',
+  }),
+  null: Flags.boolean({
+    summary: 'End each value with a NUL byte instead of a newline; -0 for short.',
+    exclusive: ['json', 'format', 'delimiter'],
+    helpGroup: 'OUTPUT',
+  }),
+}
+
+export function recordWriterFor(flags: {format?: string; json?: boolean; delimiter?: string; null?: boolean}): RecordWriter {
+  if (flags.json) return new JsonWriter()
+  if (flags.format !== undefined) return new FormatWriter(flags.format)
+  if (flags.null) return new ValueWriter(Buffer.from([0]))
+  if (flags.delimiter !== undefined) return new ValueWriter(parseDelimiter(flags.delimiter, '--delimiter'))
+  return new ValueWriter()
+}
+
+export const partitionsFlag = Flags.string({
+  char: 'p',
+  summary: 'Only these partitions: a number, a comma list or a range (0,2,5-7).',
+  multiple: true,
+})
+
+export function parsePartitions(values: string[] | undefined): number[] | undefined {
+  if (!values || values.length === 0) return undefined
+  const out = new Set<number>()
+  for (const item of values.flatMap((v) => v.split(','))) {
+    const text = item.trim()
+    const range = /^(\d+)-(\d+)$/.exec(text)
+    if (range) {
+      for (let p = Number(range[1]); p <= Number(range[2]); p++) out.add(p)
+    } else if (/^\d+$/.test(text)) out.add(Number(text))
+    else throw new UsageError(`--partition '${item}' is not a partition number`, 'use a number, a comma list or a range: 0,2,5-7')
+  }
+  return [...out].sort((a, b) => a - b)
+}
+
+export const positionHelp = `Positions: ${POSITION_HELP}.`

@@ -1,0 +1,88 @@
+import type {PartitionRange} from './positions.js'
+import type {PendingBatch, RecordBatch} from './record.js'
+
+export interface TopicSettings {
+  partitions: number
+  /** Milliseconds; undefined keeps records forever. */
+  retentionMs?: number
+  /** Bytes per partition, as Kafka's retention.bytes; undefined for no limit. */
+  retentionBytes?: number
+}
+
+export interface PartitionInfo extends PartitionRange {
+  partition: number
+  bytes: number
+  /** Timestamps of the oldest and newest stored records, when the backend knows them cheaply. */
+  firstTimestamp?: number
+  lastTimestamp?: number
+}
+
+export interface TopicInfo extends TopicSettings {
+  name: string
+  partitionInfo: PartitionInfo[]
+  createdAt?: number
+}
+
+/** What one read covers: a partition from an offset, up to an exclusive offset or, without one, forever. */
+export interface Assignment {
+  topic: string
+  partition: number
+  from: number
+  /** Exclusive. Undefined means no end: the reader follows the partition. */
+  until?: number
+}
+
+export interface ReadOptions {
+  signal: AbortSignal
+  /** Wait for new records at the end of unbounded assignments instead of returning. */
+  follow?: boolean
+  /** Records a reader asks for at most per batch; backends may return fewer. */
+  maxBatchRecords?: number
+}
+
+export interface AppendOptions {
+  /** Creates the topic with these settings when it does not exist. */
+  createWith?: TopicSettings
+  /** Lets records name partitions past the topic's count when this produce created the topic. */
+  growPartitions?: boolean
+}
+
+export interface AppendResult {
+  /** Records committed, over all batches. */
+  count: number
+  /** The topic was created by this append. */
+  created: boolean
+}
+
+/**
+ * The contract every backend keeps (test/contract runs one suite against each). All methods are async so
+ * that the local store and Kafka look the same to the operations in src/ops.
+ */
+export interface Backend {
+  readonly kind: 'local' | 'kafka'
+  /** A human name for where records live, used in messages. */
+  readonly location: string
+
+  createTopic(name: string, settings: TopicSettings): Promise<TopicInfo>
+  listTopics(): Promise<TopicInfo[]>
+  /** Throws UnknownTopicError. */
+  describeTopic(name: string): Promise<TopicInfo>
+  deleteTopic(name: string): Promise<void>
+
+  /**
+   * Commits the batches (each bound to one partition of `topic`) atomically: after it resolves they are
+   * stored and have dense offsets; if it rejects, none of them is.
+   */
+  append(topic: string, batches: PendingBatch[], options?: AppendOptions): Promise<AppendResult>
+
+  /** First offset in the partition whose timestamp is >= timestamp, or the end offset when there is none. */
+  offsetForTime(topic: string, partition: number, timestamp: number): Promise<number>
+
+  /**
+   * Reads the assignments, interleaving partitions; returns when every bounded assignment is done.
+   * Assignments without `until` are followed until the signal aborts.
+   */
+  read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch>
+
+  close(): Promise<void>
+}

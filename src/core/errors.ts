@@ -1,0 +1,65 @@
+/**
+ * The one mapping from failures to exit codes. Every error spool means to show a user is a SpoolError;
+ * anything else is a bug and exits 1 with its message (and a stack trace only under --debug).
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+export class SpoolError extends Error {
+  readonly exitCode: number
+  /** One short sentence telling the user what would work instead. */
+  readonly hint?: string
+
+  constructor(message: string, options: {exitCode?: number; hint?: string; cause?: unknown} = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = new.target.name
+    this.exitCode = options.exitCode ?? ExitCode.failure
+    this.hint = options.hint
+  }
+}
+
+/** The command line itself is wrong: a flag, an argument, a position that does not parse. Exit 2. */
+export class UsageError extends SpoolError {
+  constructor(message: string, hint?: string) {
+    super(message, {exitCode: ExitCode.usage, hint})
+  }
+}
+
+export class UnknownTopicError extends SpoolError {
+  constructor(readonly topic: string, where: string) {
+    super(`topic '${topic}' does not exist in ${where}`, {hint: `create it with: spool topic create ${topic}`})
+  }
+}
+
+/** Bad data on stdin. `stored` tells how many records before the bad one were committed. */
+export class InputError extends SpoolError {
+  constructor(message: string, readonly stored: number) {
+    super(message)
+  }
+}
+
+export class InterruptedError extends SpoolError {
+  constructor(message: string, exitCode: number = ExitCode.interrupted) {
+    super(message, {exitCode})
+  }
+}
+
+/** Formats an error as the single line spool prints on stderr. */
+export function describeError(error: unknown): string {
+  if (error instanceof SpoolError) return error.hint ? `${error.message} (${error.hint})` : error.message
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof SpoolError) return error.exitCode
+  const oclifExit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+  if (typeof oclifExit === 'number') return oclifExit
+  return ExitCode.failure
+}

@@ -1,0 +1,110 @@
+import {UsageError} from './errors.js'
+import {tryParseDuration} from './units.js'
+
+/**
+ * A place in a partition, as written on the command line (--from, --until, group resets). One grammar
+ * everywhere:
+ *
+ *   earliest | start | beginning   the first offset still stored
+ *   latest | end                   the offset the next record will get
+ *   N                              absolute offset N
+ *   +N                             N records after the start
+ *   -N                             N records before the end
+ *   @TIME                          the first record whose timestamp is at or after TIME, where TIME is
+ *                                  RFC 3339 (2026-11-25T10:00:00Z), a date (2026-11-25, UTC), epoch
+ *                                  milliseconds (1764064800000), or a signed duration from now (@-10m, @+1h)
+ */
+export type Position =
+  | {kind: 'earliest'}
+  | {kind: 'latest'}
+  | {kind: 'offset'; offset: number}
+  | {kind: 'after-start'; count: number}
+  | {kind: 'before-end'; count: number}
+  | {kind: 'time'; timestamp: number}
+
+export const POSITION_HELP =
+  'earliest, latest, N (offset), +N (N after the start), -N (N before the end), @TIME (RFC 3339, YYYY-MM-DD, epoch ms) or @-DURATION (@-10m, @-1h30m)'
+
+export function parsePosition(text: string, flag = 'position', now = Date.now()): Position {
+  const spec = text.trim()
+  const fail = (): never => {
+    throw new UsageError(`${flag} '${text}' is not a position`, `use ${POSITION_HELP}`)
+  }
+  switch (spec.toLowerCase()) {
+    case 'earliest':
+    case 'start':
+    case 'beginning':
+    case 'oldest':
+      return {kind: 'earliest'}
+    case 'latest':
+    case 'end':
+    case 'newest':
+      return {kind: 'latest'}
+  }
+  if (/^\d+$/.test(spec)) return {kind: 'offset', offset: safeInteger(spec, fail)}
+  if (/^\+\d+$/.test(spec)) return {kind: 'after-start', count: safeInteger(spec.slice(1), fail)}
+  if (/^-\d+$/.test(spec)) return {kind: 'before-end', count: safeInteger(spec.slice(1), fail)}
+  if (spec.startsWith('@')) {
+    const timestamp = parseTime(spec.slice(1), now)
+    if (timestamp === undefined) fail()
+    return {kind: 'time', timestamp: timestamp!}
+  }
+  return fail()
+}
+
+function safeInteger(digits: string, fail: () => never): number {
+  const n = Number(digits)
+  if (!Number.isSafeInteger(n)) fail()
+  return n
+}
+
+/** Epoch ms for an absolute or relative time, or undefined. */
+export function parseTime(text: string, now = Date.now()): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text)
+  if (text.startsWith('-') || text.startsWith('+')) {
+    const ms = tryParseDuration(text.slice(1))
+    if (ms === undefined) return undefined
+    return text.startsWith('-') ? now - ms : now + ms
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const ms = Date.parse(`${text}T00:00:00Z`)
+    return Number.isNaN(ms) ? undefined : ms
+  }
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+    const ms = Date.parse(text.replace(' ', 'T'))
+    return Number.isNaN(ms) ? undefined : ms
+  }
+  return undefined
+}
+
+/** The offsets a partition holds now: records live at [start, end). */
+export interface PartitionRange {
+  start: number
+  end: number
+}
+
+/**
+ * Turns a position into an offset within [start, end]. `offsetForTime` answers the first offset whose
+ * timestamp is >= ts (end when there is none), as Kafka's ListOffsets does.
+ */
+export async function resolvePosition(
+  position: Position,
+  range: PartitionRange,
+  offsetForTime: (timestamp: number) => Promise<number>,
+): Promise<number> {
+  const clamp = (offset: number) => Math.min(Math.max(offset, range.start), range.end)
+  switch (position.kind) {
+    case 'earliest':
+      return range.start
+    case 'latest':
+      return range.end
+    case 'offset':
+      return clamp(position.offset)
+    case 'after-start':
+      return clamp(range.start + position.count)
+    case 'before-end':
+      return clamp(range.end - position.count)
+    case 'time':
+      return clamp(await offsetForTime(position.timestamp))
+  }
+}

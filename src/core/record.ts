@@ -1,0 +1,110 @@
+/** A header as Kafka has it: a string name and bytes (or null). Order and duplicates are kept. */
+export interface Header {
+  key: string
+  value: Buffer | null
+}
+
+/** One record as users think of it. Bytes are bytes: nothing is decoded until it is printed. */
+export interface FeedRecord {
+  topic: string
+  partition: number
+  offset: number
+  /** Milliseconds since the epoch. */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: Header[]
+}
+
+/** Bytes a record counts against --max-record-size: key, value and header names and values. */
+export function recordSize(key: Buffer | null, value: Buffer | null, headers: readonly Header[] | null): number {
+  let size = (key?.length ?? 0) + (value?.length ?? 0)
+  if (headers) for (const header of headers) size += Buffer.byteLength(header.key) + (header.value?.length ?? 0)
+  return size
+}
+
+/**
+ * Records bound for one partition, kept column by column so that a batch of plain lines costs one array
+ * push per record and no object. Keys and headers arrays exist only once a record has one.
+ */
+export class PendingBatch {
+  count = 0
+  bytes = 0
+  readonly values: (Buffer | null)[] = []
+  readonly timestamps: number[] = []
+  keys: (Buffer | null)[] | null = null
+  headers: (Header[] | null)[] | null = null
+
+  constructor(readonly partition: number) {}
+
+  add(value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, size: number): void {
+    if (key !== null && this.keys === null) this.keys = new Array(this.count).fill(null)
+    if (headers !== null && headers.length > 0 && this.headers === null) this.headers = new Array(this.count).fill(null)
+    this.values.push(value)
+    this.timestamps.push(timestamp)
+    if (this.keys !== null) this.keys.push(key)
+    if (this.headers !== null) this.headers.push(headers !== null && headers.length > 0 ? headers : null)
+    this.count++
+    this.bytes += size
+  }
+}
+
+/**
+ * Records read from one partition, contiguous in offset. Accessors instead of objects keep the default
+ * output path free of per-record allocation; a batch is valid until the reader moves on.
+ */
+export interface RecordBatch {
+  readonly topic: string
+  readonly partition: number
+  readonly count: number
+  offsetAt(index: number): number
+  timestampAt(index: number): number
+  keyAt(index: number): Buffer | null
+  valueAt(index: number): Buffer | null
+  headersAt(index: number): Header[]
+  /** Copies the value into target at position; returns the bytes copied, or -1 for a null value. */
+  copyValue(index: number, target: Buffer, position: number): number
+  valueLength(index: number): number
+}
+
+export function recordAt(batch: RecordBatch, index: number): FeedRecord {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: batch.offsetAt(index),
+    timestamp: batch.timestampAt(index),
+    key: batch.keyAt(index),
+    value: batch.valueAt(index),
+    headers: batch.headersAt(index),
+  }
+}
+
+/** A RecordBatch over plain record objects: for backends that decode record by record. */
+export class ArrayRecordBatch implements RecordBatch {
+  constructor(readonly topic: string, readonly partition: number, private readonly records: readonly FeedRecord[]) {}
+  get count() {
+    return this.records.length
+  }
+  offsetAt(i: number) {
+    return this.records[i]!.offset
+  }
+  timestampAt(i: number) {
+    return this.records[i]!.timestamp
+  }
+  keyAt(i: number) {
+    return this.records[i]!.key
+  }
+  valueAt(i: number) {
+    return this.records[i]!.value
+  }
+  headersAt(i: number) {
+    return this.records[i]!.headers
+  }
+  valueLength(i: number) {
+    return this.records[i]!.value?.length ?? -1
+  }
+  copyValue(i: number, target: Buffer, position: number) {
+    const value = this.records[i]!.value
+    return value === null ? -1 : value.copy(target, position)
+  }
+}

@@ -1,0 +1,119 @@
+import type {RecordBatch} from '../core/record.js'
+import {UsageError} from '../core/errors.js'
+import {unescapeBytes} from './escapes.js'
+import {encodeEnvelope} from './json-envelope.js'
+import type {BufferedOutput} from './output.js'
+
+/** Renders records of a batch into the output buffer. */
+export interface RecordWriter {
+  write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void
+}
+
+/** The default: each value followed by the delimiter, bytes copied as they are stored. */
+export class ValueWriter implements RecordWriter {
+  constructor(private readonly delimiter: Buffer = Buffer.from('\n')) {}
+
+  write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void {
+    const delimiter = this.delimiter
+    const single = delimiter.length === 1 ? delimiter[0]! : -1
+    for (let i = start; i < end; i++) {
+      const length = batch.valueLength(i)
+      const target = out.reserve(Math.max(length, 0) + delimiter.length)
+      let at = out.offset
+      if (length > 0) at += batch.copyValue(i, target, at)
+      if (single >= 0) target[at++] = single
+      else at += delimiter.copy(target, at)
+      out.advance(at - out.offset)
+    }
+  }
+}
+
+/** One JSON envelope per line (see json-envelope.ts). */
+export class JsonWriter implements RecordWriter {
+  write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void {
+    for (let i = start; i < end; i++) {
+      out.writeString(encodeEnvelope(batch, i))
+      out.writeByte(0x0a)
+    }
+  }
+}
+
+type Part = Buffer | ((batch: RecordBatch, i: number, out: BufferedOutput) => void)
+
+export const FORMAT_HELP = `%t topic, %p partition, %o offset, %T timestamp (ms), %k key, %K key length, %v or %s value, %S value length, %h headers (name=value,...), %% a percent sign; escapes \\n \\t \\r \\0 \\\\ \\xNN`
+
+const COMMA = Buffer.from(',')
+const EQUALS = Buffer.from('=')
+
+const TOKENS: Record<string, (batch: RecordBatch, i: number, out: BufferedOutput) => void> = {
+  t: (b, _i, out) => out.writeString(b.topic),
+  p: (b, _i, out) => out.writeString(String(b.partition)),
+  o: (b, i, out) => out.writeString(String(b.offsetAt(i))),
+  T: (b, i, out) => out.writeString(String(b.timestampAt(i))),
+  k: (b, i, out) => {
+    const key = b.keyAt(i)
+    if (key) out.writeBytes(key)
+  },
+  K: (b, i, out) => out.writeString(String(b.keyAt(i)?.length ?? -1)),
+  v: (b, i, out) => {
+    const length = b.valueLength(i)
+    if (length > 0) out.advance(b.copyValue(i, out.reserve(length), out.offset))
+  },
+  S: (b, i, out) => out.writeString(String(b.valueLength(i))),
+  h: (b, i, out) => {
+    const headers = b.headersAt(i)
+    for (let n = 0; n < headers.length; n++) {
+      if (n > 0) out.writeBytes(COMMA)
+      out.writeString(headers[n]!.key)
+      out.writeBytes(EQUALS)
+      if (headers[n]!.value) out.writeBytes(headers[n]!.value!)
+    }
+  },
+}
+TOKENS.s = TOKENS.v!
+
+/** kcat-style format strings, e.g. '%p/%o %k=%v\n'. */
+export class FormatWriter implements RecordWriter {
+  private readonly parts: Part[]
+
+  constructor(format: string) {
+    this.parts = compileFormat(format)
+  }
+
+  write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void {
+    const parts = this.parts
+    for (let i = start; i < end; i++)
+      for (const part of parts) {
+        if (typeof part === 'function') part(batch, i, out)
+        else out.writeBytes(part)
+      }
+  }
+}
+
+function compileFormat(format: string): Part[] {
+  const parts: Part[] = []
+  let literal = ''
+  const pushLiteral = () => {
+    if (literal) parts.push(unescapeBytes(literal, '--format'))
+    literal = ''
+  }
+  for (let i = 0; i < format.length; i++) {
+    const char = format[i]!
+    if (char !== '%') {
+      literal += char
+      continue
+    }
+    const token = format[++i]
+    if (token === '%') {
+      literal += '%'
+      continue
+    }
+    const render = token === undefined ? undefined : TOKENS[token]
+    if (!render)
+      throw new UsageError(`--format has an unknown token '%${token ?? ''}'`, `use ${FORMAT_HELP}`)
+    pushLiteral()
+    parts.push(render)
+  }
+  pushLiteral()
+  return parts
+}

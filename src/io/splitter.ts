@@ -1,0 +1,76 @@
+/**
+ * Splits a byte stream into records on a delimiter of one or more bytes, without decoding anything.
+ * Records are zero-copy views of the input chunks except where a record straddles chunks. A record that
+ * grows past `maxBytes` is reported as soon as it does, so one endless line cannot exhaust memory.
+ */
+export class DelimiterSplitter {
+  /** Pieces of the record that began in an earlier chunk. */
+  private carry: Buffer[] = []
+  private carryBytes = 0
+  /** 1-based number of the next record. */
+  record = 1
+
+  constructor(
+    private readonly delimiter: Buffer,
+    private readonly maxBytes: number,
+    private readonly onRecord: (bytes: Buffer, record: number) => void,
+    private readonly onOversized: (record: number, bytesSoFar: number) => never,
+  ) {}
+
+  push(chunk: Buffer): void {
+    const delimiter = this.delimiter
+    const width = delimiter.length
+    let start = 0
+    if (this.carryBytes > 0 && width > 1) {
+      // A delimiter of several bytes may begin at the end of the carry and finish in this chunk.
+      if (this.carry[this.carry.length - 1]!.length < width - 1 && this.carry.length > 1)
+        this.carry = [Buffer.concat(this.carry, this.carryBytes)]
+      const tail = this.carry[this.carry.length - 1]!
+      const seam = Buffer.concat([tail.subarray(Math.max(0, tail.length - (width - 1))), chunk.subarray(0, width - 1)])
+      const at = seam.indexOf(delimiter)
+      const tailPart = Math.min(tail.length, width - 1)
+      if (at >= 0 && at < tailPart) {
+        const inTail = tailPart - at
+        this.carry[this.carry.length - 1] = tail.subarray(0, tail.length - inTail)
+        this.carryBytes -= inTail
+        this.emitCarry(Buffer.alloc(0))
+        start = width - inTail
+      }
+    }
+    const single = width === 1 ? delimiter[0]! : -1
+    for (;;) {
+      const at = single >= 0 ? chunk.indexOf(single, start) : chunk.indexOf(delimiter, start)
+      if (at < 0) break
+      if (this.carryBytes > 0) this.emitCarry(chunk.subarray(start, at))
+      else {
+        if (at - start > this.maxBytes) this.onOversized(this.record, at - start)
+        this.onRecord(chunk.subarray(start, at), this.record++)
+      }
+      start = at + width
+    }
+    if (start < chunk.length) {
+      this.carry.push(chunk.subarray(start))
+      this.carryBytes += chunk.length - start
+      if (this.carryBytes > this.maxBytes) this.onOversized(this.record, this.carryBytes)
+    }
+  }
+
+  private emitCarry(last: Buffer): void {
+    const bytes = this.carryBytes + last.length
+    if (bytes > this.maxBytes) this.onOversized(this.record, bytes)
+    const whole = Buffer.concat([...this.carry, last], bytes)
+    this.carry = []
+    this.carryBytes = 0
+    this.onRecord(whole, this.record++)
+  }
+
+  /** Bytes read after the last delimiter: a final record without its delimiter. */
+  get pendingBytes(): number {
+    return this.carryBytes
+  }
+
+  /** Emits the final record when the input did not end with a delimiter. */
+  end(): void {
+    if (this.carryBytes > 0) this.emitCarry(Buffer.alloc(0))
+  }
+}

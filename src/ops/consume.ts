@@ -1,0 +1,133 @@
+import type {Assignment, Backend, TopicInfo} from '../core/backend.js'
+import {UsageError} from '../core/errors.js'
+import {type Position, resolvePosition} from '../core/positions.js'
+import {type FeedRecord, ArrayRecordBatch, recordAt} from '../core/record.js'
+import {type BufferedOutput, OutputClosedError} from '../io/output.js'
+import type {RecordWriter} from '../io/record-writers.js'
+
+export interface ReadPlanOptions {
+  topics: string[]
+  /** Only these partition numbers of each topic; all when undefined. */
+  partitions?: number[]
+  from: Position
+  /** Exclusive. Without it a bounded read stops at the end as it stood when the read began. */
+  until?: Position
+  /** Keep reading new records (until `until`, when given). */
+  follow: boolean
+}
+
+/** Resolves positions against every partition of the topics into the assignments of one read. */
+export async function planRead(backend: Backend, options: ReadPlanOptions): Promise<Assignment[]> {
+  const assignments: Assignment[] = []
+  for (const topic of options.topics) {
+    const info = await backend.describeTopic(topic)
+    for (const part of selectPartitions(info, options.partitions)) {
+      const lookup = (ts: number) => backend.offsetForTime(topic, part.partition, ts)
+      const from = await resolvePosition(options.from, part, lookup)
+      let until: number | undefined
+      if (options.until) {
+        until = options.follow && options.until.kind !== 'time'
+          ? await resolveUnbounded(options.until, part, lookup)
+          : await resolvePosition(options.until, part, lookup)
+      } else if (!options.follow) until = part.end
+      if (until !== undefined && until <= from) continue
+      assignments.push({topic, partition: part.partition, from, until})
+    }
+  }
+  return assignments
+}
+
+/** While following, an absolute offset past today's end is still a real place to stop. */
+async function resolveUnbounded(position: Position, part: TopicInfo['partitionInfo'][number], lookup: (ts: number) => Promise<number>) {
+  if (position.kind === 'offset') return Math.max(position.offset, part.start)
+  return resolvePosition(position, part, lookup)
+}
+
+function selectPartitions(info: TopicInfo, wanted: number[] | undefined) {
+  if (!wanted) return info.partitionInfo
+  for (const p of wanted)
+    if (p < 0 || p >= info.partitions)
+      throw new UsageError(`topic '${info.name}' has no partition ${p}`, `it has partitions 0 to ${info.partitions - 1}`)
+  return info.partitionInfo.filter((part) => wanted.includes(part.partition))
+}
+
+export interface StreamOptions {
+  writer: RecordWriter
+  out: BufferedOutput
+  signal: AbortSignal
+  follow: boolean
+  /** Stop after this many records in all. */
+  limit?: number
+}
+
+export interface StreamResult {
+  written: number
+  /** The reader of our output went away (a closed pipe): a normal way to end. */
+  outputClosed: boolean
+}
+
+/** Reads the assignments and writes every record out; the write of each batch completes before the next read. */
+export async function streamRecords(backend: Backend, assignments: Assignment[], options: StreamOptions): Promise<StreamResult> {
+  const {writer, out, limit} = options
+  let written = 0
+  if (limit !== undefined && limit <= 0) return {written, outputClosed: false}
+  const stop = new AbortController()
+  const signal = AbortSignal.any([options.signal, stop.signal])
+  try {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
+      const take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
+      writer.write(batch, 0, take, out)
+      written += take
+      await out.flush()
+      if (limit !== undefined && written >= limit) {
+        stop.abort()
+        break
+      }
+    }
+    await out.end()
+  } catch (error) {
+    if (error instanceof OutputClosedError) return {written, outputClosed: true}
+    throw error
+  }
+  return {written, outputClosed: false}
+}
+
+/**
+ * The newest `count` records over all the partitions, oldest first, in timestamp order (ties by
+ * partition, then offset), like `tail -n`. Returns them with the offsets to follow from.
+ */
+export async function lastRecords(
+  backend: Backend,
+  topics: string[],
+  partitions: number[] | undefined,
+  count: number,
+  signal: AbortSignal,
+): Promise<{records: FeedRecord[]; next: Assignment[]}> {
+  const window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count}, follow: false})
+  const records: FeedRecord[] = []
+  for await (const batch of backend.read(window, {signal}))
+    for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
+  records.sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset)
+  const newest = records.slice(Math.max(0, records.length - count))
+  const next: Assignment[] = []
+  for (const topic of topics) {
+    const info = await backend.describeTopic(topic)
+    for (const part of selectPartitions(info, partitions)) {
+      const planned = window.find((a) => a.topic === topic && a.partition === part.partition)
+      next.push({topic, partition: part.partition, from: planned?.until ?? part.end})
+    }
+  }
+  return {records: newest, next}
+}
+
+/** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */
+export async function writeRecords(records: FeedRecord[], writer: RecordWriter, out: BufferedOutput): Promise<boolean> {
+  try {
+    for (const record of records) writer.write(new ArrayRecordBatch(record.topic, record.partition, [record]), 0, 1, out)
+    await out.flush()
+    return true
+  } catch (error) {
+    if (error instanceof OutputClosedError) return false
+    throw error
+  }
+}

@@ -1,0 +1,236 @@
+import type {Readable} from 'node:stream'
+import type {Backend, TopicSettings} from '../core/backend.js'
+import {InputError, SpoolError, UnknownTopicError} from '../core/errors.js'
+import {partitionForKey} from '../core/partitioner.js'
+import {type Header, PendingBatch, recordSize} from '../core/record.js'
+import {validateTopicName} from '../core/topic-name.js'
+import {formatBytes} from '../core/units.js'
+import {EnvelopeError, decodeEnvelope} from '../io/json-envelope.js'
+import {DelimiterSplitter} from '../io/splitter.js'
+
+export interface ProduceOptions {
+  topic: string
+  input: Readable
+  /** lines: each delimited record is a value (or key + value with keyDelimiter); json: one envelope per line. */
+  format: 'lines' | 'json'
+  delimiter: Buffer
+  keyDelimiter?: Buffer
+  /** Strip one trailing \r from each line (for CRLF files); off by default so bytes stay as they are. */
+  stripCr?: boolean
+  /** A key for every record that has none of its own. */
+  key?: Buffer
+  /** Headers added to every record, after its own. */
+  headers?: Header[]
+  partition?: number
+  maxRecordBytes: number
+  /** Used when the topic does not exist yet. */
+  createWith: TopicSettings
+  /** How long a record may wait for companions before its batch is committed. */
+  lingerMs: number
+  batchRecords: number
+  batchBytes: number
+  /** Aborting stops reading; what was read (but an unfinished last line) is still stored. */
+  signal: AbortSignal
+  onTopicCreated?: (topic: string, partitions: number) => void
+}
+
+export interface ProduceResult {
+  stored: number
+  created: boolean
+  /** The signal stopped the input before it ended. */
+  interrupted: boolean
+  /** Bytes after the last delimiter that were dropped because the input was interrupted. */
+  discardedBytes: number
+}
+
+/**
+ * stdin -> records -> committed batches. Records are grouped per partition and committed together in
+ * one transaction per batch, when a batch fills or when the linger time passes, so a slow writer's lines
+ * show up within milliseconds and a fast one's at full speed.
+ */
+export async function produce(backend: Backend, options: ProduceOptions): Promise<ProduceResult> {
+  const {topic, maxRecordBytes} = options
+  validateTopicName(topic)
+  let partitions: number
+  let growable = false
+  try {
+    partitions = (await backend.describeTopic(topic)).partitions
+  } catch (error) {
+    if (!(error instanceof UnknownTopicError)) throw error
+    partitions = options.createWith.partitions
+    growable = true
+  }
+  if (options.partition !== undefined && options.partition >= partitions && !growable)
+    throw new SpoolError(`topic '${topic}' has ${partitions} partition${partitions === 1 ? '' : 's'}; there is no partition ${options.partition}`)
+
+  let stored = 0
+  let created = false
+  let pending = new Map<number, PendingBatch>()
+  let pendingCount = 0
+  let pendingBytes = 0
+  let sticky = 0
+  let flushChain: Promise<void> = Promise.resolve()
+  let flushError: unknown
+  let lingerTimer: NodeJS.Timeout | undefined
+
+  const flush = (): Promise<void> => {
+    if (lingerTimer) clearTimeout(lingerTimer)
+    lingerTimer = undefined
+    if (pendingCount === 0) return flushChain
+    const batches = [...pending.values()]
+    pending = new Map()
+    pendingCount = 0
+    pendingBytes = 0
+    sticky = (sticky + 1) % Math.max(partitions, 1)
+    flushChain = flushChain.then(async () => {
+      if (flushError) return
+      try {
+        const result = await backend.append(topic, batches, {createWith: options.createWith, growPartitions: growable})
+        stored += result.count
+        if (result.created) {
+          created = true
+          options.onTopicCreated?.(topic, partitions)
+        }
+      } catch (error) {
+        flushError ??= error
+      }
+    })
+    return flushChain
+  }
+
+  const add = (value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, partition: number | undefined, record: number) => {
+    const size = recordSize(key, value, headers)
+    if (size > maxRecordBytes) throw oversized(record, size)
+    let target: number
+    if (partition !== undefined) {
+      if (partition >= partitions) {
+        if (!growable) throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitions} partitions`)
+        partitions = partition + 1
+      }
+      target = partition
+    } else if (key !== null) target = partitionForKey(key, partitions)
+    else target = sticky % partitions
+    let batch = pending.get(target)
+    if (!batch) pending.set(target, (batch = new PendingBatch(target)))
+    batch.add(value, key, headers, timestamp, size)
+    pendingCount++
+    pendingBytes += size
+  }
+
+  const oversized = (record: number, size: number) =>
+    new InputFailure(
+      record,
+      `record ${record} is ${size} bytes, over the limit of ${maxRecordBytes} (${formatBytes(maxRecordBytes)}); raise it with --max-record-size`,
+    )
+
+  const fixedHeaders = options.headers && options.headers.length > 0 ? options.headers : null
+  const withFixedHeaders = (own: Header[]): Header[] | null =>
+    fixedHeaders ? [...own, ...fixedHeaders] : own.length > 0 ? own : null
+  const stripCr = options.stripCr ?? false
+  const keyDelimiter = options.keyDelimiter
+  let now = Date.now()
+
+  const onLine = (line: Buffer, record: number) => {
+    if (stripCr && line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1)
+    if (options.format === 'json') {
+      let envelope
+      try {
+        envelope = decodeEnvelope(line)
+      } catch (error) {
+        if (error instanceof EnvelopeError) throw new InputFailure(record, `line ${record}: ${error.message}`)
+        throw error
+      }
+      const partition = options.partition ?? envelope.partition
+      try {
+        add(envelope.value, envelope.key ?? options.key ?? null, withFixedHeaders(envelope.headers), envelope.timestamp ?? now, partition, record)
+      } catch (error) {
+        if (error instanceof EnvelopeError) throw new InputFailure(record, `line ${record}: ${error.message}`)
+        throw error
+      }
+      return
+    }
+    let key: Buffer | null = options.key ?? null
+    let value = line
+    if (keyDelimiter) {
+      const at = line.indexOf(keyDelimiter)
+      if (at >= 0) {
+        key = line.subarray(0, at)
+        value = line.subarray(at + keyDelimiter.length)
+      }
+    }
+    add(value, key, fixedHeaders, now, options.partition, record)
+  }
+
+  // An envelope line may be longer than the record it carries (base64, field names), so JSON lines get room.
+  const maxLineBytes = options.format === 'json' ? maxRecordBytes * 2 + 64 * 1024 : maxRecordBytes + (keyDelimiter?.length ?? 0)
+  const splitter = new DelimiterSplitter(options.delimiter, maxLineBytes, onLine, (record, bytes) => {
+    throw oversized(record, bytes)
+  })
+
+  let interrupted = false
+  let discardedBytes = 0
+  try {
+    for await (const chunk of readUntilAborted(options.input, options.signal)) {
+      now = Date.now()
+      splitter.push(chunk)
+      if (pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) await flush()
+      else if (pendingCount > 0 && !lingerTimer) lingerTimer = setTimeout(() => void flush(), options.lingerMs)
+      if (flushError) break
+    }
+    if (options.signal.aborted) {
+      interrupted = true
+      discardedBytes = splitter.pendingBytes
+    } else if (!flushError) {
+      now = Date.now()
+      splitter.end()
+    }
+  } catch (error) {
+    if (!(error instanceof InputFailure)) {
+      await flush()
+      throw error
+    }
+    await flush()
+    if (flushError) throw flushError
+    throw new InputError(`${error.message}; stored the ${stored} record${stored === 1 ? '' : 's'} before it`, stored)
+  }
+  await flush()
+  if (flushError) {
+    if (flushError instanceof SpoolError && stored > 0)
+      throw new SpoolError(`${flushError.message}; ${stored} records were stored before the failure`, {hint: flushError.hint})
+    throw flushError
+  }
+  return {stored, created, interrupted, discardedBytes}
+}
+
+/** A bad input record: what came before it is stored, the rest of the input is not read. */
+class InputFailure extends Error {
+  constructor(readonly record: number, message: string) {
+    super(message)
+  }
+}
+
+/**
+ * Iterates the input's chunks, ending early (and releasing stdin so the process can exit) when the
+ * signal aborts.
+ */
+async function* readUntilAborted(input: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  let onAbort: () => void = () => {}
+  const aborted = new Promise<{done: true; value: undefined}>((resolve) => {
+    onAbort = () => resolve({done: true, value: undefined})
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, {once: true})
+  })
+  try {
+    for (;;) {
+      const next: IteratorResult<Buffer | string> = await Promise.race([iterator.next(), aborted])
+      if (next.done || signal.aborted) return
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+    }
+  } catch (error) {
+    throw new SpoolError(`cannot read input: ${(error as Error).message}`)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    if (signal.aborted) input.destroy()
+  }
+}
