@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// Runs the compiled commands after a fresh `npm run build`; spool has no TypeScript loader at run time.
-import {execute} from '@oclif/core'
+// Rebuilds the bundle from the TypeScript sources (under a second), then runs it: for working on spool.
+import {execFileSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 
-await execute({development: true, dir: import.meta.url})
+const root = fileURLToPath(new URL('..', import.meta.url))
+execFileSync(process.execPath, ['scripts/bundle.js'], {cwd: root, stdio: 'inherit'})
+const {main} = await import('../dist/bundle/run.js')
+await main(import.meta.url)
