@@ -8,7 +8,7 @@ import type {Readable} from 'node:stream'
  */
 export function openInput(): Readable {
   try {
-    if (fstatSync(0).isFile()) return createReadStream('', {fd: 0, highWaterMark: 1024 * 1024, autoClose: false})
+    if (fstatSync(0).isFile()) return createReadStream('', {fd: 0, highWaterMark: 256 * 1024, autoClose: false})
   } catch {
     // No stdin at all: fall through to process.stdin, which reads as empty.
   }

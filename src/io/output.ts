@@ -1,6 +1,7 @@
 import type {Writable} from 'node:stream'
 
 const CHUNK_BYTES = 64 * 1024
+const MAX_SPARE = 64
 
 /** The reader on the other end of stdout went away (EPIPE): not a failure, just the end. */
 export class OutputClosedError extends Error {
@@ -15,9 +16,12 @@ export class OutputClosedError extends Error {
  * A closed pipe turns into OutputClosedError at the next flush, with no stack trace and no crash.
  */
 export class BufferedOutput {
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES)
   private position = 0
   private readonly ready: Buffer[] = []
+  /** Chunks the stream has finished with, reused instead of allocating (and collecting) new ones. */
+  private readonly spare: Buffer[] = []
+  private readonly written: Buffer[] = []
   private closed = false
   private failure: Error | undefined
   private readonly onError = (error: NodeJS.ErrnoException) => {
@@ -68,7 +72,8 @@ export class BufferedOutput {
 
   private rotate(): void {
     if (this.position > 0) this.ready.push(this.chunk.subarray(0, this.position))
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+    else if (this.chunk.length === CHUNK_BYTES) this.spare.push(this.chunk)
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)
     this.position = 0
   }
 
@@ -78,9 +83,15 @@ export class BufferedOutput {
     const stream = this.stream
     for (const chunk of this.ready.splice(0)) {
       this.check()
+      if (this.written.length < MAX_SPARE) this.written.push(chunk)
       if (!stream.write(chunk)) await this.waitForDrain()
     }
     this.check()
+    // Once nothing is queued in the stream, every chunk handed to it has been written out.
+    if (stream.writableLength === 0) {
+      for (const chunk of this.written.splice(0))
+        if (chunk.buffer.byteLength === CHUNK_BYTES && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(chunk.buffer, chunk.byteOffset, CHUNK_BYTES))
+    }
   }
 
   private check(): void {

@@ -31,6 +31,8 @@ export const MAX_PARTITIONS = 10_000
 /** Rows a reader fetches at a time; a row is one batch of at most ~1 MiB, which bounds a reader's memory. */
 const BATCHES_PER_FETCH = 8
 const SQLITE_HEADER = 'SQLite format 3\0'
+/** The largest encode buffer a store keeps between batches. */
+const SCRATCH_LIMIT = 8 << 20
 
 interface TopicRow {
   id: number
@@ -96,6 +98,7 @@ export class LocalBackend implements Backend {
   private readonly db: Database.Database
   private readonly topicIds = new Map<string, number>()
   private changeWatch: StoreChangeWatch | undefined
+  private scratch: Buffer | undefined
   private readonly statements
 
   constructor(private readonly options: LocalStoreOptions) {
@@ -278,8 +281,7 @@ export class LocalBackend implements Backend {
   }
 
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
-    // Encoding happens before the transaction so that the write lock is held only for the inserts.
-    const encoded = batches.filter((b) => b.count > 0).map((batch) => ({batch, blob: encodeBatch(batch), ...timestampBounds(batch)}))
+    const encoded = batches.filter((b) => b.count > 0)
     const s = this.statements
     const write = this.db.transaction(() => {
       let row = this.topicRow(topic)
@@ -292,7 +294,7 @@ export class LocalBackend implements Backend {
       }
       let count = 0
       const touched = new Set<number>()
-      for (const {batch, blob, min, max} of encoded) {
+      for (const batch of encoded) {
         if (batch.partition >= row.partitions) {
           if (!(created || options.growPartitions))
             throw new SpoolError(`topic '${topic}' has ${row.partitions} partitions; there is no partition ${batch.partition}`)
@@ -302,6 +304,9 @@ export class LocalBackend implements Backend {
           row = {...row, partitions: batch.partition + 1}
         }
         const part = s.partition.get(row.id, batch.partition)!
+        const blob = encodeBatch(batch, this.scratch)
+        if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
+        const {min, max} = timestampBounds(batch)
         s.insertBatch.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob)
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
