@@ -4,10 +4,11 @@ import {basename, dirname} from 'node:path'
 /** How long a follower sleeps when no file event arrives: a bound, not the normal path. */
 const FALLBACK_POLL_MS = 250
 /**
- * A WAL write is seen by inotify a moment before the commit is published in the shared-memory index, so
- * after an event the reader looks again a few times before it goes back to sleep.
+ * A WAL write is seen by inotify a moment before the commit is published in the shared-memory index
+ * (measured: up to ~0.2 ms), so after an event that brought nothing the reader looks again soon, a few
+ * times, before it goes back to waiting for events.
  */
-export const RECHECK_DELAYS_MS = [0, 2, 10, 40]
+export const RECHECK_DELAYS_MS = [1, 2, 5, 10, 20]
 
 /**
  * Wakes a follower when another process writes the store. SQLite has no cross-process notification; a
@@ -17,6 +18,8 @@ export const RECHECK_DELAYS_MS = [0, 2, 10, 40]
 export class StoreChangeWatch {
   private watcher: FSWatcher | undefined
   private waiters: Array<() => void> = []
+  /** Counts change events; a reader notes it before a fetch so an event during the fetch is not lost. */
+  version = 0
   private readonly names: Set<string>
 
   constructor(storePath: string) {
@@ -38,21 +41,26 @@ export class StoreChangeWatch {
   }
 
   private wake() {
+    this.version++
     const waiters = this.waiters
     this.waiters = []
     for (const resolve of waiters) resolve()
   }
 
-  /** Resolves on the next change event, after the fallback interval, or when the signal aborts. */
-  next(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve()
+  /**
+   * Resolves true on a change event after `since` (at once if one already came), false after
+   * `timeoutMs` (the fallback poll by default) or when the signal aborts.
+   */
+  next(signal: AbortSignal, since: number, timeoutMs = FALLBACK_POLL_MS): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false)
+    if (this.version !== since) return Promise.resolve(true)
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
         signal.removeEventListener('abort', done)
-        resolve()
+        resolve(this.version !== since)
       }
-      const timer = setTimeout(done, FALLBACK_POLL_MS)
+      const timer = setTimeout(done, timeoutMs)
       signal.addEventListener('abort', done, {once: true})
       this.waiters.push(done)
     })

@@ -1,6 +1,5 @@
 import {closeSync, mkdirSync, openSync, readSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import type {
   AppendOptions,
@@ -397,7 +396,11 @@ export class LocalBackend implements Backend {
     }))
     for (const cursor of cursors) if (cursor.topicId === undefined) throw new UnknownTopicError(cursor.topic, this.location)
     const follow = options.follow ?? false
+    if (follow) this.changeWatch ??= new StoreChangeWatch(this.location)
+    // Idle followers sleep until an event (or the fallback poll); right after an event they recheck soon.
+    let recheck = RECHECK_DELAYS_MS.length
     while (!signal.aborted) {
+      const since = this.changeWatch?.version ?? 0
       let progressed = false
       for (const cursor of cursors) {
         if (cursor.done || signal.aborted) continue
@@ -410,7 +413,8 @@ export class LocalBackend implements Backend {
       if (cursors.every((c) => c.done)) return
       if (progressed) continue
       if (!follow) return
-      await this.waitForChange(signal, cursors)
+      const delay = recheck < RECHECK_DELAYS_MS.length ? RECHECK_DELAYS_MS[recheck++] : undefined
+      if (await this.changeWatch!.next(signal, since, delay)) recheck = 0
     }
   }
 
@@ -436,20 +440,6 @@ export class LocalBackend implements Backend {
       }
     }
     return out
-  }
-
-  private async waitForChange(signal: AbortSignal, cursors: Cursor[]): Promise<void> {
-    this.changeWatch ??= new StoreChangeWatch(this.location)
-    await this.changeWatch.next(signal)
-    for (const delay of RECHECK_DELAYS_MS) {
-      if (signal.aborted || cursors.some((c) => !c.done && this.hasRecordsAt(c))) return
-      await sleep(delay)
-    }
-  }
-
-  private hasRecordsAt(cursor: Cursor): boolean {
-    const part = this.statements.partition.get(cursor.topicId!, cursor.partition)
-    return part !== undefined && part.next_offset > cursor.next
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// spool's benchmarks: `npm run bench` (builds first). Measures the local store on 1M 100-byte lines:
+// produce and consume throughput through real pipes, start-up against `node -e 0`, tail latency, and
+// peak RSS. Prints a Markdown report on stdout; docs/BENCHMARKS.md records the figures and how to rerun.
+// Options (environment): BENCH_RECORDS (default 1000000), BENCH_RUNS (default 3), BENCH_TAIL_SAMPLES (default 400).
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bin = join(root, 'bin', 'run.js')
+const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
+const runs = Number(process.env.BENCH_RUNS ?? 3)
+const tailSamples = Number(process.env.BENCH_TAIL_SAMPLES ?? 400)
+const dataDir = join(root, 'bench', '.data')
+const work = mkdtempSync(join(tmpdir(), 'spool-bench-'))
+const env = {...process.env, SPOOL_HOME: work, NO_COLOR: '1'}
+delete env.SPOOL_BROKER
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
+const sh = (script) => spawnSync('bash', ['-c', script], {env, encoding: 'utf8', maxBuffer: 1 << 26})
+const fmt = (n) => Math.round(n).toLocaleString('en-US')
+const log = (line) => process.stderr.write(`bench: ${line}\n`)
+
+/** 1M lines of exactly 100 bytes (plus newline), generated once and kept in bench/.data. */
+async function linesFile() {
+  mkdirSync(dataDir, {recursive: true})
+  const file = join(dataDir, `lines-${records}.txt`)
+  if (existsSync(file) && statSync(file).size === records * 101) return file
+  log(`writing ${fmt(records)} lines to ${file}`)
+  const out = createWriteStream(file)
+  const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3)
+  let chunk = ''
+  for (let i = 0; i < records; i++) {
+    const prefix = `${i}:`
+    chunk += `${prefix}${pad.slice(0, 100 - prefix.length)}\n`
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+      chunk = ''
+    }
+  }
+  out.end(chunk)
+  await new Promise((r) => out.on('finish', r))
+  return file
+}
+
+/** Wall time of a shell pipeline, in seconds. */
+function timed(script) {
+  const start = process.hrtime.bigint()
+  const result = sh(script)
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  if (result.status !== 0) throw new Error(`failed (${result.status}): ${script}\n${result.stderr}`)
+  return {seconds, stdout: result.stdout}
+}
+
+/** Peak RSS in MiB of one command, measured by the kernel (getrusage of the child). */
+function peakRss(script) {
+  const py = `import resource,subprocess,sys\nsubprocess.run(['bash','-c',sys.argv[1]],check=True)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)`
+  const out = execFileSync('python3', ['-c', py, script], {env, encoding: 'utf8'})
+  return Number(out.trim()) / 1024
+}
+
+function startupTimes() {
+  const hasHyperfine = sh('command -v hyperfine').status === 0
+  const commands = {
+    'node -e 0': 'node -e 0',
+    'spool --version': `node ${bin} --version`,
+    'spool produce (1 record)': `echo x | node ${bin} produce startup`,
+    'spool consume (1 record)': `node ${bin} consume startup -c 1`,
+    'spool topic list': `node ${bin} topic list`,
+  }
+  sh(`echo x | node ${bin} produce startup`)
+  const results = {}
+  for (const [name, command] of Object.entries(commands)) {
+    if (hasHyperfine) {
+      const file = join(work, 'hyperfine.json')
+      const run = sh(`hyperfine -N --warmup 3 --runs 20 --export-json ${file} '${command.includes('|') ? `bash -c "${command}"` : command}' > /dev/null 2>&1; cat ${file}`)
+      results[name] = JSON.parse(run.stdout).results[0].median * 1000
+    } else {
+      const times = []
+      for (let i = 0; i < 20; i++) times.push(timed(command).seconds * 1000)
+      results[name] = median(times)
+    }
+  }
+  // A pipeline under hyperfine also pays for bash: measure that and take it off.
+  if (hasHyperfine) {
+    const file = join(work, 'hyperfine.json')
+    const run = sh(`hyperfine -N --warmup 3 --runs 20 --export-json ${file} 'bash -c "echo x | node -e 0"' > /dev/null 2>&1; cat ${file}`)
+    const piped = JSON.parse(run.stdout).results[0].median * 1000
+    results['spool produce (1 record)'] -= piped - results['node -e 0']
+  }
+  return {tool: hasHyperfine ? 'hyperfine -N, median of 20' : 'median of 20 spawns', results}
+}
+
+/** Latency from a line written to a producer's stdin to the same line printed by a tailing process. */
+async function tailLatency() {
+  sh(`node ${bin} topic create latency`)
+  const tail = spawn(process.execPath, [bin, 'tail', 'latency', '-n', '0'], {env, stdio: ['ignore', 'pipe', 'inherit']})
+  const producer = spawn(process.execPath, [bin, 'produce', 'latency'], {env, stdio: ['pipe', 'ignore', 'inherit']})
+  const now = () => performance.timeOrigin + performance.now()
+  const latencies = []
+  let pending = ''
+  let resolveSeen
+  tail.stdout.on('data', (d) => {
+    pending += d.toString()
+    let at
+    while ((at = pending.indexOf('\n')) >= 0) {
+      const sent = Number(pending.slice(0, at))
+      pending = pending.slice(at + 1)
+      if (sent > 0) {
+        latencies.push(now() - sent)
+        resolveSeen?.()
+      }
+    }
+  })
+  // The follower is ready once it prints a probe record.
+  await new Promise((resolve) => {
+    resolveSeen = resolve
+    const probe = setInterval(() => producer.stdin.write(`${now()}\n`), 200)
+    tail.stdout.once('data', () => clearInterval(probe))
+  })
+  latencies.length = 0
+  for (let i = 0; i < tailSamples; i++) {
+    const seen = new Promise((resolve) => (resolveSeen = resolve))
+    producer.stdin.write(`${now()}\n`)
+    await Promise.race([seen, new Promise((r) => setTimeout(r, 2000))])
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
+  }
+  producer.stdin.end()
+  await new Promise((r) => producer.on('close', r))
+  tail.kill('SIGINT')
+  await new Promise((r) => tail.on('close', r))
+  return {samples: latencies.length, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies)}
+}
+
+async function main() {
+  execFileSync('npm', ['run', 'build'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  const lines = await linesFile()
+  const mb = (records * 101) / 1e6
+  log(`work dir ${work}; ${fmt(records)} records, ${runs} runs each`)
+
+  const produce = []
+  for (let i = 0; i < runs; i++) {
+    rmSync(join(work, 'spool.db'), {force: true})
+    rmSync(join(work, 'spool.db-wal'), {force: true})
+    rmSync(join(work, 'spool.db-shm'), {force: true})
+    produce.push(timed(`cat ${lines} | node ${bin} produce bench 2>/dev/null`).seconds)
+    log(`produce run ${i + 1}: ${produce.at(-1).toFixed(2)} s`)
+  }
+  const consume = []
+  for (let i = 0; i < runs; i++) {
+    const {seconds, stdout} = timed(`node ${bin} consume bench | wc -l`)
+    if (Number(stdout.trim()) !== records) throw new Error(`consume printed ${stdout.trim()} lines, not ${records}`)
+    consume.push(seconds)
+    log(`consume run ${i + 1}: ${seconds.toFixed(2)} s`)
+  }
+  const json = []
+  for (let i = 0; i < runs; i++) json.push(timed(`node ${bin} consume bench --json | wc -l`).seconds)
+  const identical = sh(`node ${bin} consume bench | cmp -s - ${lines}`).status === 0
+  const produceRss = peakRss(`node ${bin} produce rss < ${lines} 2>/dev/null`)
+  const consumeRss = peakRss(`node ${bin} consume bench > /dev/null`)
+  log('start-up')
+  const startup = startupTimes()
+  log('tail latency')
+  const tail = await tailLatency()
+
+  const node = startup.results['node -e 0']
+  const report = [
+    `## Local store, ${fmt(records)} × 100-byte lines (${mb.toFixed(0)} MB), median of ${runs} runs`,
+    '',
+    '| measure | result |',
+    '|---|---|',
+    `| produce from a pipe | ${median(produce).toFixed(2)} s = **${fmt(records / median(produce))} records/s** (${(mb / median(produce)).toFixed(0)} MB/s), start-up included |`,
+    `| consume to a pipe (default output) | ${median(consume).toFixed(2)} s = **${fmt(records / median(consume))} records/s**, start-up included |`,
+    `| consume --json to a pipe | ${median(json).toFixed(2)} s = ${fmt(records / median(json))} records/s |`,
+    `| consume output identical to the input | ${identical ? 'yes' : '**NO**'} |`,
+    `| peak RSS, produce / consume | ${produceRss.toFixed(0)} MiB / ${consumeRss.toFixed(0)} MiB |`,
+    `| tail latency (write to producer's stdin -> printed by a tail -f), ${tail.samples} samples | p50 ${tail.p50.toFixed(1)} ms, p99 ${tail.p99.toFixed(1)} ms, max ${tail.max.toFixed(1)} ms |`,
+    '',
+    `### Start-up (${startup.tool})`,
+    '',
+    '| command | time | vs node -e 0 |',
+    '|---|---|---|',
+    ...Object.entries(startup.results).map(([name, ms]) => `| ${name} | ${ms.toFixed(1)} ms | ${(ms / node).toFixed(2)}x |`),
+    '',
+  ].join('\n')
+  process.stdout.write(`${report}\n`)
+  rmSync(work, {recursive: true, force: true})
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`)
+  rmSync(work, {recursive: true, force: true})
+  process.exit(1)
+})
