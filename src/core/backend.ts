@@ -40,11 +40,23 @@ export interface ReadOptions {
   maxBatchRecords?: number
 }
 
+/** A consumer group's position in one partition: the offset of the next record it will read. */
+export interface GroupOffset {
+  topic: string
+  partition: number
+  offset: number
+}
+
 export interface AppendOptions {
   /** Creates the topic with these settings when it does not exist. */
   createWith?: TopicSettings
   /** Lets records name partitions past the topic's count when this produce created the topic. */
   growPartitions?: boolean
+  /**
+   * Commits these group offsets in the same transaction as the records (exactly-once copies between
+   * topics of one store). Only for backends whose `atomicCommit` is true.
+   */
+  commit?: {group: string; offsets: GroupOffset[]}
 }
 
 export interface AppendResult {
@@ -62,6 +74,10 @@ export interface Backend {
   readonly kind: 'local' | 'kafka'
   /** A human name for where records live, used in messages. */
   readonly location: string
+  /** Whether append() can commit group offsets atomically with the records it writes. */
+  readonly atomicCommit: boolean
+  /** True when `other` stores its records in the same place, so one transaction can span both. */
+  sameStoreAs(other: Backend): boolean
 
   createTopic(name: string, settings: TopicSettings): Promise<TopicInfo>
   listTopics(): Promise<TopicInfo[]>
@@ -83,6 +99,15 @@ export interface Backend {
    * Assignments without `until` are followed until the signal aborts.
    */
   read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch>
+
+  /** Names of the consumer groups that have committed offsets. */
+  listGroups(): Promise<string[]>
+  /** A group's committed offsets; empty for a group that has none. */
+  groupOffsets(group: string): Promise<GroupOffset[]>
+  /** Stores the offsets as the group's position (the next offset to read) for those partitions. */
+  commitOffsets(group: string, offsets: GroupOffset[]): Promise<void>
+  /** Forgets a group and all its offsets; throws UnknownGroupError for a group with none. */
+  deleteGroup(group: string): Promise<void>
 
   close(): Promise<void>
 }

@@ -37,6 +37,12 @@ export class UnknownTopicError extends SpoolError {
   }
 }
 
+export class UnknownGroupError extends SpoolError {
+  constructor(readonly group: string, where: string) {
+    super(`consumer group '${group}' has no committed offsets in ${where}`, {hint: 'see the groups with: spool group list'})
+  }
+}
+
 /** Bad data on stdin. `stored` tells how many records before the bad one were committed. */
 export class InputError extends SpoolError {
   constructor(message: string, readonly stored: number) {

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {Assignment, Backend} from '../../src/core/backend.js'
-import {SpoolError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
+import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
 import {type FeedRecord, type Header, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 /**
@@ -218,6 +218,61 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
       it('refuses to read a topic that does not exist', async () => {
         const read = readAll(backend, [{topic: 'ghost', partition: 0, from: 0, until: 1}])
         await expect(read).rejects.toBeInstanceOf(UnknownTopicError)
+      })
+    })
+
+    describe('consumer groups', () => {
+      beforeEach(async () => {
+        await backend.createTopic('events', {partitions: 2})
+      })
+
+      it('stores, overwrites and lists committed offsets', async () => {
+        await backend.commitOffsets('billing', [
+          {topic: 'events', partition: 0, offset: 5},
+          {topic: 'events', partition: 1, offset: 7},
+        ])
+        await backend.commitOffsets('billing', [{topic: 'events', partition: 0, offset: 9}])
+        expect(await backend.groupOffsets('billing')).toEqual([
+          {topic: 'events', partition: 0, offset: 9},
+          {topic: 'events', partition: 1, offset: 7},
+        ])
+        expect(await backend.listGroups()).toContain('billing')
+        expect(await backend.groupOffsets('nobody')).toEqual([])
+      })
+
+      it('deletes a group, and says so when there is none', async () => {
+        await backend.commitOffsets('gone', [{topic: 'events', partition: 0, offset: 1}])
+        await backend.deleteGroup('gone')
+        expect(await backend.listGroups()).not.toContain('gone')
+        await expect(backend.deleteGroup('gone')).rejects.toBeInstanceOf(UnknownGroupError)
+      })
+
+      it('commits offsets with an append in one transaction where it can, and refuses where it cannot', async () => {
+        const append = backend.append('events', [batchOf(0, [{value: text('copied')}])], {
+          commit: {group: 'copier', offsets: [{topic: 'events', partition: 1, offset: 3}]},
+        })
+        if (!backend.atomicCommit) {
+          await expect(append).rejects.toBeInstanceOf(SpoolError)
+          return
+        }
+        await append
+        expect(await backend.groupOffsets('copier')).toEqual([{topic: 'events', partition: 1, offset: 3}])
+        // A failing append leaves the group where it was.
+        await expect(
+          backend.append('events', [batchOf(9, [{value: text('nowhere')}])], {
+            commit: {group: 'copier', offsets: [{topic: 'events', partition: 1, offset: 4}]},
+          }),
+        ).rejects.toThrow(/partition 9/)
+        expect(await backend.groupOffsets('copier')).toEqual([{topic: 'events', partition: 1, offset: 3}])
+      })
+
+      it('knows when another client shares its storage', async () => {
+        const other = await fixture.second()
+        try {
+          expect(backend.sameStoreAs(other)).toBe(true)
+        } finally {
+          await other.close()
+        }
       })
     })
 

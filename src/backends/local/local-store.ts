@@ -6,17 +6,18 @@ import type {
   AppendResult,
   Assignment,
   Backend,
+  GroupOffset,
   PartitionInfo,
   ReadOptions,
   TopicInfo,
   TopicSettings,
 } from '../../core/backend.js'
-import {SpoolError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {StoredBatch, encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
-import {APPLICATION_ID, SCHEMA_V1, SCHEMA_VERSION} from './schema.js'
+import {APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION} from './schema.js'
 
 export interface LocalStoreOptions {
   path: string
@@ -93,6 +94,7 @@ function checkStoreFile(path: string): void {
  */
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const
+  readonly atomicCommit = true
   readonly location: string
   private readonly db: Database.Database
   private readonly topicIds = new Map<string, number>()
@@ -159,6 +161,15 @@ export class LocalBackend implements Backend {
       firstBatchAtTime: db.prepare<[number, number, number], BatchRow>(
         'SELECT base_offset, record_count, data FROM batches WHERE topic_id = ? AND partition = ? AND max_timestamp >= ? ORDER BY base_offset LIMIT 1',
       ),
+      groupNames: db.prepare<[], {group_name: string}>('SELECT DISTINCT group_name FROM group_offsets ORDER BY group_name'),
+      groupOffsets: db.prepare<[string], {topic: string; partition: number; committed: number}>(
+        'SELECT t.name AS topic, g.partition, g.committed FROM group_offsets g JOIN topics t ON t.id = g.topic_id WHERE g.group_name = ? ORDER BY t.name, g.partition',
+      ),
+      upsertGroupOffset: db.prepare(
+        'INSERT INTO group_offsets (group_name, topic_id, partition, committed, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_name, topic_id, partition) DO UPDATE SET committed = excluded.committed, updated_at = excluded.updated_at',
+      ),
+      deleteGroup: db.prepare('DELETE FROM group_offsets WHERE group_name = ?'),
+      deleteTopicGroupOffsets: db.prepare('DELETE FROM group_offsets WHERE topic_id = ?'),
       timeBounds: db.prepare<[number, number, number, number], {first: number | null; last: number | null}>(
         `SELECT (SELECT min_timestamp FROM batches WHERE topic_id = ? AND partition = ? ORDER BY base_offset LIMIT 1) AS first,
                 (SELECT max_timestamp FROM batches WHERE topic_id = ? AND partition = ? ORDER BY base_offset DESC LIMIT 1) AS last`,
@@ -184,15 +195,18 @@ export class LocalBackend implements Backend {
     if (appId === 0) db.pragma('page_size = 65536')
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${this.options.durable ? 'FULL' : 'NORMAL'}`)
-    if (appId === 0) {
-      // Two processes may create the same store at once: the second sees the first one's schema here.
+    if (appId === 0 || version < SCHEMA_VERSION) {
+      // Two processes may create or upgrade the same store at once: the second sees the first one's work here.
       db.transaction(() => {
         const current = db.pragma('application_id', {simple: true}) as number
-        if (current === APPLICATION_ID) return
-        const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}
-        if (tables.n > 0) throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
-        db.exec(SCHEMA_V1)
-        db.pragma(`application_id = ${APPLICATION_ID}`)
+        let at = db.pragma('user_version', {simple: true}) as number
+        if (current !== APPLICATION_ID) {
+          const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}
+          if (tables.n > 0) throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
+          db.pragma(`application_id = ${APPLICATION_ID}`)
+          at = 0
+        }
+        for (let next = at + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!)
         db.pragma(`user_version = ${SCHEMA_VERSION}`)
       }).immediate()
     }
@@ -272,6 +286,7 @@ export class LocalBackend implements Backend {
       .transaction(() => {
         const row = this.requireTopic(name)
         this.statements.deleteBatches.run(row.id)
+        this.statements.deleteTopicGroupOffsets.run(row.id)
         this.statements.deletePartitions.run(row.id)
         this.statements.deleteTopic.run(row.id)
       })
@@ -313,6 +328,7 @@ export class LocalBackend implements Backend {
       }
       if (row.retention_ms !== null || row.retention_bytes !== null)
         for (const partition of touched) this.applyRetention(row, partition, Date.now())
+      if (options.commit) this.writeOffsets(options.commit.group, options.commit.offsets)
       return {count, created}
     })
     try {
@@ -440,6 +456,40 @@ export class LocalBackend implements Backend {
       }
     }
     return out
+  }
+
+  sameStoreAs(other: Backend): boolean {
+    return other instanceof LocalBackend && other.location === this.location
+  }
+
+  async listGroups(): Promise<string[]> {
+    return this.statements.groupNames.all().map((row) => row.group_name)
+  }
+
+  async groupOffsets(group: string): Promise<GroupOffset[]> {
+    return this.statements.groupOffsets.all(group).map((row) => ({topic: row.topic, partition: row.partition, offset: row.committed}))
+  }
+
+  async commitOffsets(group: string, offsets: GroupOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    try {
+      this.db.transaction(() => this.writeOffsets(group, offsets)).immediate()
+    } catch (error) {
+      throw storeWriteError(error, this.location)
+    }
+  }
+
+  private writeOffsets(group: string, offsets: GroupOffset[]): void {
+    const now = Date.now()
+    for (const {topic, partition, offset} of offsets) {
+      const row = this.requireTopic(topic)
+      this.statements.upsertGroupOffset.run(group, row.id, partition, offset, now)
+    }
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    const deleted = this.db.transaction(() => this.statements.deleteGroup.run(group).changes).immediate()
+    if (deleted === 0) throw new UnknownGroupError(group, this.location)
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -38,3 +38,18 @@ CREATE TABLE batches (
   PRIMARY KEY (topic_id, partition, base_offset)
 ) STRICT;
 `
+
+/** Version 2: consumer groups. Committed offsets live beside the records so a local pipe can commit both at once. */
+export const SCHEMA_V2 = `
+CREATE TABLE group_offsets (
+  group_name TEXT NOT NULL,
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  committed INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (group_name, topic_id, partition)
+) STRICT, WITHOUT ROWID;
+`
+
+/** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2}
