@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {InterruptedError} from '../src/core/errors.js'
 import {parsePosition} from '../src/core/positions.js'
@@ -18,6 +18,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     {description: 'The last 5 records of each partition, with partition, offset and key', command: "<%= config.bin %> <%= command.id %> clicks --from -5 --format '%p/%o %k=%v\\n'"},
     {description: 'A time window as JSON envelopes', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m --until @-5m --json'},
     {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
+    {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -32,6 +33,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     partition: partitionsFlag,
+    group: groupFlag,
     ...outputFlags,
   }
 
@@ -45,13 +47,14 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const backend = await this.openBackend(flags)
     const interrupt = abortOnSignals()
     try {
-      const assignments = await planRead(backend, {topics, partitions, from, until, follow: flags.follow})
+      const assignments = await planRead(backend, {topics, partitions, from, until, follow: flags.follow, group: flags.group})
       await streamRecords(backend, assignments, {
         writer,
         out: new BufferedOutput(process.stdout),
         signal: interrupt.signal,
         follow: flags.follow,
         limit: flags.count,
+        group: flags.group,
       })
       const signal = interrupt.received()
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {outputFlags, parsePartitions, partitionsFlag, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, outputFlags, parsePartitions, partitionsFlag, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {lastRecords, streamRecords, writeRecords} from '../src/ops/consume.js'
+import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
 
 export default class Tail extends SpoolCommand {
   static override summary = 'Print the last records of a topic, then follow it like tail -f.'
@@ -12,6 +12,7 @@ export default class Tail extends SpoolCommand {
   static override examples = [
     {description: 'The last 10, then follow', command: '<%= config.bin %> <%= command.id %> clicks'},
     {description: 'Only new records, as JSON', command: '<%= config.bin %> <%= command.id %> clicks -n 0 --json'},
+    {description: 'Follow as a consumer group, resuming after a restart', command: '<%= config.bin %> <%= command.id %> clicks -g dashboard'},
     {description: 'Follow partition 2 with offsets and keys', command: "<%= config.bin %> <%= command.id %> clicks -p 2 --format '%o %k %v\\n'"},
   ]
 
@@ -23,6 +24,7 @@ export default class Tail extends SpoolCommand {
   static override flags = {
     lines: Flags.integer({char: 'n', summary: 'How many of the newest records to print first.', default: 10, min: 0}),
     partition: partitionsFlag,
+    group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
     ...outputFlags,
   }
 
@@ -35,9 +37,17 @@ export default class Tail extends SpoolCommand {
     const interrupt = abortOnSignals()
     try {
       const out = new BufferedOutput(process.stdout)
-      const {records, next} = await lastRecords(backend, topics, partitions, flags.lines, interrupt.signal)
-      if (!(await writeRecords(records, writer, out))) return
-      await streamRecords(backend, next, {writer, out, signal: interrupt.signal, follow: true})
+      const resuming = flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))
+      let next
+      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
+      else {
+        const last = await lastRecords(backend, topics, partitions, flags.lines, interrupt.signal)
+        if (!(await writeRecords(last.records, writer, out))) return
+        if (flags.group && (await out.settle().then(() => true, () => false)))
+          await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
+        next = last.next
+      }
+      await streamRecords(backend, next, {writer, out, signal: interrupt.signal, follow: true, group: flags.group})
     } finally {
       interrupt.dispose()
     }

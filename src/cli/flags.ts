@@ -57,3 +57,8 @@ export function parsePartitions(values: string[] | undefined): number[] | undefi
 }
 
 export const positionHelp = `Positions: ${POSITION_HELP}.`
+
+export const groupFlag = Flags.string({
+  char: 'g',
+  summary: "Read as this consumer group: start from its committed offsets (else from --from) and commit each batch once it is written out.",
+})

@@ -113,13 +113,20 @@ export class BufferedOutput {
     })
   }
 
-  /** Flushes and waits until the stream has handed the last byte to the operating system. */
-  async end(): Promise<void> {
+  /**
+   * Flushes and waits until the stream has handed the last byte to the operating system: the point after
+   * which a consumer group may commit what was written.
+   */
+  async settle(): Promise<void> {
     await this.flush()
     await new Promise<void>((resolve) => {
       if (this.closed || this.stream.destroyed) return resolve()
       this.stream.write('', () => resolve())
     })
     this.check()
+  }
+
+  async end(): Promise<void> {
+    await this.settle()
   }
 }

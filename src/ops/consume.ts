@@ -1,55 +1,10 @@
-import type {Assignment, Backend, TopicInfo} from '../core/backend.js'
-import {UsageError} from '../core/errors.js'
-import {type Position, resolvePosition} from '../core/positions.js'
+import type {Assignment, Backend} from '../core/backend.js'
 import {type FeedRecord, ArrayRecordBatch, recordAt} from '../core/record.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
+import {planRead, selectPartitions} from './read-plan.js'
 
-export interface ReadPlanOptions {
-  topics: string[]
-  /** Only these partition numbers of each topic; all when undefined. */
-  partitions?: number[]
-  from: Position
-  /** Exclusive. Without it a bounded read stops at the end as it stood when the read began. */
-  until?: Position
-  /** Keep reading new records (until `until`, when given). */
-  follow: boolean
-}
-
-/** Resolves positions against every partition of the topics into the assignments of one read. */
-export async function planRead(backend: Backend, options: ReadPlanOptions): Promise<Assignment[]> {
-  const assignments: Assignment[] = []
-  for (const topic of options.topics) {
-    const info = await backend.describeTopic(topic)
-    for (const part of selectPartitions(info, options.partitions)) {
-      const lookup = (ts: number) => backend.offsetForTime(topic, part.partition, ts)
-      const from = await resolvePosition(options.from, part, lookup)
-      let until: number | undefined
-      if (options.until) {
-        until = options.follow && options.until.kind !== 'time'
-          ? await resolveUnbounded(options.until, part, lookup)
-          : await resolvePosition(options.until, part, lookup)
-      } else if (!options.follow) until = part.end
-      if (until !== undefined && until <= from) continue
-      assignments.push({topic, partition: part.partition, from, until})
-    }
-  }
-  return assignments
-}
-
-/** While following, an absolute offset past today's end is still a real place to stop. */
-async function resolveUnbounded(position: Position, part: TopicInfo['partitionInfo'][number], lookup: (ts: number) => Promise<number>) {
-  if (position.kind === 'offset') return Math.max(position.offset, part.start)
-  return resolvePosition(position, part, lookup)
-}
-
-function selectPartitions(info: TopicInfo, wanted: number[] | undefined) {
-  if (!wanted) return info.partitionInfo
-  for (const p of wanted)
-    if (p < 0 || p >= info.partitions)
-      throw new UsageError(`topic '${info.name}' has no partition ${p}`, `it has partitions 0 to ${info.partitions - 1}`)
-  return info.partitionInfo.filter((part) => wanted.includes(part.partition))
-}
+export {planRead} from './read-plan.js'
 
 export interface StreamOptions {
   writer: RecordWriter
@@ -58,6 +13,8 @@ export interface StreamOptions {
   follow: boolean
   /** Stop after this many records in all. */
   limit?: number
+  /** Commit each batch's position to this consumer group once the batch is written out. */
+  group?: string
 }
 
 export interface StreamResult {
@@ -78,7 +35,11 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       const take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
       writer.write(batch, 0, take, out)
       written += take
-      await out.flush()
+      if (options.group) {
+        // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
+        await out.settle()
+        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
+      } else await out.flush()
       if (limit !== undefined && written >= limit) {
         stop.abort()
         break

@@ -68,7 +68,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   let pending = new Map<number, PendingBatch>()
   let pendingCount = 0
   let pendingBytes = 0
-  let sticky = 0
+  // Keyless records go to one partition per batch, starting at a random one, as Kafka's sticky partitioner does.
+  let sticky = Math.floor(Math.random() * partitions)
   let flushChain: Promise<void> = Promise.resolve()
   let flushError: unknown
   let lingerTimer: NodeJS.Timeout | undefined

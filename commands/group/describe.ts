@@ -1,0 +1,21 @@
+import {Args, Flags} from '@oclif/core'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {renderTable} from '../../src/cli/table.js'
+import {describeGroup} from '../../src/ops/groups.js'
+
+export default class GroupDescribe extends SpoolCommand {
+  static override summary = "Show a consumer group's committed offset, end offset and lag per partition."
+  static override examples = ['<%= config.bin %> <%= command.id %> billing', '<%= config.bin %> <%= command.id %> billing --json']
+  static override args = {group: Args.string({description: 'Consumer group.', required: true})}
+  static override flags = {
+    json: Flags.boolean({summary: 'Print JSON: per partition topic, partition, committed, end and lag.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(GroupDescribe)
+    const backend = await this.openBackend(flags)
+    const rows = await describeGroup(backend, args.group)
+    if (flags.json) return printJson(rows)
+    process.stdout.write(renderTable(['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG'], rows.map((r) => [r.topic, r.partition, r.committed, r.end, r.lag])))
+  }
+}

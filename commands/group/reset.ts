@@ -1,0 +1,47 @@
+import {Args, Flags} from '@oclif/core'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {positionHelp} from '../../src/cli/flags.js'
+import {renderTable} from '../../src/cli/table.js'
+import {parsePosition} from '../../src/core/positions.js'
+import {applyReset, planReset} from '../../src/ops/groups.js'
+
+export default class GroupReset extends SpoolCommand {
+  static override summary = "Move a consumer group's committed offsets; shows the plan and changes nothing without --execute."
+  static override description = `--to takes a position (${positionHelp.replace('Positions: ', '')}); --shift-by moves the current offsets by N (negative to re-read). Without --topic it resets every topic the group has offsets for.`
+  static override examples = [
+    {description: 'See what re-reading the last hour would do', command: '<%= config.bin %> <%= command.id %> billing --to @-1h'},
+    {description: 'Do it', command: '<%= config.bin %> <%= command.id %> billing --to @-1h --execute'},
+    {description: 'Skip to the end of one topic', command: '<%= config.bin %> <%= command.id %> billing --topic orders --to latest --execute'},
+    {description: 'Re-read the last 100 records of each partition', command: '<%= config.bin %> <%= command.id %> billing --shift-by -100 --execute'},
+  ]
+
+  static override args = {group: Args.string({description: 'Consumer group.', required: true})}
+  static override flags = {
+    to: Flags.string({summary: 'The position to move to.', exclusive: ['shift-by']}),
+    'shift-by': Flags.integer({summary: 'Move the committed offsets by this many records.', exclusive: ['to']}),
+    topic: Flags.string({char: 't', summary: 'Only this topic (repeatable); the group need not have offsets for it yet.', multiple: true}),
+    execute: Flags.boolean({summary: 'Apply the plan. Without it nothing changes.'}),
+    json: Flags.boolean({summary: 'Print the plan as JSON.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(GroupReset)
+    const to = flags.to === undefined ? undefined : parsePosition(flags.to, '--to')
+    const backend = await this.openBackend(flags)
+    const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})
+    if (flags.execute) await applyReset(backend, args.group, plan)
+    if (flags.json) printJson(plan.map((row) => ({...row, applied: flags.execute})))
+    else
+      process.stdout.write(
+        renderTable(
+          ['TOPIC', 'PARTITION', 'CURRENT', 'NEW'],
+          plan.map((r) => [r.topic, r.partition, r.current === null ? '-' : String(r.current), r.target]),
+        ),
+      )
+    process.stderr.write(
+      flags.execute
+        ? `spool: reset consumer group '${args.group}' on ${plan.length} partition${plan.length === 1 ? '' : 's'}\n`
+        : 'spool: dry run, nothing changed; add --execute to apply\n',
+    )
+  }
+}

@@ -1,0 +1,93 @@
+import type {Backend, GroupOffset} from '../core/backend.js'
+import {UnknownGroupError, UsageError} from '../core/errors.js'
+import {type Position, resolvePosition} from '../core/positions.js'
+
+/** One partition of a group, as `group describe` shows it. */
+export interface GroupPartitionState {
+  topic: string
+  partition: number
+  committed: number
+  end: number
+  lag: number
+}
+
+export interface GroupSummary {
+  group: string
+  topics: string[]
+  partitions: number
+  lag: number
+}
+
+export async function describeGroup(backend: Backend, group: string): Promise<GroupPartitionState[]> {
+  const offsets = await backend.groupOffsets(group)
+  if (offsets.length === 0) throw new UnknownGroupError(group, backend.location)
+  const ends = new Map<string, Map<number, number>>()
+  const rows: GroupPartitionState[] = []
+  for (const o of offsets) {
+    if (!ends.has(o.topic)) {
+      const info = await backend.describeTopic(o.topic)
+      ends.set(o.topic, new Map(info.partitionInfo.map((p) => [p.partition, p.end])))
+    }
+    const end = ends.get(o.topic)!.get(o.partition) ?? o.offset
+    rows.push({topic: o.topic, partition: o.partition, committed: o.offset, end, lag: Math.max(0, end - o.offset)})
+  }
+  return rows
+}
+
+export async function summarizeGroups(backend: Backend): Promise<GroupSummary[]> {
+  const summaries: GroupSummary[] = []
+  for (const group of await backend.listGroups()) {
+    const rows = await describeGroup(backend, group)
+    summaries.push({
+      group,
+      topics: [...new Set(rows.map((r) => r.topic))],
+      partitions: rows.length,
+      lag: rows.reduce((sum, r) => sum + r.lag, 0),
+    })
+  }
+  return summaries
+}
+
+export interface ResetPlanRow {
+  topic: string
+  partition: number
+  /** The committed offset now, or null where the group has none. */
+  current: number | null
+  target: number
+}
+
+export interface ResetOptions {
+  to?: Position
+  shiftBy?: number
+  /** Only these topics; by default every topic the group has offsets for. */
+  topics?: string[]
+}
+
+/** What `group reset` would do: per partition, the committed offset now and the one it would become. */
+export async function planReset(backend: Backend, group: string, options: ResetOptions): Promise<ResetPlanRow[]> {
+  if ((options.to === undefined) === (options.shiftBy === undefined))
+    throw new UsageError('group reset needs exactly one of --to and --shift-by', 'e.g. --to earliest, --to @-1h or --shift-by -100')
+  const offsets = await backend.groupOffsets(group)
+  const topics = options.topics ?? [...new Set(offsets.map((o) => o.topic))]
+  if (topics.length === 0)
+    throw new UnknownGroupError(group, backend.location)
+  const current = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]))
+  const plan: ResetPlanRow[] = []
+  for (const topic of topics) {
+    const info = await backend.describeTopic(topic)
+    for (const part of info.partitionInfo) {
+      const now = current.get(`${topic}\u0000${part.partition}`) ?? null
+      const target =
+        options.to !== undefined
+          ? await resolvePosition(options.to, part, (ts) => backend.offsetForTime(topic, part.partition, ts))
+          : Math.min(Math.max((now ?? part.start) + options.shiftBy!, part.start), part.end)
+      plan.push({topic, partition: part.partition, current: now, target})
+    }
+  }
+  return plan
+}
+
+export async function applyReset(backend: Backend, group: string, plan: ResetPlanRow[]): Promise<void> {
+  const offsets: GroupOffset[] = plan.map((row) => ({topic: row.topic, partition: row.partition, offset: row.target}))
+  await backend.commitOffsets(group, offsets)
+}

@@ -1,0 +1,53 @@
+import type {Assignment, Backend, PartitionInfo, TopicInfo} from '../core/backend.js'
+import {UsageError} from '../core/errors.js'
+import {type Position, resolvePosition} from '../core/positions.js'
+
+export interface ReadPlanOptions {
+  topics: string[]
+  /** Only these partition numbers of each topic; all when undefined. */
+  partitions?: number[]
+  from: Position
+  /** Exclusive. Without it a bounded read stops at the end as it stood when the read began. */
+  until?: Position
+  /** Keep reading new records (until `until`, when given). */
+  follow: boolean
+  /** Start where this consumer group's committed offsets say, and from `from` where it has none. */
+  group?: string
+}
+
+const partitionKey = (topic: string, partition: number) => `${partition}\u0000${topic}`
+
+/** Resolves positions (and a group's committed offsets) against every partition into one read's assignments. */
+export async function planRead(backend: Backend, options: ReadPlanOptions): Promise<Assignment[]> {
+  const committed = new Map<string, number>()
+  if (options.group)
+    for (const o of await backend.groupOffsets(options.group)) committed.set(partitionKey(o.topic, o.partition), o.offset)
+  const assignments: Assignment[] = []
+  for (const topic of options.topics) {
+    const info = await backend.describeTopic(topic)
+    for (const part of selectPartitions(info, options.partitions)) {
+      const lookup = (ts: number) => backend.offsetForTime(topic, part.partition, ts)
+      const resume = committed.get(partitionKey(topic, part.partition))
+      const from =
+        resume === undefined ? await resolvePosition(options.from, part, lookup) : Math.min(Math.max(resume, part.start), part.end)
+      let until: number | undefined
+      if (options.until) {
+        until =
+          options.follow && options.until.kind === 'offset'
+            ? Math.max(options.until.offset, part.start) // while following, an offset past today's end is still a place to stop
+            : await resolvePosition(options.until, part, lookup)
+      } else if (!options.follow) until = part.end
+      if (until !== undefined && until <= from) continue
+      assignments.push({topic, partition: part.partition, from, until})
+    }
+  }
+  return assignments
+}
+
+export function selectPartitions(info: TopicInfo, wanted: number[] | undefined): PartitionInfo[] {
+  if (!wanted) return info.partitionInfo
+  for (const p of wanted)
+    if (p < 0 || p >= info.partitions)
+      throw new UsageError(`topic '${info.name}' has no partition ${p}`, `it has partitions 0 to ${info.partitions - 1}`)
+  return info.partitionInfo.filter((part) => wanted.includes(part.partition))
+}
