@@ -56,3 +56,30 @@ export async function openBackend(address: BrokerAddress, options: OpenOptions =
     hint: 'use the local store: drop -b, or pass -b file:PATH',
   })
 }
+
+export interface TopicRef {
+  /** Undefined: the topic lives on the command's own backend (-b, SPOOL_BROKER or the default store). */
+  address?: BrokerAddress
+  topic: string
+}
+
+/**
+ * A topic argument that may carry its backend, so that pipe and replay --to can bridge two:
+ * `orders`, `kafka://host:9092[,host:9092]/orders`, `file:./feeds.db/orders`.
+ */
+export function parseTopicRef(text: string, env: NodeJS.ProcessEnv = process.env): TopicRef {
+  if (text.startsWith('kafka://')) {
+    const rest = text.slice('kafka://'.length)
+    const slash = rest.indexOf('/')
+    if (slash < 0 || slash === rest.length - 1)
+      throw new UsageError(`'${text}' names a Kafka cluster but no topic`, 'write kafka://host:port/TOPIC')
+    return {address: parseBrokerAddress(`kafka://${rest.slice(0, slash)}`, env), topic: rest.slice(slash + 1)}
+  }
+  if (text.startsWith('file:')) {
+    const slash = text.lastIndexOf('/')
+    if (slash <= 'file:'.length || slash === text.length - 1)
+      throw new UsageError(`'${text}' names a store but no topic`, 'write file:PATH/TOPIC, e.g. file:./feeds.db/orders')
+    return {address: parseBrokerAddress(text.slice(0, slash), env), topic: text.slice(slash + 1)}
+  }
+  return {topic: text}
+}

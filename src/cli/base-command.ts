@@ -1,5 +1,5 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
-import {openBackend, parseBrokerAddress} from '../backends/index.js'
+import {type BrokerAddress, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
 import {describeError, exitCodeOf} from '../core/errors.js'
 
@@ -21,7 +21,12 @@ export abstract class SpoolCommand extends Command {
   private backends: Backend[] = []
 
   protected async openBackend(flags: {broker?: string; durable?: boolean}): Promise<Backend> {
-    const backend = await openBackend(parseBrokerAddress(flags.broker), {durable: flags.durable})
+    return this.openBackendAt(parseBrokerAddress(flags.broker), flags)
+  }
+
+  /** Opens a backend named by a topic argument (pipe, replay --to); it is closed with the command. */
+  protected async openBackendAt(address: BrokerAddress, flags: {durable?: boolean} | object = {}): Promise<Backend> {
+    const backend = await openBackend(address, {durable: (flags as {durable?: boolean}).durable})
     this.backends.push(backend)
     return backend
   }

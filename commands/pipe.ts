@@ -1,0 +1,84 @@
+import {Args, Flags} from '@oclif/core'
+import {parseTopicRef} from '../src/backends/index.js'
+import {SpoolCommand} from '../src/cli/base-command.js'
+import {groupFlag, parsePartitions, partitionsFlag, positionHelp} from '../src/cli/flags.js'
+import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {InterruptedError, UsageError} from '../src/core/errors.js'
+import {parsePosition} from '../src/core/positions.js'
+import {pipe} from '../src/ops/pipe.js'
+import {planRead} from '../src/ops/read-plan.js'
+import {TopicSink} from '../src/ops/sinks.js'
+import {execTransform, expressionTransform, type Transform} from '../src/ops/transform.js'
+
+export default class Pipe extends SpoolCommand {
+  static override summary = 'Copy a feed from one topic to another, on the same or another backend, resumably.'
+  static override description = `SRC and DST are topics, each optionally with its backend: orders, file:./other.db/orders, kafka://host:9092/orders. Keys, values, headers and timestamps are kept, and partitions too where both topics have the same count (else keys choose with murmur2). A missing DST is created with SRC's partition count.
+
+With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch). -f keeps copying new records as they arrive.
+
+Transforms (never run through a shell):
+  --filter EXPR   keep records for which the JavaScript expression is truthy; r is the record:
+                  r.key, r.value (UTF-8 text or null), r.json (value parsed as JSON), r.headers,
+                  r.timestamp, r.partition, r.offset, r.keyBytes, r.valueBytes
+  --map EXPR      return the new value as a string, or the fields to change ({value: ..., key: ..., headers: [...], timestamp: ...}),
+                  or null to drop the record; objects become JSON text
+  --exec 'PROG ARGS'  a program fed one JSON envelope per line on stdin; it answers each line with one
+                  line: an envelope (fields it leaves out are kept) or null to drop
+The guarantees above hold with transforms, provided an --exec program answers deterministically.
+
+${positionHelp}`
+
+  static override examples = [
+    {description: 'Copy, resumably', command: '<%= config.bin %> <%= command.id %> orders orders-backup -g backup'},
+    {description: 'Bridge a local feed into Kafka and keep it flowing', command: '<%= config.bin %> <%= command.id %> clicks kafka://localhost:9092/clicks -g bridge -f'},
+    {description: 'Only large orders, tagged', command: "<%= config.bin %> <%= command.id %> orders big-orders --filter 'r.json?.amount > 1000' --map '({value: {...r.json, big: true}})'"},
+    {description: 'Through an external program', command: "<%= config.bin %> <%= command.id %> raw clean --exec 'jq -c \".value |= ascii_downcase\"'"},
+  ]
+
+  static override args = {
+    source: Args.string({description: 'Topic to copy from: TOPIC or ADDRESS/TOPIC.', required: true}),
+    destination: Args.string({description: 'Topic to copy into: TOPIC or ADDRESS/TOPIC.', required: true}),
+  }
+
+  static override flags = {
+    group: groupFlag,
+    from: Flags.string({char: 'o', summary: 'Where to start where the group has no offsets.', default: 'earliest'}),
+    until: Flags.string({summary: 'Where to stop in each partition (exclusive).'}),
+    follow: Flags.boolean({char: 'f', summary: 'Keep copying new records instead of stopping at the end.'}),
+    partition: partitionsFlag,
+    filter: Flags.string({summary: 'Keep only records for which this JavaScript expression over r is truthy.'}),
+    map: Flags.string({summary: 'A JavaScript expression over r returning the fields to change, or null to drop.'}),
+    exec: Flags.string({summary: 'A program (with arguments) that transforms JSON envelopes, one line in, one line out.', exclusive: ['filter', 'map']}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Pipe)
+    const from = parsePosition(flags.from, '--from')
+    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
+    const partitions = parsePartitions(flags.partition)
+    const sourceRef = parseTopicRef(args.source)
+    const destinationRef = parseTopicRef(args.destination)
+    const fallback = await this.openBackend(flags)
+    const source = sourceRef.address ? await this.openBackendAt(sourceRef.address) : fallback
+    const destination = destinationRef.address ? await this.openBackendAt(destinationRef.address) : fallback
+    if (source.sameStoreAs(destination) && sourceRef.topic === destinationRef.topic)
+      throw new UsageError(`source and destination are the same topic '${sourceRef.topic}'`)
+    let transform: Transform | undefined
+    if (flags.exec !== undefined) transform = execTransform(flags.exec)
+    else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
+    const interrupt = abortOnSignals()
+    try {
+      const sourceInfo = await source.describeTopic(sourceRef.topic)
+      const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
+      const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from, until, follow: flags.follow, group: flags.group})
+      const result = await pipe(source, assignments, {sink, signal: interrupt.signal, follow: flags.follow, group: flags.group, transform})
+      const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
+      process.stderr.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
+      const signal = interrupt.received()
+      if (signal && !flags.follow) throw new InterruptedError(`interrupted after ${result.read} records`, exitCodeForSignal(signal))
+    } finally {
+      interrupt.dispose()
+      await transform?.close()
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import {Args, Flags} from '@oclif/core'
+import {parseTopicRef} from '../src/backends/index.js'
+import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {groupFlag, outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {InterruptedError, UsageError} from '../src/core/errors.js'
+import {parsePosition} from '../src/core/positions.js'
+import {parseDuration} from '../src/core/units.js'
+import {BufferedOutput} from '../src/io/output.js'
+import {planRead} from '../src/ops/read-plan.js'
+import {type Pacing, replay} from '../src/ops/replay.js'
+import {OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
+
+export default class Replay extends SpoolCommand {
+  static override summary = 'Re-emit a range of a topic at its original pace, faster, or at a fixed rate.'
+  static override description = `Records come out in timestamp order across partitions (ties by partition, then offset), each at its original gap from the one before, divided by --speed, with silences capped by --max-gap. Due times are kept on one timeline from the first record, so a 60 s capture at --speed 1 takes 60 s. --speed max replays as fast as consume; --rate 500/s ignores the timestamps.
+
+Output goes to stdout (the same flags as consume) or, with --to, into a topic on any backend (e.g. --to kafka://host:9092/orders or --to file:./other.db/orders); --retime stamps the replayed records with the time they are written.
+
+${positionHelp}`
+
+  static override examples = [
+    {description: 'The last 10 minutes, at their original pace', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m'},
+    {description: 'Ten times faster, long pauses cut to 2 s', command: '<%= config.bin %> <%= command.id %> clicks --from @-1h --speed 10 --max-gap 2s'},
+    {description: 'Into another topic, stamped with the current time', command: '<%= config.bin %> <%= command.id %> captured --to staging-clicks --retime'},
+    {description: 'At a fixed 200 records per second, as JSON', command: '<%= config.bin %> <%= command.id %> clicks --rate 200/s --json'},
+  ]
+
+  static override args = {topic: Args.string({description: 'Topic to replay.', required: true})}
+  static override flags = {
+    from: Flags.string({char: 'o', summary: 'Where to start in each partition.', default: 'earliest'}),
+    until: Flags.string({summary: 'Where to stop in each partition (exclusive); default: the end when the replay starts.'}),
+    speed: Flags.string({char: 's', summary: 'Divide the original gaps by this (0.5 is half speed), or "max" for no pacing.', default: '1', exclusive: ['rate']}),
+    rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s or 500.', exclusive: ['speed', 'max-gap']}),
+    'max-gap': Flags.string({summary: 'Cap each pause at this long (e.g. 5s).'}),
+    to: Flags.string({summary: 'Write into this topic ([ADDRESS/]TOPIC) instead of stdout.'}),
+    retime: Flags.boolean({summary: 'Give replayed records the time they are written instead of their original timestamps.'}),
+    partition: partitionsFlag,
+    group: groupFlag,
+    ...outputFlags,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Replay, expandNullFlag(this.argv))
+    const pacing = parsePacing(flags.speed, flags.rate, flags['max-gap'])
+    const from = parsePosition(flags.from, '--from')
+    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
+    const partitions = parsePartitions(flags.partition)
+    if (flags.to !== undefined && (flags.json || flags.format !== undefined || flags.delimiter !== undefined || flags.null))
+      throw new UsageError('--to writes into a topic; output flags (--json, --format, -D, -0) only apply to stdout')
+    if (flags.retime && flags.to === undefined) throw new UsageError('--retime only applies with --to')
+    const source = await this.openBackend(flags)
+    const interrupt = abortOnSignals()
+    try {
+      const assignments = await planRead(source, {topics: [args.topic], partitions, from, until, follow: false, group: flags.group})
+      let sink: RecordSink
+      if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(process.stdout))
+      else {
+        const ref = parseTopicRef(flags.to)
+        const destination = ref.address ? await this.openBackendAt(ref.address, flags) : source
+        const sourceInfo = await source.describeTopic(args.topic)
+        sink = await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions})
+      }
+      const result = await replay(source, assignments, {pacing, sink, signal: interrupt.signal, group: flags.group})
+      const signal = interrupt.received()
+      if (signal && !result.outputClosed) throw new InterruptedError(`interrupted after ${result.written} records`, exitCodeForSignal(signal))
+      if (flags.to !== undefined) process.stderr.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
+    } finally {
+      interrupt.dispose()
+    }
+  }
+}
+
+function parsePacing(speed: string, rate: string | undefined, maxGap: string | undefined): Pacing {
+  if (rate !== undefined) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/s)?\s*$/.exec(rate)
+    if (!match || Number(match[1]) <= 0) throw new UsageError(`--rate '${rate}' is not a rate`, 'use records per second, e.g. --rate 500/s')
+    return {kind: 'rate', perSecond: Number(match[1])}
+  }
+  const maxGapMs = maxGap === undefined ? undefined : parseDuration(maxGap, '--max-gap')
+  if (speed.trim().toLowerCase() === 'max') return {kind: 'speed', speed: Number.POSITIVE_INFINITY, maxGapMs}
+  const value = Number(speed.replace(/x$/i, ''))
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--speed '${speed}' is not a speed`, 'use a positive number (1, 10, 0.5) or max')
+  return {kind: 'speed', speed: value, maxGapMs}
+}

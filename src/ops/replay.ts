@@ -1,0 +1,164 @@
+import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import {type FeedRecord, recordAt} from '../core/record.js'
+import {OutputClosedError} from '../io/output.js'
+import type {RecordSink} from './sinks.js'
+
+/** Time as replay sees it, so tests can run hours of pacing in no time. Milliseconds. */
+export interface Clock {
+  now(): number
+  /** Resolves at `time` (or at once if it has passed), or early when the signal aborts. */
+  sleepUntil(time: number, signal: AbortSignal): Promise<void>
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleepUntil(time, signal) {
+    const wait = time - performance.now()
+    if (wait <= 0 || signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, wait)
+      signal.addEventListener('abort', done, {once: true})
+    })
+  },
+}
+
+export type Pacing =
+  /** Original gaps divided by `speed` (Infinity: as fast as possible), each capped at `maxGapMs`. */
+  | {kind: 'speed'; speed: number; maxGapMs?: number}
+  /** A fixed number of records per second, whatever the timestamps say. */
+  | {kind: 'rate'; perSecond: number}
+
+/**
+ * When each record is due, in ms after the first one, from the records' timestamps in replay order.
+ * Due times accumulate from the first record rather than from the previous emission, so a late
+ * wake-up never adds up into drift: a 60 s capture replays in 60 s.
+ */
+export class Pacer {
+  private previous: number | undefined
+  private due = 0
+  private index = 0
+
+  constructor(private readonly pacing: Pacing) {}
+
+  next(timestamp: number): number {
+    const pacing = this.pacing
+    if (pacing.kind === 'rate') return (this.index++ * 1000) / pacing.perSecond
+    if (this.previous !== undefined && Number.isFinite(pacing.speed)) {
+      let gap = Math.max(0, timestamp - this.previous) / pacing.speed
+      if (pacing.maxGapMs !== undefined) gap = Math.min(gap, pacing.maxGapMs)
+      this.due += gap
+    }
+    this.previous = timestamp
+    this.index++
+    return this.due
+  }
+
+  get unpaced(): boolean {
+    return this.pacing.kind === 'speed' && !Number.isFinite(this.pacing.speed)
+  }
+}
+
+/**
+ * Records of several partitions in timestamp order (ties: the order of the assignments, then offset),
+ * pulling one batch at a time from each partition.
+ */
+export async function* mergeByTimestamp(backend: Backend, assignments: Assignment[], signal: AbortSignal): AsyncGenerator<FeedRecord> {
+  const sources = assignments.map((assignment) => ({
+    iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
+    buffer: [] as FeedRecord[],
+    position: 0,
+    done: false,
+  }))
+  const fill = async (source: (typeof sources)[number]) => {
+    while (!source.done && source.position >= source.buffer.length) {
+      const next = await source.iterator.next()
+      if (next.done) source.done = true
+      else {
+        const batch = next.value
+        source.buffer = Array.from({length: batch.count}, (_, i) => recordAt(batch, i))
+        source.position = 0
+      }
+    }
+  }
+  try {
+    for (const source of sources) await fill(source)
+    for (;;) {
+      let best: (typeof sources)[number] | undefined
+      for (const source of sources) {
+        if (source.position >= source.buffer.length) continue
+        if (!best || source.buffer[source.position]!.timestamp < best.buffer[best.position]!.timestamp) best = source
+      }
+      if (!best || signal.aborted) return
+      yield best.buffer[best.position++]!
+      await fill(best)
+    }
+  } finally {
+    for (const source of sources) await source.iterator.return?.()
+  }
+}
+
+export interface ReplayOptions {
+  pacing: Pacing
+  sink: RecordSink
+  signal: AbortSignal
+  clock?: Clock
+  /** Commit progress to this consumer group of the source as records are written. */
+  group?: string
+  /** Called with each record as it is written, for progress displays. */
+  onRecord?: (written: number) => void
+}
+
+export interface ReplayResult {
+  written: number
+  outputClosed: boolean
+  /** Wall time from the first record to the last, ms. */
+  elapsedMs: number
+  /** Where the last record was due, ms after the first: what a perfect replay would take. */
+  scheduledMs: number
+}
+
+/** Records wait in the sink until the replay sleeps (they are due) or this many pile up. */
+const FLUSH_EVERY = 8192
+
+export async function replay(backend: Backend, assignments: Assignment[], options: ReplayOptions): Promise<ReplayResult> {
+  const {sink, signal} = options
+  const clock = options.clock ?? systemClock
+  const pacer = new Pacer(options.pacing)
+  const committed = new Map<string, GroupOffset>()
+  let written = 0
+  let start: number | undefined
+  let lastDue = 0
+  const flush = async () => {
+    const offsets = [...committed.values()]
+    committed.clear()
+    await sink.flush(options.group && offsets.length > 0 ? {source: backend, group: options.group, offsets} : undefined)
+  }
+  try {
+    for await (const record of mergeByTimestamp(backend, assignments, signal)) {
+      const due = pacer.next(record.timestamp)
+      start ??= clock.now()
+      if (!pacer.unpaced && start + due > clock.now()) {
+        // Everything due before now goes out before the wait, so each record leaves at its own time.
+        if (sink.pending > 0) await flush()
+        await clock.sleepUntil(start + due, signal)
+        if (signal.aborted) break
+      }
+      sink.add(record)
+      lastDue = due
+      committed.set(`${record.partition}\u0000${record.topic}`, {topic: record.topic, partition: record.partition, offset: record.offset + 1})
+      written++
+      options.onRecord?.(written)
+      if (sink.pending >= FLUSH_EVERY) await flush()
+    }
+    if (sink.pending > 0 || committed.size > 0) await flush()
+  } catch (error) {
+    if (error instanceof OutputClosedError) return {written, outputClosed: true, elapsedMs: 0, scheduledMs: lastDue}
+    throw error
+  }
+  return {written, outputClosed: false, elapsedMs: start === undefined ? 0 : clock.now() - start, scheduledMs: lastDue}
+}

@@ -1,0 +1,118 @@
+import type {Backend, GroupOffset} from '../core/backend.js'
+import {UnknownTopicError} from '../core/errors.js'
+import {partitionForKey} from '../core/partitioner.js'
+import {ArrayRecordBatch, type FeedRecord, PendingBatch, recordSize} from '../core/record.js'
+import type {BufferedOutput} from '../io/output.js'
+import type {RecordWriter} from '../io/record-writers.js'
+
+/**
+ * Where replay and pipe put records. `flush` writes what was added and then, only once that write has
+ * succeeded, commits `commit` to the source's consumer group, so a reader killed at any moment re-reads
+ * at most one batch and never skips one.
+ */
+export interface RecordSink {
+  add(record: FeedRecord): void
+  readonly pending: number
+  flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void>
+  /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
+  readonly guarantee: 'exactly-once' | 'at-least-once'
+}
+
+/** Records to stdout through a writer (value lines, --format, --json). */
+export class OutputSink implements RecordSink {
+  private records: FeedRecord[] = []
+  readonly guarantee = 'at-least-once' as const
+
+  constructor(private readonly writer: RecordWriter, private readonly out: BufferedOutput) {}
+
+  get pending() {
+    return this.records.length
+  }
+
+  add(record: FeedRecord): void {
+    this.records.push(record)
+  }
+
+  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+    for (const record of this.records.splice(0))
+      this.writer.write(new ArrayRecordBatch(record.topic, record.partition, [record]), 0, 1, this.out)
+    if (commit) {
+      await this.out.settle()
+      await commit.source.commitOffsets(commit.group, commit.offsets)
+    } else await this.out.flush()
+  }
+}
+
+export interface TopicSinkOptions {
+  /** Timestamps become the time of writing instead of the originals. */
+  retime?: boolean
+  /** Partitions of the source, to keep each record's partition when the counts match. */
+  sourcePartitions?: number
+}
+
+/**
+ * Records into a topic of any backend. Partitions are kept where the source and destination have the
+ * same count; otherwise keys choose with murmur2 and keyless records go to one partition per flush.
+ * Between two topics of one local store the records and the group's offsets commit in one transaction.
+ */
+export class TopicSink implements RecordSink {
+  private batches = new Map<number, PendingBatch>()
+  private count = 0
+  private sticky = 0
+
+  private constructor(
+    private readonly destination: Backend,
+    private readonly topic: string,
+    private readonly partitions: number,
+    private readonly keepPartitions: boolean,
+    private readonly options: TopicSinkOptions,
+    readonly guarantee: 'exactly-once' | 'at-least-once',
+  ) {
+    this.sticky = Math.floor(Math.random() * partitions)
+  }
+
+  /** Opens the destination topic, creating it like the source (same partition count) when missing. */
+  static async open(destination: Backend, topic: string, source: Backend | undefined, options: TopicSinkOptions): Promise<TopicSink> {
+    let partitions: number
+    try {
+      partitions = (await destination.describeTopic(topic)).partitions
+    } catch (error) {
+      if (!(error instanceof UnknownTopicError)) throw error
+      partitions = options.sourcePartitions ?? 1
+      await destination.createTopic(topic, {partitions})
+      process.stderr.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${destination.location}\n`)
+    }
+    const atomic = source !== undefined && destination.atomicCommit && destination.sameStoreAs(source)
+    return new TopicSink(destination, topic, partitions, options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')
+  }
+
+  get pending() {
+    return this.count
+  }
+
+  add(record: FeedRecord): void {
+    const partition = this.keepPartitions
+      ? record.partition
+      : record.key !== null
+        ? partitionForKey(record.key, this.partitions)
+        : this.sticky
+    let batch = this.batches.get(partition)
+    if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
+    const headers = record.headers.length > 0 ? record.headers : null
+    batch.add(record.value, record.key, headers, this.options.retime ? Date.now() : record.timestamp, recordSize(record.key, record.value, headers))
+    this.count++
+  }
+
+  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+    const batches = [...this.batches.values()]
+    this.batches = new Map()
+    this.count = 0
+    this.sticky = (this.sticky + 1) % this.partitions
+    if (commit && this.guarantee === 'exactly-once') {
+      await this.destination.append(this.topic, batches, {commit: {group: commit.group, offsets: commit.offsets}})
+      return
+    }
+    if (batches.length > 0) await this.destination.append(this.topic, batches)
+    if (commit) await commit.source.commitOffsets(commit.group, commit.offsets)
+  }
+}

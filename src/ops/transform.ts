@@ -1,0 +1,221 @@
+import {spawn} from 'node:child_process'
+import {SpoolError, UsageError} from '../core/errors.js'
+import {ArrayRecordBatch, type FeedRecord, type Header} from '../core/record.js'
+import {decodeEnvelope, encodeEnvelope, EnvelopeError} from '../io/json-envelope.js'
+import {DelimiterSplitter} from '../io/splitter.js'
+
+/** Turns the records of one source batch into the records to write (fewer, changed, or the same). */
+export interface Transform {
+  apply(records: FeedRecord[]): Promise<FeedRecord[]>
+  close(): Promise<void>
+}
+
+/**
+ * What an expression sees as `r`: the record with key, value and header values as UTF-8 text (null for
+ * null), the raw bytes as keyBytes/valueBytes, and `json`, the value parsed as JSON (undefined when it
+ * is not JSON).
+ */
+function recordView(record: FeedRecord) {
+  let parsed: unknown
+  let parsedDone = false
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key: record.key?.toString('utf8') ?? null,
+    value: record.value?.toString('utf8') ?? null,
+    keyBytes: record.key,
+    valueBytes: record.value,
+    headers: record.headers.map((h) => ({key: h.key, value: h.value?.toString('utf8') ?? null})),
+    get json() {
+      if (!parsedDone) {
+        parsedDone = true
+        try {
+          parsed = record.value === null ? undefined : JSON.parse(record.value.toString('utf8'))
+        } catch {
+          parsed = undefined
+        }
+      }
+      return parsed
+    },
+  }
+}
+
+function compile(expression: string, flag: string): (r: unknown) => unknown {
+  try {
+    // The expression is the user's own code from their own command line, evaluated in-process:
+    // nothing goes through a shell, and it sees only the record.
+    return new Function('r', `"use strict"; return (${expression});`) as (r: unknown) => unknown
+  } catch (error) {
+    throw new UsageError(`${flag} is not a valid JavaScript expression: ${(error as Error).message}`, `e.g. ${flag} 'r.json?.amount > 100'`)
+  }
+}
+
+function toBytes(value: unknown, field: string): Buffer | null {
+  if (value === null) return null
+  if (Buffer.isBuffer(value)) return value
+  if (value instanceof Uint8Array) return Buffer.from(value)
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (value === undefined) throw new SpoolError(`--map returned undefined for "${field}"`)
+  return Buffer.from(JSON.stringify(value), 'utf8')
+}
+
+/** --filter EXPR keeps records for which EXPR is truthy; --map EXPR returns the fields to change, or null to drop. */
+export function expressionTransform(filter: string | undefined, map: string | undefined): Transform {
+  const keep = filter === undefined ? undefined : compile(filter, '--filter')
+  const change = map === undefined ? undefined : compile(map, '--map')
+  const evaluate = (fn: (r: unknown) => unknown, record: FeedRecord, flag: string) => {
+    try {
+      return fn(recordView(record))
+    } catch (error) {
+      throw new SpoolError(`${flag} failed on ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`)
+    }
+  }
+  return {
+    async apply(records) {
+      const out: FeedRecord[] = []
+      for (const record of records) {
+        if (keep && !evaluate(keep, record, '--filter')) continue
+        if (!change) {
+          out.push(record)
+          continue
+        }
+        const result = evaluate(change, record, '--map')
+        if (result === null || result === undefined || result === false) continue
+        // A bare string or bytes is the common case: the new value, everything else kept.
+        if (typeof result === 'string' || result instanceof Uint8Array) {
+          out.push({...record, value: toBytes(result, 'value')})
+          continue
+        }
+        if (typeof result !== 'object' || Array.isArray(result))
+          throw new SpoolError(`--map must return a string, an object like {value: ...}, or null, not ${Array.isArray(result) ? 'an array' : typeof result}`)
+        const fields = result as Record<string, unknown>
+        out.push({
+          ...record,
+          key: 'key' in fields ? toBytes(fields.key, 'key') : record.key,
+          value: 'value' in fields ? toBytes(fields.value, 'value') : record.value,
+          timestamp: typeof fields.timestamp === 'number' ? fields.timestamp : record.timestamp,
+          headers: Array.isArray(fields.headers)
+            ? (fields.headers as Array<{key: string; value: unknown}>).map((h): Header => ({key: String(h.key), value: toBytes(h.value ?? null, 'header')}))
+            : record.headers,
+        })
+      }
+      return out
+    },
+    async close() {},
+  }
+}
+
+/** Splits a command line into words, honouring quotes and backslashes, without any shell expansion. */
+export function splitCommandLine(text: string): string[] {
+  const words: string[] = []
+  let word = ''
+  let quote: '"' | "'" | undefined
+  let inWord = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quote) {
+      if (c === quote) quote = undefined
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i]
+      else word += c
+    } else if (c === '"' || c === "'") {
+      quote = c
+      inWord = true
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i]
+      inWord = true
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word)
+      word = ''
+      inWord = false
+    } else {
+      word += c
+      inWord = true
+    }
+  }
+  if (quote) throw new UsageError(`--exec has an unclosed ${quote} quote`)
+  if (inWord) words.push(word)
+  if (words.length === 0) throw new UsageError('--exec is empty', "give a program and its arguments, e.g. --exec 'jq -c .'")
+  return words
+}
+
+/**
+ * --exec PROGRAM: a long-running child, started without a shell, fed one JSON envelope per line on stdin.
+ * It must answer each line with exactly one line: an envelope to write, or `null` (or an empty line) to
+ * drop the record. Fields it leaves out keep their values.
+ */
+export function execTransform(commandLine: string): Transform {
+  const [program, ...args] = splitCommandLine(commandLine)
+  const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'inherit'], shell: false})
+  const answers: Buffer[] = []
+  let waiting: (() => void) | undefined
+  let exited: string | undefined
+  const wake = () => {
+    const resolve = waiting
+    waiting = undefined
+    resolve?.()
+  }
+  const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (line) => {
+    answers.push(Buffer.from(line))
+    wake()
+  }, () => {
+    throw new SpoolError('--exec answered with a line over 64 MiB')
+  })
+  child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk))
+  child.on('error', (error) => {
+    exited = `cannot run '${program}': ${error.message}`
+    wake()
+  })
+  child.on('exit', (code, signal) => {
+    exited ??= `'${program}' exited (${signal ?? `code ${code}`})`
+    wake()
+  })
+  child.stdin.on('error', () => {})
+
+  return {
+    async apply(records) {
+      if (exited) throw new SpoolError(`--exec: ${exited}`)
+      let text = ''
+      for (const record of records) text += `${encodeEnvelope(new ArrayRecordBatch(record.topic, record.partition, [record]), 0)}\n`
+      child.stdin.write(text)
+      const out: FeedRecord[] = []
+      for (let i = 0; i < records.length; i++) {
+        while (answers.length === 0) {
+          if (exited) throw new SpoolError(`--exec: ${exited} after answering ${i} of ${records.length} records of a batch`)
+          await new Promise<void>((resolve) => (waiting = resolve))
+        }
+        const line = answers.shift()!
+        const trimmed = line.toString('utf8').trim()
+        if (trimmed === '' || trimmed === 'null') continue
+        const original = records[i]!
+        try {
+          const raw = JSON.parse(trimmed) as Record<string, unknown>
+          const envelope = decodeEnvelope(line)
+          out.push({
+            ...original,
+            key: 'key' in raw ? envelope.key : original.key,
+            value: 'value' in raw ? envelope.value : original.value,
+            headers: 'headers' in raw ? envelope.headers : original.headers,
+            timestamp: envelope.timestamp ?? original.timestamp,
+          })
+        } catch (error) {
+          const why = error instanceof EnvelopeError ? error.message : (error as Error).message
+          throw new SpoolError(`--exec answered record ${original.topic}/${original.partition}@${original.offset} with a line that is not an envelope: ${why}`)
+        }
+      }
+      return out
+    },
+    async close() {
+      child.stdin.end()
+      if (child.exitCode === null && child.signalCode === null)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGTERM'), 5000)
+          child.once('exit', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+    },
+  }
+}
