@@ -2,7 +2,8 @@
 // spool's benchmarks: `npm run bench` (builds first). Measures the local store on 1M 100-byte lines:
 // produce and consume throughput through real pipes, start-up against `node -e 0`, tail latency, and
 // peak RSS. Prints a Markdown report on stdout; docs/BENCHMARKS.md records the figures and how to rerun.
-// Options (environment): BENCH_RECORDS (default 1000000), BENCH_RUNS (default 3), BENCH_TAIL_SAMPLES (default 400).
+// Options (environment): BENCH_RECORDS (default 1000000), BENCH_RUNS (default 3), BENCH_TAIL_SAMPLES (default 400),
+// BENCH_BIG_COPIES (default 10: the memory test reads a topic of that many copies of the input).
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -14,6 +15,7 @@ const bin = join(root, 'bin', 'run.js')
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const tailSamples = Number(process.env.BENCH_TAIL_SAMPLES ?? 400)
+const bigCopies = Number(process.env.BENCH_BIG_COPIES ?? 10)
 const dataDir = join(root, 'bench', '.data')
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-'))
 const env = {...process.env, SPOOL_HOME: work, NO_COLOR: '1'}
@@ -162,6 +164,11 @@ async function main() {
   const identical = sh(`node ${bin} consume bench | cmp -s - ${lines}`).status === 0
   const produceRss = peakRss(`node ${bin} produce rss < ${lines} 2>/dev/null`)
   const consumeRss = peakRss(`node ${bin} consume bench > /dev/null`)
+  // The memory budget is about topic size: a topic ten times larger must not need more memory to read.
+  log(`big topic: ${bigCopies} copies of the input`)
+  sh(`for i in $(seq ${bigCopies}); do cat ${lines}; done | node ${bin} produce big 2>/dev/null`)
+  const bigBytes = statSync(join(work, 'spool.db')).size
+  const bigRss = peakRss(`node ${bin} consume big > /dev/null`)
   log('start-up')
   const startup = startupTimes()
   log('tail latency')
@@ -178,6 +185,7 @@ async function main() {
     `| consume --json to a pipe | ${median(json).toFixed(2)} s = ${fmt(records / median(json))} records/s |`,
     `| consume output identical to the input | ${identical ? 'yes' : '**NO**'} |`,
     `| peak RSS, produce / consume | ${produceRss.toFixed(0)} MiB / ${consumeRss.toFixed(0)} MiB |`,
+    `| peak RSS, consume of a ${fmt(records * bigCopies)}-record topic (store file ${(bigBytes / 1e9).toFixed(2)} GB) | ${bigRss.toFixed(0)} MiB |`,
     `| tail latency (write to producer's stdin -> printed by a tail -f), ${tail.samples} samples | p50 ${tail.p50.toFixed(1)} ms, p99 ${tail.p99.toFixed(1)} ms, max ${tail.max.toFixed(1)} ms |`,
     '',
     `### Start-up (${startup.tool})`,
