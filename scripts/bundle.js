@@ -2,7 +2,7 @@
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
 // loads only the command that runs; drivers (better-sqlite3) stay external and load on demand.
 import {build} from 'esbuild'
-import {readdirSync} from 'node:fs'
+import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -11,6 +11,9 @@ const walk = (dir) =>
   readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
     entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
   )
+
+// Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
+rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
 
 await build({
   absWorkingDir: root,
