@@ -1,0 +1,94 @@
+import {describe, expect, it} from 'vitest'
+import {encodeBatch, StoredBatch, timestampBounds} from '../../src/backends/local/batch-codec.js'
+import {type Header, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
+
+let seed = 11
+const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+const bytes = (max: number) => Buffer.from(Array.from({length: Math.floor(random() * max)}, () => Math.floor(random() * 256)))
+
+interface Input {
+  value: Buffer | null
+  key: Buffer | null
+  headers: Header[] | null
+  timestamp: number
+}
+
+function randomRecords(n: number, withKeys: boolean, withHeaders: boolean): Input[] {
+  return Array.from({length: n}, (_, i) => ({
+    value: random() < 0.1 ? null : bytes(200),
+    key: withKeys && random() < 0.8 ? bytes(20) : null,
+    headers: withHeaders && random() < 0.7 ? Array.from({length: Math.floor(random() * 4)}, (_, h) => ({key: `h${h % 2}`, value: random() < 0.2 ? null : bytes(10)})) : null,
+    timestamp: 1764064800000 + i * 3 - Math.floor(random() * 5),
+  }))
+}
+
+function roundTrip(inputs: Input[], scratch?: Buffer) {
+  const pending = new PendingBatch(4)
+  for (const r of inputs) pending.add(r.value, r.key, r.headers, r.timestamp, recordSize(r.key, r.value, r.headers))
+  const blob = Buffer.from(encodeBatch(pending, scratch))
+  return {pending, blob, stored: new StoredBatch('t', 4, blob, 1000)}
+}
+
+describe('batch codec', () => {
+  it.each([
+    ['values only', false, false],
+    ['with keys', true, false],
+    ['with headers', false, true],
+    ['with keys and headers', true, true],
+  ])('round-trips random records (%s): bytes, nulls, empties, duplicate headers, timestamps, offsets', (_name, keys, headers) => {
+    for (const n of [1, 2, 17, 500]) {
+      const inputs = randomRecords(n, keys, headers)
+      const {stored} = roundTrip(inputs)
+      expect(stored.count).toBe(n)
+      inputs.forEach((input, i) => {
+        const r = recordAt(stored, i)
+        expect(r.offset).toBe(1000 + i)
+        expect(r.partition).toBe(4)
+        expect(r.timestamp).toBe(input.timestamp)
+        expect(r.value).toEqual(input.value)
+        expect(r.key).toEqual(input.key)
+        expect(r.headers).toEqual(input.headers ?? [])
+        expect(stored.valueLength(i)).toBe(input.value?.length ?? -1)
+        const target = Buffer.alloc(300, 0xee)
+        const copied = stored.copyValue(i, target, 5)
+        expect(copied).toBe(input.value === null ? -1 : input.value.length)
+        if (input.value) expect(target.subarray(5, 5 + copied).equals(input.value)).toBe(true)
+      })
+    }
+  })
+
+  it('reads a window of a batch without copying it: offsets and records line up', () => {
+    const inputs = randomRecords(50, true, true)
+    const {blob} = roundTrip(inputs)
+    const window = new StoredBatch('t', 4, blob, 1000, 10, 20)
+    expect(window.count).toBe(10)
+    expect(window.offsetAt(0)).toBe(1010)
+    expect(window.valueAt(9)).toEqual(inputs[19]!.value)
+    expect(window.headersAt(0)).toEqual(inputs[10]!.headers ?? [])
+    expect(new StoredBatch('t', 4, blob, 1000, 45, 999).count).toBe(5)
+  })
+
+  it('encodes into a scratch buffer when it is large enough, with the same bytes', () => {
+    const inputs = randomRecords(100, true, true)
+    const plain = roundTrip(inputs).blob
+    const scratch = Buffer.alloc(1 << 20, 0xaa)
+    expect(roundTrip(inputs, scratch).blob.equals(plain)).toBe(true)
+    expect(roundTrip(inputs, Buffer.alloc(8)).blob.equals(plain)).toBe(true)
+  })
+
+  it('keeps large values intact', () => {
+    const big = Buffer.alloc(1024 * 1024, 7)
+    big[12345] = 1
+    const {stored} = roundTrip([{value: big, key: null, headers: null, timestamp: 5}])
+    expect(stored.valueAt(0)!.equals(big)).toBe(true)
+  })
+
+  it('knows the timestamp bounds of a batch', () => {
+    const {pending} = roundTrip([
+      {value: null, key: null, headers: null, timestamp: 30},
+      {value: null, key: null, headers: null, timestamp: 10},
+      {value: null, key: null, headers: null, timestamp: 20},
+    ])
+    expect(timestampBounds(pending)).toEqual({min: 10, max: 30})
+  })
+})

@@ -1,0 +1,104 @@
+import {describe, expect, it} from 'vitest'
+import {UsageError} from '../../src/core/errors.js'
+import {ArrayRecordBatch, type FeedRecord} from '../../src/core/record.js'
+import {parseDelimiter, unescapeBytes} from '../../src/io/escapes.js'
+import {EnvelopeError, decodeEnvelope, encodeEnvelope} from '../../src/io/json-envelope.js'
+
+describe('unescapeBytes', () => {
+  it.each([
+    ['\\n', [0x0a]],
+    ['\\r\\n', [0x0d, 0x0a]],
+    ['\\t', [0x09]],
+    ['\\0', [0x00]],
+    ['\\\\', [0x5c]],
+    ['\\x1e', [0x1e]],
+    ['\\xFF', [0xff]],
+    ['a|b', [0x61, 0x7c, 0x62]],
+    ['\\q', [0x5c, 0x71]],
+    ['trail\\', [...Buffer.from('trail\\')]],
+    ['é', [0xc3, 0xa9]],
+  ])('%j is %j', (text, bytes) => {
+    expect([...unescapeBytes(text, '-D')]).toEqual(bytes)
+  })
+  it('refuses a bad \\x escape', () => {
+    expect(() => unescapeBytes('\\xZZ', '-D')).toThrow(UsageError)
+    expect(() => unescapeBytes('\\x1', '-D')).toThrow("-D has a bad escape '\\x1'")
+  })
+  it('refuses an empty delimiter', () => {
+    expect(() => parseDelimiter('', '-D')).toThrow('-D is empty')
+  })
+})
+
+const record = (fields: Partial<FeedRecord>): FeedRecord => ({
+  topic: 't',
+  partition: 0,
+  offset: 0,
+  timestamp: 1764064800000,
+  key: null,
+  value: null,
+  headers: [],
+  ...fields,
+})
+const encode = (r: FeedRecord) => encodeEnvelope(new ArrayRecordBatch(r.topic, r.partition, [r]), 0)
+
+describe('JSON envelopes', () => {
+  it('writes the documented shape, with null for null', () => {
+    expect(encode(record({partition: 2, offset: 7, key: Buffer.from('k'), value: Buffer.from('{"a":1}'), headers: [{key: 'h', value: Buffer.from('x')}]}))).toBe(
+      '{"topic":"t","partition":2,"offset":7,"timestamp":1764064800000,"key":"k","value":"{\\"a\\":1}","headers":[{"key":"h","value":"x"}]}',
+    )
+    expect(encode(record({}))).toBe('{"topic":"t","partition":0,"offset":0,"timestamp":1764064800000,"key":null,"value":null,"headers":[]}')
+  })
+
+  it('writes bytes that are not UTF-8 in base64 and says so', () => {
+    const line = encode(record({key: Buffer.from([0xff, 0x00]), value: Buffer.from([0xc3]), headers: [{key: 'bin', value: Buffer.from([0x80])}]}))
+    const parsed = JSON.parse(line)
+    expect(parsed.key).toBe('/wA=')
+    expect(parsed.key_encoding).toBe('base64')
+    expect(parsed.value_encoding).toBe('base64')
+    expect(parsed.headers[0]).toEqual({key: 'bin', value: 'gA==', value_encoding: 'base64'})
+  })
+
+  it('reads back exactly what it writes: keys, values, binary, null, duplicate headers in order, timestamps, partitions', () => {
+    const cases = [
+      record({key: Buffer.from('k'), value: Buffer.from('v')}),
+      record({value: Buffer.alloc(0), key: Buffer.alloc(0)}),
+      record({value: Buffer.from(Array.from({length: 256}, (_, i) => i)), partition: 3, timestamp: 1}),
+      record({value: Buffer.from('line\nbreak "quoted" \u2028 ✓'), headers: [{key: 'a', value: Buffer.from('1')}, {key: 'a', value: Buffer.from('2')}, {key: 'b', value: null}, {key: 'a', value: Buffer.alloc(0)}]}),
+    ]
+    for (const original of cases) {
+      const decoded = decodeEnvelope(Buffer.from(encode(original)))
+      expect(decoded).toEqual({key: original.key, value: original.value, headers: original.headers, partition: original.partition, timestamp: original.timestamp})
+    }
+  })
+
+  it('accepts what people write by hand: headers as an object, RFC 3339 timestamps, missing fields', () => {
+    expect(decodeEnvelope(Buffer.from('{"value":"v","headers":{"h":"x","n":null},"timestamp":"2026-11-25T10:00:00Z"}'))).toEqual({
+      key: null,
+      value: Buffer.from('v'),
+      headers: [{key: 'h', value: Buffer.from('x')}, {key: 'n', value: null}],
+      timestamp: Date.parse('2026-11-25T10:00:00Z'),
+    })
+    expect(decodeEnvelope(Buffer.from('{}'))).toEqual({key: null, value: null, headers: []})
+  })
+
+  it.each([
+    ['{"value":"v"', /not valid JSON/],
+    ['[1,2]', /expected a JSON object/],
+    ['"text"', /expected a JSON object/],
+    ['{"value":5}', /"value" must be a string or null/],
+    ['{"value":"!!","value_encoding":"base64"}', /"value" is not valid base64/],
+    ['{"value":"v","value_encoding":"hex"}', /must be "base64" or "utf8"/],
+    ['{"partition":-1}', /"partition" must be a whole number/],
+    ['{"partition":1.5}', /"partition" must be a whole number/],
+    ['{"timestamp":"yesterday"}', /"timestamp" must be epoch milliseconds/],
+    ['{"headers":[{"value":"x"}]}', /header 1 needs a string "key"/],
+    ['{"headers":"h=x"}', /"headers" must be an array/],
+  ])('refuses %s', (line, message) => {
+    expect(() => decodeEnvelope(Buffer.from(line))).toThrow(EnvelopeError)
+    expect(() => decodeEnvelope(Buffer.from(line))).toThrow(message)
+  })
+
+  it('refuses a line that is not UTF-8', () => {
+    expect(() => decodeEnvelope(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow('line is not valid UTF-8')
+  })
+})
