@@ -64,3 +64,29 @@ export function waitForOutput(stream: NodeJS.ReadableStream, predicate: (text: s
     stream.on('data', onData)
   })
 }
+
+/** Runs a bash pipeline with the test's environment; `bin` in the script is the CLI (node bin/run.js). */
+export function sh(script: string, options: {env: NodeJS.ProcessEnv; input?: string | Buffer}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', ['-o', 'pipefail', '-c', script], {env: {...options.env, bin: `${process.execPath} ${BIN}`}, stdio: ['pipe', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolvePromise({code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8')}))
+    child.stdin.on('error', () => {})
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** Every record of the topics as parsed JSON envelopes (consume --json), in output order. */
+export async function envelopes(topics: string[], env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Array<Record<string, any>>> {
+  const result = await run(['consume', ...topics, '--json', ...extra], {env})
+  if (result.code !== 0) throw new Error(`consume failed (${result.code}): ${result.stderr}`)
+  return result.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+}

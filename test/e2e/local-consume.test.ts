@@ -1,0 +1,143 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {envelopes, run, start, tempHome, waitForOutput} from '../helpers/cli.js'
+
+let t: ReturnType<typeof tempHome>
+beforeEach(() => {
+  t = tempHome()
+})
+afterEach(() => t.cleanup())
+
+const lines = (n: number, prefix = 'r') => Array.from({length: n}, (_, i) => `${prefix}${i}`).join('\n') + '\n'
+const text = async (args: string[]) => {
+  const result = await run(args, {env: t.env})
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  return result.stdout.toString()
+}
+
+/** Ten records with timestamps one minute apart, ending now, in one partition. */
+async function timedTopic(now: number) {
+  const input = Array.from({length: 10}, (_, i) => JSON.stringify({value: `m${i}`, timestamp: now - (9 - i) * 60_000})).join('\n')
+  await run(['produce', 'timed', '--input', 'json'], {env: t.env, input})
+}
+
+describe('consume positions', () => {
+  beforeEach(async () => {
+    await run(['produce', 'p'], {env: t.env, input: lines(10)})
+  })
+
+  it.each([
+    [['--from', 'earliest'], 'r0'],
+    [['--from', '7'], 'r7 r8 r9'],
+    [['--from', '+8'], 'r8 r9'],
+    [['--from', '-2'], 'r8 r9'],
+    [['--from', 'latest'], ''],
+    [['--from', '3', '--until', '5'], 'r3 r4'],
+    [['--from', '-4', '--until', '-2'], 'r6 r7'],
+    [['--until', '+2'], 'r0 r1'],
+    [['-c', '3'], 'r0 r1 r2'],
+    [['--from', '5', '-c', '2'], 'r5 r6'],
+    [['--from', '100'], ''],
+  ])('%j', async (args, expected) => {
+    const out = (await text(['consume', 'p', ...args])).trim().split('\n').filter(Boolean)
+    if (args[1] === 'earliest') expect(out).toHaveLength(10)
+    else expect(out.join(' ')).toBe(expected)
+  })
+
+  it('reads @time and @-duration through the timestamps', async () => {
+    const now = Date.now()
+    await timedTopic(now)
+    expect((await text(['consume', 'timed', '--from', `@${now - 2 * 60_000}`])).split('\n').filter(Boolean)).toEqual(['m7', 'm8', 'm9'])
+    expect((await text(['consume', 'timed', '--from', '@-150s', '--until', '@-30s'])).split('\n').filter(Boolean)).toEqual(['m7', 'm8'])
+    const iso = new Date(now - 9 * 60_000).toISOString()
+    expect((await text(['consume', 'timed', '--until', `@${iso}`]))).toBe('')
+    expect((await text(['consume', 'timed', '--from', '@2000-01-01', '-c', '1']))).toBe('m0\n')
+  })
+})
+
+describe('consume output', () => {
+  it('prints --format tokens and --json envelopes', async () => {
+    await run(['topic', 'create', 'f', '--partitions', '2'], {env: t.env})
+    await run(['produce', 'f', '-K', '=', '-p', '1'], {env: t.env, input: 'a=1\nb=2\n'})
+    expect(await text(['consume', 'f', '--format', '%t:%p/%o %k=%v (%S)\\n'])).toBe('f:1/0 a=1 (1)\nf:1/1 b=2 (1)\n')
+    const json = (await text(['consume', 'f', '--json'])).trim().split('\n').map((l) => JSON.parse(l))
+    expect(json).toEqual([
+      {topic: 'f', partition: 1, offset: 0, timestamp: expect.any(Number), key: 'a', value: '1', headers: []},
+      {topic: 'f', partition: 1, offset: 1, timestamp: expect.any(Number), key: 'b', value: '2', headers: []},
+    ])
+  })
+
+  it('reads several topics at once and only the partitions asked for', async () => {
+    await run(['topic', 'create', 'multi', '--partitions', '3'], {env: t.env})
+    for (const p of [0, 1, 2]) await run(['produce', 'multi', '-p', String(p)], {env: t.env, input: `p${p}a\np${p}b\n`})
+    await run(['produce', 'other'], {env: t.env, input: 'o1\n'})
+    const both = (await text(['consume', 'multi', 'other'])).split('\n').filter(Boolean).sort()
+    expect(both).toEqual(['o1', 'p0a', 'p0b', 'p1a', 'p1b', 'p2a', 'p2b'])
+    expect((await text(['consume', 'multi', '-p', '0,2'])).split('\n').filter(Boolean).sort()).toEqual(['p0a', 'p0b', 'p2a', 'p2b'])
+    expect((await text(['consume', 'multi', '-p', '1-2', '--from', '-1'])).split('\n').filter(Boolean).sort()).toEqual(['p1b', 'p2b'])
+  })
+})
+
+describe('follow', () => {
+  it('consume -f prints what another process writes, and exits 0 on Ctrl-C', async () => {
+    await run(['produce', 'live'], {env: t.env, input: 'before\n'})
+    const follower = start(['consume', 'live', '-f'], {env: t.env})
+    await waitForOutput(follower.stdout!, (s) => s.includes('before\n'))
+    const seen = waitForOutput(follower.stdout!, (s) => s.includes('after-1\nafter-2\n'))
+    await run(['produce', 'live'], {env: t.env, input: 'after-1\nafter-2\n'})
+    await seen
+    const closed = new Promise<number | null>((resolve) => follower.on('close', (code) => resolve(code)))
+    follower.kill('SIGINT')
+    expect(await closed).toBe(0)
+  })
+
+  it('tail prints the last -n records, then follows new ones from a producer that stays open', async () => {
+    await run(['produce', 'logs'], {env: t.env, input: lines(30, 'l')})
+    const tail = start(['tail', 'logs', '-n', '3'], {env: t.env})
+    let output = await waitForOutput(tail.stdout!, (s) => s.includes('l29\n'))
+    expect(output).toBe('l27\nl28\nl29\n')
+    const producer = start(['produce', 'logs'], {env: t.env})
+    const seenFirst = waitForOutput(tail.stdout!, (s) => s.includes('live-1\n'))
+    producer.stdin!.write('live-1\n')
+    output = await seenFirst
+    const seenSecond = waitForOutput(tail.stdout!, (s) => s.includes('live-2\n'))
+    producer.stdin!.write('live-2\n')
+    await seenSecond
+    producer.stdin!.end()
+    const closed = new Promise<number | null>((resolve) => tail.on('close', (code) => resolve(code)))
+    tail.kill('SIGINT')
+    expect(await closed).toBe(0)
+  })
+
+  it('tail with the default -n prints the last 10', async () => {
+    await run(['produce', 'ten'], {env: t.env, input: lines(25)})
+    const tail = start(['tail', 'ten'], {env: t.env})
+    const output = await waitForOutput(tail.stdout!, (s) => s.includes('r24\n'))
+    expect(output.split('\n').filter(Boolean)).toEqual(Array.from({length: 10}, (_, i) => `r${15 + i}`))
+    tail.kill('SIGINT')
+  })
+})
+
+describe('round trip', () => {
+  it('consume A --json | produce B --input json makes B identical to A', async () => {
+    await run(['topic', 'create', 'a', '--partitions', '3'], {env: t.env})
+    const input = [
+      ...Array.from({length: 300}, (_, i) => JSON.stringify({key: `k${i % 17}`, value: `v${i}`, timestamp: 1700000000000 + i * 1000, headers: [{key: 'h', value: String(i)}, {key: 'h', value: 'dup'}]})),
+      JSON.stringify({key: null, value: null, partition: 2, timestamp: 5}),
+      JSON.stringify({key: Buffer.from([0xff, 0xfe]).toString('base64'), key_encoding: 'base64', value: Buffer.from([0, 1, 0x80]).toString('base64'), value_encoding: 'base64', partition: 0, headers: [{key: 'bin', value: 'gA==', value_encoding: 'base64'}, {key: 'nul', value: null}]}),
+      JSON.stringify({key: '', value: '', partition: 1}),
+    ].join('\n')
+    expect((await run(['produce', 'a', '--input', 'json'], {env: t.env, input})).code).toBe(0)
+    const {sh} = await import('../helpers/cli.js')
+    const copy = await sh('$bin consume a --json | $bin produce b --input json', {env: t.env})
+    expect(copy.code).toBe(0)
+    const a = await envelopes(['a'], t.env)
+    const b = await envelopes(['b'], t.env)
+    expect(a).toHaveLength(303)
+    const strip = (e: Record<string, any>) => ({...e, topic: undefined})
+    const sort = (xs: Array<Record<string, any>>) => [...xs].sort((x, y) => x.partition - y.partition || x.offset - y.offset)
+    expect(sort(b).map(strip)).toEqual(sort(a).map(strip))
+    const describe = JSON.parse((await run(['topic', 'describe', 'b', '--json'], {env: t.env})).stdout.toString())
+    expect(describe.partitions).toBe(3)
+  })
+})

@@ -1,0 +1,126 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {partitionForKey} from '../../src/core/partitioner.js'
+import {envelopes, run, tempHome} from '../helpers/cli.js'
+
+let t: ReturnType<typeof tempHome>
+beforeEach(() => {
+  t = tempHome()
+})
+afterEach(() => t.cleanup())
+
+const values = async (topic: string, extra: string[] = []) => (await envelopes([topic], t.env, extra)).map((e) => e.value)
+
+describe('produce', () => {
+  it('stores N lines as exactly N records, in order, none split or merged, on a large input', async () => {
+    const lines = Array.from({length: 200_000}, (_, i) => `${i}:${'x'.repeat((i * 7919) % 180)}`)
+    const input = lines.join('\n') + '\n'
+    const produced = await run(['produce', 'big'], {env: t.env, input})
+    expect(produced.code).toBe(0)
+    const consumed = await run(['consume', 'big'], {env: t.env})
+    expect(consumed.stdout.toString()).toBe(input)
+    const offsets = await run(['consume', 'big', '--format', '%o\\n', '--from', '-3'], {env: t.env})
+    expect(offsets.stdout.toString()).toBe('199997\n199998\n199999\n')
+  })
+
+  it('makes a record of a final line without a newline, and of empty lines', async () => {
+    await run(['produce', 'tail'], {env: t.env, input: 'a\n\nb\nlast'})
+    expect(await values('tail')).toEqual(['a', '', 'b', 'last'])
+  })
+
+  it('splits on -D and on -0, and keeps newlines inside such records', async () => {
+    await run(['produce', 'pipes', '-D', '|'], {env: t.env, input: 'one|two\nlines|three'})
+    expect(await values('pipes')).toEqual(['one', 'two\nlines', 'three'])
+    await run(['produce', 'nul', '-0'], {env: t.env, input: 'x\ny\0z\0'})
+    expect(await values('nul')).toEqual(['x\ny', 'z'])
+    const printed = await run(['consume', 'nul', '-0'], {env: t.env})
+    expect(printed.stdout.toString()).toBe('x\ny\0z\0')
+  })
+
+  it('is binary-safe: all 256 byte values survive produce and consume', async () => {
+    const bytes = Buffer.from(Array.from({length: 256}, (_, i) => i).filter((b) => b !== 0x0a))
+    const input = Buffer.concat([bytes, Buffer.from('\n'), bytes.reverse(), Buffer.from('\n')])
+    await run(['produce', 'bin'], {env: t.env, input})
+    const out = await run(['consume', 'bin'], {env: t.env})
+    expect(out.stdout.equals(input)).toBe(true)
+  })
+
+  it('splits keys with -K, keeps lines without the delimiter keyless, and sends a key to its murmur2 partition', async () => {
+    await run(['topic', 'create', 'clicks', '--partitions', '3'], {env: t.env})
+    const keys = Array.from({length: 60}, (_, i) => `user-${i}`)
+    const input = keys.map((k, i) => `${k}:v${i}:x`).join('\n') + '\nno-key-here\n'
+    const produced = await run(['produce', 'clicks', '-K', ':'], {env: t.env, input})
+    expect(produced.code).toBe(0)
+    const records = await envelopes(['clicks'], t.env)
+    expect(records).toHaveLength(61)
+    for (const [i, key] of keys.entries()) {
+      const record = records.find((r) => r.key === key)!
+      expect(record.value).toBe(`v${i}:x`)
+      expect(record.partition).toBe(partitionForKey(Buffer.from(key), 3))
+    }
+    expect(records.find((r) => r.value === 'no-key-here')!.key).toBeNull()
+    // Order is kept within each partition.
+    for (const p of [0, 1, 2]) {
+      const inPartition = records.filter((r) => r.partition === p && r.key)
+      expect(inPartition.map((r) => r.offset)).toEqual([...inPartition.map((r) => r.offset)].sort((a, b) => a - b))
+      expect(inPartition.map((r) => Number(r.value.split(':')[0].slice(1)))).toEqual(
+        [...inPartition.map((r) => Number(r.value.split(':')[0].slice(1)))].sort((a, b) => a - b),
+      )
+    }
+  })
+
+  it('sets a fixed key with -k, headers with repeated -H (order and duplicates kept), and a partition with -p', async () => {
+    await run(['topic', 'create', 'h', '--partitions', '4'], {env: t.env})
+    const produced = await run(['produce', 'h', '-k', 'fixed', '-H', 'trace=1', '-H', 'trace=2', '-H', 'empty=', '-p', '3'], {env: t.env, input: 'a\nb\n'})
+    expect(produced.code).toBe(0)
+    const records = await envelopes(['h'], t.env)
+    expect(records).toHaveLength(2)
+    for (const record of records) {
+      expect(record.key).toBe('fixed')
+      expect(record.partition).toBe(3)
+      expect(record.headers).toEqual([
+        {key: 'trace', value: '1'},
+        {key: 'trace', value: '2'},
+        {key: 'empty', value: ''},
+      ])
+    }
+  })
+
+  it('refuses -p past the partitions of an existing topic', async () => {
+    await run(['topic', 'create', 'two', '--partitions', '2'], {env: t.env})
+    const produced = await run(['produce', 'two', '-p', '2'], {env: t.env, input: 'x\n'})
+    expect(produced.code).toBe(1)
+    expect(produced.stderr).toBe("spool: topic 'two' has 2 partitions; there is no partition 2\n")
+  })
+
+  it('reads --input json envelopes: timestamps, partitions, base64 and null kept', async () => {
+    const lines = [
+      '{"key":"k","value":"v","timestamp":1700000000123,"partition":1,"headers":[{"key":"a","value":"1"},{"key":"a","value":null}]}',
+      '{"key":null,"value":"/wA=","value_encoding":"base64","timestamp":"2024-01-01T00:00:00Z"}',
+      '{"value":null}',
+    ]
+    const produced = await run(['produce', 'env', '--input', 'json', '--partitions', '2'], {env: t.env, input: lines.join('\n')})
+    expect(produced.code).toBe(0)
+    const records = await envelopes(['env'], t.env)
+    const byValue = (v: unknown) => records.find((r) => r.value === v)!
+    expect(byValue('v')).toMatchObject({partition: 1, timestamp: 1700000000123, key: 'k', headers: [{key: 'a', value: '1'}, {key: 'a', value: null}]})
+    expect(byValue('/wA=')).toMatchObject({value_encoding: 'base64', timestamp: Date.parse('2024-01-01T00:00:00Z'), key: null})
+    expect(records.filter((r) => r.value === null)).toHaveLength(1)
+    const raw = await run(['consume', 'env', '--format', '%v'], {env: t.env})
+    expect(raw.stdout.includes(Buffer.from([0xff, 0x00]))).toBe(true)
+  })
+
+  it('says on stderr that it created the topic, and nothing on stdout', async () => {
+    const produced = await run(['produce', 'fresh', '--partitions', '2'], {env: t.env, input: 'x\n'})
+    expect(produced.stdout.length).toBe(0)
+    expect(produced.stderr).toMatch(/^spool: created topic 'fresh' \(2 partitions\) in .*spool\.db\n$/)
+    const again = await run(['produce', 'fresh'], {env: t.env, input: 'y\n'})
+    expect(again.stderr).toBe('')
+  })
+
+  it('strips CR only with --crlf', async () => {
+    await run(['produce', 'crlf', '--crlf'], {env: t.env, input: 'a\r\nb\r\n'})
+    await run(['produce', 'raw'], {env: t.env, input: 'a\r\nb\r\n'})
+    expect(await values('crlf')).toEqual(['a', 'b'])
+    expect(await values('raw')).toEqual(['a\r', 'b\r'])
+  })
+})
