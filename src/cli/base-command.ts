@@ -1,7 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {type BrokerAddress, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
-import {describeError, exitCodeOf} from '../core/errors.js'
+import {SpoolError, describeError, exitCodeOf} from '../core/errors.js'
 
 /**
  * What every spool command shares: the backend flags, opening the backend through the one factory, and
@@ -35,7 +35,7 @@ export abstract class SpoolCommand extends Command {
     const code = exitCodeOf(error)
     process.exitCode = code
     const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
-    const message = describeError(error).split('\n')[0]!.replace(/^Error: /, '')
+    const message = isParseError(error) ? describeParseError(error.message, this.id) : describeError(error).split('\n')[0]!.replace(/^Error: /, '')
     process.stderr.write(`spool: ${message}\n`)
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
   }
@@ -44,6 +44,27 @@ export abstract class SpoolCommand extends Command {
     for (const backend of this.backends.splice(0)) await backend.close().catch(() => {})
     await super.finally(error)
   }
+}
+
+function isParseError(error: unknown): error is Error {
+  return error instanceof Error && !(error instanceof SpoolError) && (error as {oclif?: {exit?: number}}).oclif?.exit === 2
+}
+
+/** oclif's parse errors span several lines (a list of arguments, "See more help"); spool prints one. */
+export function describeParseError(message: string, commandId: string | undefined): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^See more help with --help$/.test(line) && !/^The following errors? occurred:$/.test(line))
+  let text: string
+  const missing = /^Missing \d+ required args?:?$/.exec(lines[0] ?? '')
+  const argumentLines = lines.slice(1, lines.findIndex((line) => /^(Note|Alternatively)\b/.test(line)) >>> 0)
+  if (missing) text = `missing ${argumentLines.map((line) => line.split(/\s+/)[0]!.toUpperCase()).join(', ') || 'arguments'}`
+  else {
+    text = lines.join('; ').replace(/^Parsing (--[\w-]+);? (\w)/, (_, flag: string, first: string) => `${flag}: ${first.toLowerCase()}`)
+    text = text.charAt(0).toLowerCase() + text.slice(1)
+  }
+  return commandId ? `${text} (see: spool ${commandId.replaceAll(':', ' ')} --help)` : text
 }
 
 /** Writes a JSON document for scripts: stdout only carries data. */

@@ -20,6 +20,8 @@ export function tempHome(): {home: string; store: string; env: NodeJS.ProcessEnv
   const env = {...process.env, SPOOL_HOME: home, NO_COLOR: '1'}
   delete env.SPOOL_BROKER
   delete env.DEBUG
+  // vitest sets NODE_ENV=test, which makes oclif print development warnings users never see.
+  delete env.NODE_ENV
   return {home, store: join(home, 'spool.db'), env, cleanup: () => rmSync(home, {recursive: true, force: true})}
 }
 

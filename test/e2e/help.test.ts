@@ -1,0 +1,46 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {ROOT, run, tempHome} from '../helpers/cli.js'
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {hidden?: boolean}>}
+const commands = Object.entries(manifest.commands)
+  .filter(([, command]) => !command.hidden)
+  .map(([id]) => id)
+
+describe('--help', () => {
+  it('covers the commands users rely on', () => {
+    for (const id of ['produce', 'consume', 'tail', 'replay', 'pipe', 'topic:create', 'topic:list', 'topic:describe', 'topic:delete', 'group:list', 'group:describe', 'group:reset', 'group:delete'])
+      expect(commands).toContain(id)
+  })
+
+  it.each(commands)('%s --help exits 0 and shows usage and examples', async (id) => {
+    const t = tempHome()
+    try {
+      const result = await run([...id.split(':'), '--help'], {env: t.env})
+      expect(result.code).toBe(0)
+      const text = result.stdout.toString()
+      expect(text).toContain(`$ spool ${id.replaceAll(':', ' ')}`)
+      expect(text).toMatch(/\nEXAMPLES\n/)
+    } finally {
+      t.cleanup()
+    }
+  })
+
+  it('spool --version prints the version', async () => {
+    const t = tempHome()
+    const result = await run(['--version'], {env: t.env})
+    t.cleanup()
+    expect(result.code).toBe(0)
+    expect(result.stdout.toString()).toMatch(/^spool\/\d+\.\d+\.\d+ /)
+  })
+
+  it('an unknown flag is a usage error with exit 2 and one line', async () => {
+    const t = tempHome()
+    const result = await run(['consume', 'x', '--bogus'], {env: t.env})
+    t.cleanup()
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^spool: .*--bogus/)
+  })
+})
