@@ -30,7 +30,7 @@ export default class GroupReset extends SpoolCommand {
     const backend = await this.openBackend(flags)
     const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})
     if (flags.execute) await applyReset(backend, args.group, plan)
-    if (flags.json) printJson(plan.map((row) => ({...row, applied: flags.execute})))
+    if (flags.json) printJson(plan.map((row) => ({...row, applied: Boolean(flags.execute)})))
     else
       process.stdout.write(
         renderTable(
