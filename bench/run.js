@@ -3,7 +3,8 @@
 // produce and consume throughput through real pipes, start-up against `node -e 0`, tail latency, and
 // peak RSS. Prints a Markdown report on stdout; docs/BENCHMARKS.md records the figures and how to rerun.
 // Options (environment): BENCH_RECORDS (default 1000000), BENCH_RUNS (default 3), BENCH_TAIL_SAMPLES (default 400),
-// BENCH_BIG_COPIES (default 10: the memory test reads a topic of that many copies of the input).
+// BENCH_BIG_COPIES (default 10: the memory test reads a topic of that many copies of the input),
+// BENCH_REPLAY_SECONDS (default 60: the length of the capture replayed at speed 1).
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -16,6 +17,7 @@ const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const tailSamples = Number(process.env.BENCH_TAIL_SAMPLES ?? 400)
 const bigCopies = Number(process.env.BENCH_BIG_COPIES ?? 10)
+const replaySeconds = Number(process.env.BENCH_REPLAY_SECONDS ?? 60)
 const dataDir = join(root, 'bench', '.data')
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-'))
 const env = {...process.env, SPOOL_HOME: work, NO_COLOR: '1'}
@@ -138,6 +140,38 @@ async function tailLatency() {
   return {samples: latencies.length, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies)}
 }
 
+/** Replays a capture of known, irregular gaps and times each line's arrival against its schedule. */
+async function replayTiming(speed) {
+  const topic = `replay-${String(speed).replace('.', '_')}`
+  const count = Math.round(replaySeconds * 10)
+  // Gaps of 0-200 ms (mean 100), scaled so the capture spans exactly replaySeconds.
+  let seed = 42
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+  const gaps = Array.from({length: count - 1}, () => random() * 200)
+  const scale = (replaySeconds * 1000) / gaps.reduce((a, b) => a + b, 0)
+  const base = Date.now() - 3_600_000
+  const stamps = [base]
+  for (const gap of gaps) stamps.push(stamps.at(-1) + Math.round(gap * scale))
+  sh(`node ${bin} produce ${topic} --input json 2>/dev/null <<'EOF'\n${stamps.map((ts, i) => JSON.stringify({value: String(i), timestamp: ts})).join('\n')}\nEOF`)
+  const child = spawn(process.execPath, [bin, 'replay', topic, '--speed', String(speed)], {env, stdio: ['ignore', 'pipe', 'inherit']})
+  const arrivals = []
+  let pending = ''
+  child.stdout.on('data', (d) => {
+    const now = performance.now()
+    pending += d.toString()
+    let at
+    while ((at = pending.indexOf('\n')) >= 0) {
+      arrivals[Number(pending.slice(0, at))] = now
+      pending = pending.slice(at + 1)
+    }
+  })
+  await new Promise((r) => child.on('close', r))
+  const scheduled = (stamps.at(-1) - stamps[0]) / speed
+  const elapsed = arrivals.at(-1) - arrivals[0]
+  const errors = stamps.map((ts, i) => Math.abs(arrivals[i] - arrivals[0] - (ts - stamps[0]) / speed))
+  return {speed, records: count, scheduled, elapsed, errorPercent: ((elapsed - scheduled) / scheduled) * 100, p50: quantile(errors, 0.5), p99: quantile(errors, 0.99), max: Math.max(...errors)}
+}
+
 async function main() {
   execFileSync('npm', ['run', 'build'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
   const lines = await linesFile()
@@ -173,6 +207,13 @@ async function main() {
   const startup = startupTimes()
   log('tail latency')
   const tail = await tailLatency()
+  log('pipe')
+  const pipePlain = timed(`node ${bin} pipe bench bench-copy 2>/dev/null`).seconds
+  const pipeGroup = timed(`node ${bin} pipe bench bench-copy-g -g bench 2>/dev/null`).seconds
+  const pipeIdentical = sh(`cmp -s <(node ${bin} consume bench-copy-g) ${lines}`).status === 0
+  log(`replay at speed 1 (${replaySeconds} s) and 10`)
+  const replays = [await replayTiming(1), await replayTiming(10)]
+  const replayMax = timed(`node ${bin} replay bench --speed max | wc -l`).seconds
 
   const node = startup.results['node -e 0']
   const report = [
@@ -187,6 +228,18 @@ async function main() {
     `| peak RSS, produce / consume | ${produceRss.toFixed(0)} MiB / ${consumeRss.toFixed(0)} MiB |`,
     `| peak RSS, consume of a ${fmt(records * bigCopies)}-record topic (store file ${(bigBytes / 1e9).toFixed(2)} GB) | ${bigRss.toFixed(0)} MiB |`,
     `| tail latency (write to producer's stdin -> printed by a tail -f), ${tail.samples} samples | p50 ${tail.p50.toFixed(1)} ms, p99 ${tail.p99.toFixed(1)} ms, max ${tail.max.toFixed(1)} ms |`,
+    '',
+    `### Pipe and replay`,
+    '',
+    '| measure | result |',
+    '|---|---|',
+    `| pipe bench -> bench-copy (local to local, no group) | ${pipePlain.toFixed(2)} s = **${fmt(records / pipePlain)} records/s**, start-up included |`,
+    `| pipe with -g (exactly-once: records and offsets in one transaction per batch) | ${pipeGroup.toFixed(2)} s = **${fmt(records / pipeGroup)} records/s**; copy identical: ${pipeIdentical ? 'yes' : '**NO**'} |`,
+    `| replay --speed max to a pipe | ${replayMax.toFixed(2)} s = ${fmt(records / replayMax)} records/s (consume: ${fmt(records / median(consume))} records/s) |`,
+    ...replays.map(
+      (r) =>
+        `| replay --speed ${r.speed} of a ${replaySeconds} s capture (${r.records} records, gaps 0-200 ms) | took ${(r.elapsed / 1000).toFixed(3)} s for ${(r.scheduled / 1000).toFixed(3)} s scheduled (**${r.errorPercent >= 0 ? '+' : ''}${r.errorPercent.toFixed(3)}%**); each record vs its schedule: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms |`,
+    ),
     '',
     `### Start-up (${startup.tool})`,
     '',

@@ -23,7 +23,8 @@ Transforms (never run through a shell):
   --map EXPR      return the new value as a string, or the fields to change ({value: ..., key: ..., headers: [...], timestamp: ...}),
                   or null to drop the record; objects become JSON text
   --exec 'PROG ARGS'  a program fed one JSON envelope per line on stdin; it answers each line with one
-                  line: an envelope (fields it leaves out are kept) or null to drop
+                  line: an envelope (fields it leaves out are kept) or null to drop, and must write
+                  each answer at once (jq --unbuffered, python3 -u, sed -u)
 The guarantees above hold with transforms, provided an --exec program answers deterministically.
 
 ${positionHelp}`
@@ -32,7 +33,7 @@ ${positionHelp}`
     {description: 'Copy, resumably', command: '<%= config.bin %> <%= command.id %> orders orders-backup -g backup'},
     {description: 'Bridge a local feed into Kafka and keep it flowing', command: '<%= config.bin %> <%= command.id %> clicks kafka://localhost:9092/clicks -g bridge -f'},
     {description: 'Only large orders, tagged', command: "<%= config.bin %> <%= command.id %> orders big-orders --filter 'r.json?.amount > 1000' --map '({value: {...r.json, big: true}})'"},
-    {description: 'Through an external program', command: "<%= config.bin %> <%= command.id %> raw clean --exec 'jq -c \".value |= ascii_downcase\"'"},
+    {description: 'Through an external program', command: "<%= config.bin %> <%= command.id %> raw clean --exec 'jq --unbuffered -c \".value |= ascii_downcase\"'"},
   ]
 
   static override args = {

@@ -136,7 +136,7 @@ export function splitCommandLine(text: string): string[] {
   }
   if (quote) throw new UsageError(`--exec has an unclosed ${quote} quote`)
   if (inWord) words.push(word)
-  if (words.length === 0) throw new UsageError('--exec is empty', "give a program and its arguments, e.g. --exec 'jq -c .'")
+  if (words.length === 0) throw new UsageError('--exec is empty', "give a program and its arguments, e.g. --exec 'jq --unbuffered -c .'")
   return words
 }
 
@@ -145,10 +145,13 @@ export function splitCommandLine(text: string): string[] {
  * It must answer each line with exactly one line: an envelope to write, or `null` (or an empty line) to
  * drop the record. Fields it leaves out keep their values.
  */
+const SILENCE_HINT_MS = 5000
+
 export function execTransform(commandLine: string): Transform {
   const [program, ...args] = splitCommandLine(commandLine)
   const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'inherit'], shell: false})
   const answers: Buffer[] = []
+  let warnedSilent = false
   let waiting: (() => void) | undefined
   let exited: string | undefined
   const wake = () => {
@@ -183,7 +186,14 @@ export function execTransform(commandLine: string): Transform {
       for (let i = 0; i < records.length; i++) {
         while (answers.length === 0) {
           if (exited) throw new SpoolError(`--exec: ${exited} after answering ${i} of ${records.length} records of a batch`)
+          // The usual cause of silence is a program that buffers its output when it is not a terminal.
+          const hint = setTimeout(() => {
+            if (warnedSilent) return
+            warnedSilent = true
+            process.stderr.write(`spool: --exec '${program}' has not answered for ${SILENCE_HINT_MS / 1000} s; it must write each answer line at once (jq --unbuffered, python3 -u, sed -u, grep --line-buffered)\n`)
+          }, SILENCE_HINT_MS)
           await new Promise<void>((resolve) => (waiting = resolve))
+          clearTimeout(hint)
         }
         const line = answers.shift()!
         const trimmed = line.toString('utf8').trim()
