@@ -1,5 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
-import {recordAt} from '../core/record.js'
+import {ArrayRecordBatch, recordAt} from '../core/record.js'
 import type {RecordSink} from './sinks.js'
 import type {Transform} from './transform.js'
 
@@ -26,16 +26,20 @@ export interface PipeResult {
 export async function pipe(source: Backend, assignments: Assignment[], options: PipeOptions): Promise<PipeResult> {
   const {sink, group, transform} = options
   let read = 0
-  let written = 0
+  let total = 0
   for await (const batch of source.read(assignments, {signal: options.signal, follow: options.follow})) {
-    const records = Array.from({length: batch.count}, (_, i) => recordAt(batch, i))
-    const output = transform ? await transform.apply(records) : records
-    for (const record of output) sink.add(record)
+    let written = batch.count
+    if (transform) {
+      const output = await transform.apply(Array.from({length: batch.count}, (_, i) => recordAt(batch, i)))
+      const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
+      for (let i = 0; i < changed.count; i++) sink.add(changed, i)
+      written = output.length
+    } else for (let i = 0; i < batch.count; i++) sink.add(batch, i)
     const last = batch.offsetAt(batch.count - 1)
     await sink.flush(group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined)
     read += batch.count
-    written += output.length
-    options.onBatch?.(read, written)
+    total += written
+    options.onBatch?.(read, total)
   }
-  return {read, written}
+  return {read, written: total}
 }

@@ -1,5 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
-import {type FeedRecord, recordAt} from '../core/record.js'
+import type {RecordBatch} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {RecordSink} from './sinks.js'
 
@@ -65,40 +65,61 @@ export class Pacer {
 
 /**
  * Records of several partitions in timestamp order (ties: the order of the assignments, then offset),
- * pulling one batch at a time from each partition.
+ * holding one batch per partition. `next()` is synchronous while the current batches last, so a replay
+ * awaits only when a partition needs its next batch, not once per record.
  */
-export async function* mergeByTimestamp(backend: Backend, assignments: Assignment[], signal: AbortSignal): AsyncGenerator<FeedRecord> {
-  const sources = assignments.map((assignment) => ({
-    iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
-    buffer: [] as FeedRecord[],
-    position: 0,
-    done: false,
-  }))
-  const fill = async (source: (typeof sources)[number]) => {
-    while (!source.done && source.position >= source.buffer.length) {
-      const next = await source.iterator.next()
-      if (next.done) source.done = true
-      else {
-        const batch = next.value
-        source.buffer = Array.from({length: batch.count}, (_, i) => recordAt(batch, i))
-        source.position = 0
-      }
-    }
+export class TimestampMerge {
+  private readonly sources: Array<{iterator: AsyncIterator<RecordBatch>; batch: RecordBatch | null; position: number; done: boolean}>
+  /** The batch and index `next()` chose. */
+  batch!: RecordBatch
+  index = 0
+
+  constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal) {
+    this.sources = assignments.map((assignment) => ({
+      iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
+      batch: null,
+      position: 0,
+      done: false,
+    }))
   }
-  try {
-    for (const source of sources) await fill(source)
-    for (;;) {
-      let best: (typeof sources)[number] | undefined
-      for (const source of sources) {
-        if (source.position >= source.buffer.length) continue
-        if (!best || source.buffer[source.position]!.timestamp < best.buffer[best.position]!.timestamp) best = source
+
+  /** Loads the next batch of every partition that has run out; call before next() when it says so. */
+  async fill(): Promise<void> {
+    for (const source of this.sources)
+      while (!source.done && (source.batch === null || source.position >= source.batch.count)) {
+        const next = await source.iterator.next()
+        if (next.done) source.done = true
+        else {
+          source.batch = next.value
+          source.position = 0
+        }
       }
-      if (!best || signal.aborted) return
-      yield best.buffer[best.position++]!
-      await fill(best)
+  }
+
+  /** Picks the earliest record into batch/index: true; false when done; undefined when fill() is due first. */
+  next(): boolean | undefined {
+    let best = -1
+    let bestTime = Number.POSITIVE_INFINITY
+    const sources = this.sources
+    for (let k = 0; k < sources.length; k++) {
+      const source = sources[k]!
+      if (source.done) continue
+      if (source.batch === null || source.position >= source.batch.count) return undefined
+      const time = source.batch.timestampAt(source.position)
+      if (time < bestTime) {
+        best = k
+        bestTime = time
+      }
     }
-  } finally {
-    for (const source of sources) await source.iterator.return?.()
+    if (best < 0) return false
+    const source = sources[best]!
+    this.batch = source.batch!
+    this.index = source.position++
+    return true
+  }
+
+  async close(): Promise<void> {
+    for (const source of this.sources) await source.iterator.return?.()
   }
 }
 
@@ -129,36 +150,53 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const {sink, signal} = options
   const clock = options.clock ?? systemClock
   const pacer = new Pacer(options.pacing)
-  const committed = new Map<string, GroupOffset>()
+  const merge = new TimestampMerge(backend, assignments, signal)
+  // The next offset to commit per partition read, by its place in `assignments`.
+  const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
+  const slot = new Map(assignments.map((a, k) => [`${a.topic}\u0000${a.partition}`, k]))
   let written = 0
   let start: number | undefined
   let lastDue = 0
   const flush = async () => {
-    const offsets = [...committed.values()]
-    committed.clear()
+    const offsets: GroupOffset[] = []
+    nextOffsets.forEach((offset, k) => {
+      if (offset !== undefined) offsets.push({topic: assignments[k]!.topic, partition: assignments[k]!.partition, offset})
+      nextOffsets[k] = undefined
+    })
     await sink.flush(options.group && offsets.length > 0 ? {source: backend, group: options.group, offsets} : undefined)
   }
   try {
-    for await (const record of mergeByTimestamp(backend, assignments, signal)) {
-      const due = pacer.next(record.timestamp)
-      start ??= clock.now()
-      if (!pacer.unpaced && start + due > clock.now()) {
-        // Everything due before now goes out before the wait, so each record leaves at its own time.
-        if (sink.pending > 0) await flush()
-        await clock.sleepUntil(start + due, signal)
-        if (signal.aborted) break
+    for (;;) {
+      let more = merge.next()
+      if (more === undefined) {
+        await merge.fill()
+        more = merge.next()
       }
-      sink.add(record)
+      if (!more || signal.aborted) break
+      const {batch, index} = merge
+      const due = pacer.next(batch.timestampAt(index))
+      if (!pacer.unpaced) {
+        start ??= clock.now()
+        if (start + due > clock.now()) {
+          // Everything due before now goes out before the wait, so each record leaves at its own time.
+          if (sink.pending > 0) await flush()
+          await clock.sleepUntil(start + due, signal)
+          if (signal.aborted) break
+        }
+      } else start ??= clock.now()
+      sink.add(batch, index)
       lastDue = due
-      committed.set(`${record.partition}\u0000${record.topic}`, {topic: record.topic, partition: record.partition, offset: record.offset + 1})
+      if (options.group) nextOffsets[slot.get(`${batch.topic}\u0000${batch.partition}`)!] = batch.offsetAt(index) + 1
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await flush()
     }
-    if (sink.pending > 0 || committed.size > 0) await flush()
+    await flush()
   } catch (error) {
     if (error instanceof OutputClosedError) return {written, outputClosed: true, elapsedMs: 0, scheduledMs: lastDue}
     throw error
+  } finally {
+    await merge.close()
   }
   return {written, outputClosed: false, elapsedMs: start === undefined ? 0 : clock.now() - start, scheduledMs: lastDue}
 }

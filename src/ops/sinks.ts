@@ -1,7 +1,7 @@
 import type {Backend, GroupOffset} from '../core/backend.js'
 import {UnknownTopicError} from '../core/errors.js'
 import {partitionForKey} from '../core/partitioner.js'
-import {ArrayRecordBatch, type FeedRecord, PendingBatch, recordSize} from '../core/record.js'
+import {PendingBatch, type RecordBatch, recordSize} from '../core/record.js'
 import type {BufferedOutput} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 
@@ -11,31 +11,35 @@ import type {RecordWriter} from '../io/record-writers.js'
  * at most one batch and never skips one.
  */
 export interface RecordSink {
-  add(record: FeedRecord): void
+  /** Takes record `index` of `batch`; it may keep views of the batch's bytes until flush. */
+  add(batch: RecordBatch, index: number): void
   readonly pending: number
   flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
   readonly guarantee: 'exactly-once' | 'at-least-once'
 }
 
-/** Records to stdout through a writer (value lines, --format, --json). */
+/**
+ * Records to stdout through a writer (value lines, --format, --json). Each record is rendered into the
+ * output's chunks at once; flush hands them to stdout.
+ */
 export class OutputSink implements RecordSink {
-  private records: FeedRecord[] = []
+  private count = 0
   readonly guarantee = 'at-least-once' as const
 
   constructor(private readonly writer: RecordWriter, private readonly out: BufferedOutput) {}
 
   get pending() {
-    return this.records.length
+    return this.count
   }
 
-  add(record: FeedRecord): void {
-    this.records.push(record)
+  add(batch: RecordBatch, index: number): void {
+    this.writer.write(batch, index, index + 1, this.out)
+    this.count++
   }
 
   async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
-    for (const record of this.records.splice(0))
-      this.writer.write(new ArrayRecordBatch(record.topic, record.partition, [record]), 0, 1, this.out)
+    this.count = 0
     if (commit) {
       await this.out.settle()
       await commit.source.commitOffsets(commit.group, commit.offsets)
@@ -90,16 +94,15 @@ export class TopicSink implements RecordSink {
     return this.count
   }
 
-  add(record: FeedRecord): void {
-    const partition = this.keepPartitions
-      ? record.partition
-      : record.key !== null
-        ? partitionForKey(record.key, this.partitions)
-        : this.sticky
+  add(source: RecordBatch, index: number): void {
+    const key = source.keyAt(index)
+    const value = source.valueAt(index)
+    const partition = this.keepPartitions ? source.partition : key !== null ? partitionForKey(key, this.partitions) : this.sticky
     let batch = this.batches.get(partition)
     if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
-    const headers = record.headers.length > 0 ? record.headers : null
-    batch.add(record.value, record.key, headers, this.options.retime ? Date.now() : record.timestamp, recordSize(record.key, record.value, headers))
+    const headerList = source.headersAt(index)
+    const headers = headerList.length > 0 ? headerList : null
+    batch.add(value, key, headers, this.options.retime ? Date.now() : source.timestampAt(index), recordSize(key, value, headers))
     this.count++
   }
 

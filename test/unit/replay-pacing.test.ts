@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {LocalBackend} from '../../src/backends/local/local-store.js'
 import type {Backend} from '../../src/core/backend.js'
-import {type FeedRecord, PendingBatch} from '../../src/core/record.js'
+import {PendingBatch, type RecordBatch} from '../../src/core/record.js'
 import {type Clock, Pacer, replay} from '../../src/ops/replay.js'
 import type {RecordSink} from '../../src/ops/sinks.js'
 
@@ -50,17 +50,17 @@ class FakeClock implements Clock {
 
 class CollectingSink implements RecordSink {
   readonly guarantee = 'at-least-once' as const
-  private buffer: FeedRecord[] = []
+  private buffer: Array<{value: string; partition: number}> = []
   readonly emitted: Array<{value: string; partition: number; at: number}> = []
   constructor(private readonly clock: Clock) {}
   get pending() {
     return this.buffer.length
   }
-  add(record: FeedRecord) {
-    this.buffer.push(record)
+  add(batch: RecordBatch, index: number) {
+    this.buffer.push({value: batch.valueAt(index)!.toString(), partition: batch.partition})
   }
   async flush() {
-    for (const record of this.buffer.splice(0)) this.emitted.push({value: record.value!.toString(), partition: record.partition, at: this.clock.now()})
+    for (const record of this.buffer.splice(0)) this.emitted.push({...record, at: this.clock.now()})
   }
 }
 
