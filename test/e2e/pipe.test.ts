@@ -46,7 +46,7 @@ describe('pipe', () => {
     expect(await closed).toBe(0)
   })
 
-  it('between topics of one store, copies every record exactly once through 22 SIGKILLs at random moments and reruns', async () => {
+  it('between topics of one store, copies every record exactly once through 20 SIGKILLs at random moments mid-copy and reruns', async () => {
     await run(['topic', 'create', 'src', '--partitions', '3'], {env: t.env})
     await run(['produce', 'src', '-K', ':', '-H', 'h=1'], {env: t.env, input: keyed(100_000)})
     await run(['topic', 'create', 'dst', '--partitions', '3'], {env: t.env})
@@ -57,8 +57,11 @@ describe('pipe', () => {
       "SELECT COALESCE(SUM(p.next_offset), 0) AS n FROM partitions p JOIN topics t ON t.id = p.topic_id WHERE t.name = 'dst'",
     )
     let killedMidCopy = 0
+    let rounds = 0
     try {
-      for (let round = 0; round < 22; round++) {
+      // A kill that lands after the copy has caught up proves nothing, and how many do depends on the
+      // machine's load: go on until 20 kills have landed mid-copy (a busy machine takes more rounds).
+      for (; killedMidCopy < 20 && rounds < 80; rounds++) {
         const already = (copied.get() as {n: number}).n
         const target = already + Math.floor(Math.random() * (total - already))
         const piper = start(['pipe', 'src', 'dst', '-g', 'eo', '-f'], {env: t.env})
@@ -82,8 +85,8 @@ describe('pipe', () => {
     expect(copy.length).toBe(source.length)
     expect(copy).toEqual(source)
     // The kills must have hit copies in progress, or the test proves nothing.
-    expect(killedMidCopy).toBeGreaterThanOrEqual(15)
-  }, 180_000)
+    expect(killedMidCopy, `only ${killedMidCopy} of ${rounds} kills landed mid-copy`).toBeGreaterThanOrEqual(20)
+  }, 300_000)
 
   it('--filter, --map and --exec transform on the way', async () => {
     const orders = [{id: 1, amount: 50}, {id: 2, amount: 5000}, {id: 3, amount: 1200}].map((o) => JSON.stringify(o)).join('\n') + '\nnot json\n'
