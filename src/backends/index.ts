@@ -1,9 +1,11 @@
 import {homedir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import type {Backend} from '../core/backend.js'
-import {SpoolError, UsageError} from '../core/errors.js'
+import {UsageError} from '../core/errors.js'
 
-export type BrokerAddress = {kind: 'local'; path: string} | {kind: 'kafka'; brokers: string[]}
+import type {KafkaSettings} from './kafka/settings.js'
+
+export type BrokerAddress = {kind: 'local'; path: string} | {kind: 'kafka'; brokers: string[]; settings?: KafkaSettings}
 
 /** $SPOOL_HOME, else $XDG_DATA_HOME/spool, else ~/.local/share/spool. */
 export function spoolHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -44,6 +46,9 @@ export function parseBrokerAddress(text: string | undefined, env: NodeJS.Process
 
 export interface OpenOptions {
   durable?: boolean
+  /** Kafka: how long a broker may take to answer, in ms (default 10 s). */
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
 }
 
 /** The one factory: each backend's driver is imported only when an address names it. */
@@ -52,9 +57,14 @@ export async function openBackend(address: BrokerAddress, options: OpenOptions =
     const {LocalBackend} = await import('./local/local-store.js')
     return new LocalBackend({path: address.path, durable: options.durable})
   }
-  throw new SpoolError(`the Kafka backend (${address.brokers.join(',')}) is not part of this build of spool yet`, {
-    hint: 'use the local store: drop -b, or pass -b file:PATH',
-  })
+  // The Kafka client costs ~300 ms to load: only commands that talk to Kafka pay for it.
+  const [{KafkaBackend}, {installZstd}, {kafkaConnection}] = await Promise.all([
+    import('./kafka/kafka-backend.js'),
+    import('./kafka/zstd.js'),
+    import('./kafka/settings.js'),
+  ])
+  await installZstd()
+  return new KafkaBackend(kafkaConnection(address.brokers, address.settings, options.env ?? process.env, options.timeoutMs))
 }
 
 export interface TopicRef {

@@ -7,6 +7,10 @@ export interface TopicSettings {
   retentionMs?: number
   /** Bytes per partition, as Kafka's retention.bytes; undefined for no limit. */
   retentionBytes?: number
+  /** Copies of each partition (Kafka); undefined: the cluster's default. */
+  replicationFactor?: number
+  /** Further topic configs by Kafka name (cleanup.policy, max.message.bytes...); Kafka only. */
+  configs?: Record<string, string>
 }
 
 export interface PartitionInfo extends PartitionRange {

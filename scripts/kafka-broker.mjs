@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// A real Apache Kafka broker for tests and benchmarks: KRaft, one combined node, loopback only, from
+// Kafka's own jars fetched by Maven (test/kafka/broker/pom.xml) and cached between runs.
+//
+//   node scripts/kafka-broker.mjs fetch       # download the jars into the cache (CI does this first)
+//   node scripts/kafka-broker.mjs start       # start a broker, print its addresses, stop on Ctrl-C
+//
+// Listeners: PLAINTEXT and SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) on free ports.
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {homedir, tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const pom = join(root, 'test', 'kafka', 'broker', 'pom.xml')
+
+export const KAFKA_VERSION = /<kafka\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
+
+/** Users the SASL listener knows: PLAIN from the JAAS line, SCRAM from the format step. */
+export const SASL_USERS = {admin: 'admin-secret', alice: 'alice-secret'}
+
+function cacheDir() {
+  const base = process.env.SPOOL_KAFKA_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'spool-test')
+  return join(base, `kafka-${KAFKA_VERSION}`)
+}
+
+/** The directory of Kafka's jars, fetched with Maven the first time. */
+export function kafkaJars({quiet = true} = {}) {
+  const lib = join(cacheDir(), 'lib')
+  if (existsSync(join(lib, '.complete'))) return lib
+  const partial = `${lib}.partial-${process.pid}`
+  rmSync(partial, {recursive: true, force: true})
+  mkdirSync(dirname(lib), {recursive: true})
+  execFileSync('mvn', ['-B', ...(quiet ? ['-q'] : []), '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`], {
+    stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+  })
+  writeFileSync(join(partial, '.complete'), `${KAFKA_VERSION}\n`)
+  rmSync(lib, {recursive: true, force: true})
+  renameSync(partial, lib)
+  return lib
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const LOG4J2 = `status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.out.ref = STDOUT
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = info
+`
+
+function serverProperties({dataDir, plain, sasl, controller}) {
+  const users = Object.entries(SASL_USERS)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ')
+  return `process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controller}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},CONTROLLER://127.0.0.1:${controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${SASL_USERS.admin}" ${users};
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+log.dirs=${dataDir}
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+log.cleaner.dedupe.buffer.size=16777216
+num.network.threads=2
+num.io.threads=2
+auto.create.topics.enable=false
+# Tests write records with timestamps decades old: retention must not delete them mid-test.
+log.retention.check.interval.ms=3600000
+`
+}
+
+/**
+ * Starts a broker in a fresh directory and resolves once it serves clients. `stop()` ends it (SIGTERM,
+ * then SIGKILL after 10 s) and removes its data.
+ */
+export async function startBroker({log = () => {}} = {}) {
+  const lib = kafkaJars()
+  const dir = mkdtempSync(join(tmpdir(), 'spool-kafka-'))
+  const [plain, sasl, controller] = [await freePort(), await freePort(), await freePort()]
+  const config = join(dir, 'server.properties')
+  writeFileSync(config, serverProperties({dataDir: join(dir, 'data'), plain, sasl, controller}))
+  writeFileSync(join(dir, 'log4j2.properties'), LOG4J2)
+  const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${lib}/*`]
+  const scram = Object.entries(SASL_USERS).flatMap(([name, password]) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['-S', `${mechanism}=[name=${name},password=${password}]`]),
+  )
+  execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', 'c3Bvb2wtdGVzdC1jbHVzdGVy', '-c', config, ...scram], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  log(`starting Kafka ${KAFKA_VERSION} in ${dir}`)
+  const child = spawn('java', [...java, 'kafka.Kafka', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
+  let output = ''
+  const collect = (d) => {
+    output += d.toString()
+    if (output.length > 200_000) output = output.slice(-100_000)
+  }
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+  const started = Date.now()
+  await new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (/Kafka Server started/.test(output)) {
+        clearInterval(timer)
+        resolve()
+      } else if (child.exitCode !== null || Date.now() - started > 120_000) {
+        clearInterval(timer)
+        child.kill('SIGKILL')
+        reject(new Error(`Kafka did not start (${child.exitCode !== null ? `exit ${child.exitCode}` : 'timeout'}):\n${output.slice(-4000)}`))
+      }
+    }, 100)
+  })
+  log(`Kafka ${KAFKA_VERSION} up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return {
+    version: KAFKA_VERSION,
+    dir,
+    lib,
+    pid: child.pid,
+    plaintext: `127.0.0.1:${plain}`,
+    sasl: `127.0.0.1:${sasl}`,
+    users: SASL_USERS,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+        await exited
+        clearTimeout(timer)
+      }
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
+
+/** Runs one of Kafka's own Java tools (console consumer, perf tools) against the cached jars. */
+export function kafkaToolCommand(mainClass, args) {
+  writeToolsLogConfig()
+  return ['java', ['-Xmx512m', `-Dlog4j2.configurationFile=${join(kafkaJars(), '..', 'tools-log4j2.properties')}`, '-cp', `${kafkaJars()}/*`, mainClass, ...args]]
+}
+
+function writeToolsLogConfig() {
+  const file = join(kafkaJars(), '..', 'tools-log4j2.properties')
+  if (!existsSync(file))
+    writeFileSync(file, LOG4J2.replace('appender.out.layout.type', 'appender.out.target = SYSTEM_ERR\nappender.out.layout.type').replace(/logger\.raft.*\n/g, ''))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const command = process.argv[2]
+  if (command === 'fetch') {
+    console.log(kafkaJars({quiet: false}))
+  } else if (command === 'start') {
+    const broker = await startBroker({log: (line) => process.stderr.write(`${line}\n`)})
+    console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')})`)
+    const stop = async () => {
+      await broker.stop()
+      process.exit(0)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  } else {
+    process.stderr.write('usage: node scripts/kafka-broker.mjs fetch|start\n')
+    process.exit(2)
+  }
+}
