@@ -48,6 +48,9 @@ export interface OpenOptions {
   durable?: boolean
   /** Kafka: how long a broker may take to answer, in ms (default 10 s). */
   timeoutMs?: number
+  /** Kafka produce settings from the command's flags, over the context's. */
+  compression?: KafkaSettings['compression']
+  acks?: KafkaSettings['acks']
   env?: NodeJS.ProcessEnv
 }
 
@@ -64,7 +67,10 @@ export async function openBackend(address: BrokerAddress, options: OpenOptions =
     import('./kafka/settings.js'),
   ])
   await installZstd()
-  return new KafkaBackend(kafkaConnection(address.brokers, address.settings, options.env ?? process.env, options.timeoutMs))
+  const settings = {...address.settings}
+  if (options.compression) settings.compression = options.compression
+  if (options.acks !== undefined) settings.acks = options.acks
+  return new KafkaBackend(kafkaConnection(address.brokers, settings, options.env ?? process.env, options.timeoutMs))
 }
 
 export interface TopicRef {

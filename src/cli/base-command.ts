@@ -1,7 +1,9 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
-import {type BrokerAddress, openBackend, parseBrokerAddress} from '../backends/index.js'
+import {type BrokerAddress, type OpenOptions, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
+import {selectedContext} from '../backends/contexts.js'
 import {SpoolError, describeError, exitCodeOf} from '../core/errors.js'
+import {parseDuration} from '../core/units.js'
 
 /**
  * What every spool command shares: the backend flags, opening the backend through the one factory, and
@@ -15,18 +17,33 @@ export abstract class SpoolCommand extends Command {
       summary: 'Where feeds live: file:PATH (a local store) or kafka://host:port[,host:port]. Default: $SPOOL_HOME/spool.db',
       helpGroup: 'BACKEND',
     }),
+    context: Flags.string({
+      env: 'SPOOL_CONTEXT',
+      summary: 'Use this named cluster (see: spool context list) instead of the current context or -b.',
+      helpGroup: 'BACKEND',
+    }),
+    timeout: Flags.string({
+      summary: 'Kafka: fail when a broker has not answered within this long (e.g. 30s). Default: 10s.',
+      helpGroup: 'BACKEND',
+    }),
     debug: Flags.boolean({summary: 'Print stack traces with errors.', helpGroup: 'BACKEND'}),
   }
 
   private backends: Backend[] = []
 
-  protected async openBackend(flags: {broker?: string; durable?: boolean}): Promise<Backend> {
-    return this.openBackendAt(parseBrokerAddress(flags.broker), flags)
+  protected async openBackend(flags: BackendFlags): Promise<Backend> {
+    return this.openBackendAt(resolveBrokerAddress(flags), flags)
   }
 
   /** Opens a backend named by a topic argument (pipe, replay --to); it is closed with the command. */
-  protected async openBackendAt(address: BrokerAddress, flags: {durable?: boolean} | object = {}): Promise<Backend> {
-    const backend = await openBackend(address, {durable: (flags as {durable?: boolean}).durable})
+  protected async openBackendAt(address: BrokerAddress, flags: BackendFlags | object = {}): Promise<Backend> {
+    const {durable, timeout, compression, acks} = flags as BackendFlags
+    const backend = await openBackend(address, {
+      durable,
+      timeoutMs: timeout === undefined ? undefined : parseDuration(timeout, '--timeout'),
+      compression: compression as OpenOptions['compression'],
+      acks: acks === undefined ? undefined : (acks === 'all' ? -1 : (Number(acks) as 0 | 1)),
+    })
     this.backends.push(backend)
     return backend
   }
@@ -44,6 +61,31 @@ export abstract class SpoolCommand extends Command {
     for (const backend of this.backends.splice(0)) await backend.close().catch(() => {})
     await super.finally(error)
   }
+}
+
+export interface BackendFlags {
+  broker?: string
+  context?: string
+  timeout?: string
+  durable?: boolean
+  compression?: string
+  acks?: string
+}
+
+/**
+ * Which backend a command talks to: an explicit --context, else -b / SPOOL_BROKER, else the current
+ * context, else the default local store.
+ */
+export function resolveBrokerAddress(flags: BackendFlags, env: NodeJS.ProcessEnv = process.env): BrokerAddress {
+  const named = flags.context ? selectedContext(flags.context, env) : undefined
+  if (named || !flags.broker) {
+    const chosen = named ?? selectedContext(undefined, env)
+    if (chosen) {
+      const address = parseBrokerAddress(chosen.context.broker, env)
+      return address.kind === 'kafka' ? {...address, settings: chosen.context.settings} : address
+    }
+  }
+  return parseBrokerAddress(flags.broker, env)
 }
 
 function isParseError(error: unknown): error is Error {

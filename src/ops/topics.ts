@@ -9,6 +9,8 @@ export interface TopicSummary {
   bytes: number
   retention_ms: number | null
   retention_bytes: number | null
+  /** Copies of each partition: 1 in the local store. */
+  replication_factor: number
 }
 
 export interface TopicDetail extends TopicSummary {
@@ -34,6 +36,7 @@ export function summarizeTopic(info: TopicInfo): TopicSummary {
     bytes: info.partitionInfo.reduce((sum, p) => sum + p.bytes, 0),
     retention_ms: info.retentionMs ?? null,
     retention_bytes: info.retentionBytes ?? null,
+    replication_factor: info.replicationFactor ?? 1,
   }
 }
 

@@ -23,7 +23,7 @@ describe('topic commands', () => {
     expect(created.stderr).toBe("spool: created topic 'clicks' (3 partitions)\n")
     await run(['produce', 'clicks', '-p', '1'], {env: t.env, input: 'a\nb\n'})
     expect(await json(['topic', 'list', '--json'])).toEqual([
-      {name: 'clicks', partitions: 3, records: 2, bytes: expect.any(Number), retention_ms: 604_800_000, retention_bytes: null},
+      {name: 'clicks', partitions: 3, records: 2, bytes: expect.any(Number), retention_ms: 604_800_000, retention_bytes: null, replication_factor: 1},
     ])
     const detail = await json(['topic', 'describe', 'clicks', '--json'])
     expect(detail.partition_info.map((p: any) => [p.partition, p.start_offset, p.end_offset, p.records])).toEqual([

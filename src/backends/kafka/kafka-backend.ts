@@ -123,7 +123,7 @@ export class KafkaBackend implements Backend {
         hint: 'check the user, password and mechanism (spool context list shows what is in use)',
         cause: error,
       })
-    if (text.some((m) => /Cannot connect to any broker|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
+    if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
       return new SpoolError(`cannot reach Kafka at ${this.connection.brokers.join(',')} (${what})`, {
         hint: 'is the broker running and the address right? --timeout sets how long to wait',
         cause: error,

@@ -1,0 +1,67 @@
+import {Args, Flags} from '@oclif/core'
+import {readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
+import {parseBrokerAddress} from '../../src/backends/index.js'
+import {saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
+import {UsageError} from '../../src/core/errors.js'
+import {parseDuration} from '../../src/core/units.js'
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+export default class ContextAdd extends SpoolCommand {
+  static override summary = 'Name a Kafka cluster (address, TLS, SASL) so commands can use it by name.'
+  static override description = `Contexts live in $XDG_CONFIG_HOME/spool/contexts.json (~/.config/spool), written with mode 0600. A password is read from stdin (--password-stdin), never from the command line, and never printed. Instead of storing it, SPOOL_SASL_PASSWORD can supply it when a command runs.`
+  static override examples = [
+    {description: 'A cluster without authentication, made current', command: '<%= config.bin %> <%= command.id %> dev -b kafka://localhost:9092 --use'},
+    {
+      description: 'SCRAM over TLS, the password from a secrets manager',
+      command: "pass show kafka/prod | <%= config.bin %> <%= command.id %> prod -b kafka://k1:9093,k2:9093 --tls --tls-ca ca.pem --sasl-mechanism SCRAM-SHA-512 --username app --password-stdin",
+    },
+  ]
+  static override args = {name: Args.string({description: 'Context name.', required: true})}
+  static override flags = {
+    'sasl-mechanism': Flags.string({summary: 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.', helpGroup: 'AUTH'}),
+    username: Flags.string({summary: 'SASL user name.', helpGroup: 'AUTH'}),
+    'password-stdin': Flags.boolean({summary: 'Read the SASL password from stdin and store it in the context file (mode 0600).', helpGroup: 'AUTH'}),
+    tls: Flags.boolean({summary: 'Connect with TLS (the system CAs unless --tls-ca).', helpGroup: 'TLS'}),
+    'tls-ca': Flags.string({summary: 'PEM file of the CA to trust.', helpGroup: 'TLS'}),
+    'tls-cert': Flags.string({summary: 'PEM client certificate (mutual TLS).', helpGroup: 'TLS'}),
+    'tls-key': Flags.string({summary: 'PEM client key (mutual TLS).', helpGroup: 'TLS'}),
+    'tls-insecure': Flags.boolean({summary: 'Do not verify the broker certificate or its host name (testing only).', helpGroup: 'TLS'}),
+    compression: Flags.string({summary: 'Compression for records produced through this context.', options: ['none', 'gzip', 'snappy', 'lz4', 'zstd']}),
+    use: Flags.boolean({summary: 'Make it the current context.'}),
+    force: Flags.boolean({summary: 'Replace a context of the same name.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(ContextAdd)
+    const name = validateContextName(args.name)
+    if (!flags.broker) throw new UsageError('a context needs a broker address', `e.g. spool context add ${name} -b kafka://localhost:9092`)
+    const address = parseBrokerAddress(flags.broker)
+    if (address.kind !== 'kafka') throw new UsageError('contexts name Kafka clusters', 'for a local store use -b file:PATH or SPOOL_BROKER')
+    const file = readContexts()
+    if (file.contexts[name] && !flags.force) throw new UsageError(`context '${name}' exists`, 'add --force to replace it')
+    const settings: KafkaSettings = {}
+    if (flags['sasl-mechanism'] || flags.username || flags['password-stdin']) {
+      if (!flags.username) throw new UsageError('SASL needs --username')
+      settings.sasl = {mechanism: saslMechanism(flags['sasl-mechanism'] ?? 'PLAIN'), username: flags.username}
+      if (flags['password-stdin']) {
+        if (process.stdin.isTTY) process.stderr.write('Password (then Ctrl-D): ')
+        settings.sasl.password = await readStdin()
+        if (!settings.sasl.password) throw new UsageError('the password read from stdin is empty')
+      }
+    }
+    if (flags.tls || flags['tls-ca'] || flags['tls-cert'] || flags['tls-key'] || flags['tls-insecure'])
+      settings.tls = {ca: flags['tls-ca'], cert: flags['tls-cert'], key: flags['tls-key'], insecure: flags['tls-insecure'] || undefined}
+    if (flags.timeout) settings.timeoutMs = parseDuration(flags.timeout, '--timeout')
+    if (flags.compression) settings.compression = flags.compression as KafkaSettings['compression']
+    file.contexts[name] = {broker: flags.broker, ...(Object.keys(settings).length > 0 ? {settings} : {})}
+    if (flags.use || !file.current) file.current = name
+    writeContexts(file)
+    process.stderr.write(`spool: context '${name}' saved${file.current === name ? ' and in use' : ''}\n`)
+  }
+}

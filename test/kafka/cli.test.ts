@@ -1,0 +1,231 @@
+import {execFileSync} from 'node:child_process'
+import {statSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
+import {envelopes, run, sh, start, tempHome} from '../helpers/cli.js'
+
+// spool's commands against a real Kafka broker, spawned as users run them, with kcat and Kafka's own
+// Java tools as the peers that must read and write the same records.
+const kafka = inject('kafka')
+const plaintext = `kafka://${kafka.plaintext}`
+let t: ReturnType<typeof tempHome>
+let env: NodeJS.ProcessEnv
+let topic: string
+
+function unique(name: string): string {
+  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
+}
+
+/** Runs one of Kafka's own Java tools from the broker's jars. */
+function javaTool(mainClass: string, args: string[], input?: string): string {
+  return execFileSync('java', ['-Xmx256m', '-Dlog4j2.level=error', '-cp', `${kafka.lib}/*`, mainClass, ...args], {
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'ignore'],
+    timeout: 60_000,
+  })
+}
+
+beforeEach(() => {
+  t = tempHome()
+  env = {...t.env, SPOOL_BROKER: plaintext, SPOOL_CONFIG_HOME: join(t.home, 'config')}
+  topic = unique('t')
+})
+afterEach(() => t.cleanup())
+
+describe('spool against Kafka', () => {
+  it('creates, lists, describes and deletes topics with partitions, replication factor and configs', async () => {
+    const created = await run(['topic', 'create', topic, '--partitions', '3', '--retention', '2d', '--replication-factor', '1', '--config', 'cleanup.policy=delete', '--json'], {env})
+    expect(created.code).toBe(0)
+    expect(JSON.parse(created.stdout.toString())).toMatchObject({name: topic, partitions: 3, retention_ms: 172_800_000, replication_factor: 1})
+    const list = JSON.parse((await run(['topic', 'list', '--json'], {env})).stdout.toString())
+    expect(list.map((x: {name: string}) => x.name)).toContain(topic)
+    expect(list.map((x: {name: string}) => x.name).some((n: string) => n.startsWith('__'))).toBe(false)
+    const described = await run(['topic', 'describe', topic], {env})
+    expect(described.stdout.toString()).toMatch(/Partitions:\s+3/)
+    expect((await run(['topic', 'create', topic], {env})).stderr).toMatch(/^spool: topic '.*' already exists in kafka:\/\//)
+    expect((await run(['topic', 'delete', topic, '--yes'], {env})).code).toBe(0)
+    const gone = await run(['consume', topic], {env})
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toMatch(/^spool: topic '.*' does not exist in kafka:\/\/.*\n$/)
+  })
+
+  it('produces and consumes keys, values, headers (duplicates and order kept), partitions and timestamps exactly', async () => {
+    await run(['topic', 'create', topic, '--partitions', '3'], {env})
+    const input = [
+      {partition: 0, key: 'a', value: 'one', timestamp: 1_700_000_000_000, headers: [{key: 'h', value: '1'}, {key: 'h', value: '2'}, {key: 'n', value: null}]},
+      {partition: 1, key: null, value: null, timestamp: 1_700_000_000_001, headers: []},
+      {partition: 2, key: '', value: '', timestamp: 1_700_000_000_002, headers: []},
+      {partition: 2, key: '/wAK', key_encoding: 'base64', value: 'AP8KDQ==', value_encoding: 'base64', timestamp: 1_700_000_000_003, headers: [{key: 'bin', value: '/w==', value_encoding: 'base64'}]},
+    ]
+    const produced = await run(['produce', topic, '--input', 'json'], {env, input: input.map((r) => JSON.stringify(r)).join('\n')})
+    expect(produced.code).toBe(0)
+    const out = await envelopes([topic], env)
+    const byPartition = (xs: Array<Record<string, any>>) => [...xs].sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+    expect(byPartition(out).map(({topic: _t, offset: _o, ...rest}) => rest)).toEqual(input)
+    // The exact round trip: consume --json | produce --input json makes an identical copy.
+    const copy = unique('copy')
+    await run(['topic', 'create', copy, '--partitions', '3'], {env})
+    const piped = await sh(`$bin consume ${topic} --json | $bin produce ${copy} --input json`, {env})
+    expect(piped.code).toBe(0)
+    const strip = (xs: Array<Record<string, any>>) => byPartition(xs).map(({topic: _t, ...rest}) => rest)
+    expect(strip(await envelopes([copy], env))).toEqual(strip(out))
+  })
+
+  it('reads positions: -N, +N, @time, --until, -c, several topics, -p', async () => {
+    await run(['topic', 'create', topic, '--partitions', '2'], {env})
+    const lines = Array.from({length: 20}, (_, i) => JSON.stringify({partition: i % 2, value: `v${i}`, timestamp: 1_700_000_000_000 + i * 1000}))
+    await run(['produce', topic, '--input', 'json'], {env, input: lines.join('\n')})
+    const values = async (args: string[]) => (await run(['consume', topic, ...args], {env})).stdout.toString().trim().split('\n').filter(Boolean)
+    expect(await values(['-p', '0', '--from', '-2'])).toEqual(['v16', 'v18'])
+    expect(await values(['-p', '1', '--from', '+8'])).toEqual(['v17', 'v19'])
+    expect(await values(['-p', '0', '--from', `@${new Date(1_700_000_000_000 + 15_000).toISOString()}`])).toEqual(['v16', 'v18'])
+    expect(await values(['-p', '0', '--from', '2', '--until', '4'])).toEqual(['v4', 'v6'])
+    expect(await values(['-c', '3', '-p', '1'])).toEqual(['v1', 'v3', 'v5'])
+    const other = unique('other')
+    await run(['produce', other], {env, input: 'x\n'})
+    const both = await run(['consume', topic, other, '--format', '%t %v\n'], {env})
+    expect(both.stdout.toString().split('\n').filter(Boolean)).toHaveLength(21)
+  })
+
+  it('consume -f sees records another process produces, without joining a group', async () => {
+    await run(['produce', topic], {env, input: 'first\n'})
+    const follower = start(['consume', topic, '-f'], {env})
+    // One collector for the whole run: output that arrives between two waits is not lost.
+    let seen = ''
+    let errors = ''
+    follower.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+    follower.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
+    const until = async (text: string) => {
+      for (let i = 0; i < 400 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(seen, errors).toContain(text)
+    }
+    await until('first\n')
+    await run(['produce', topic], {env, input: 'second\n'})
+    await until('second\n')
+    follower.kill('SIGINT')
+    const code = await new Promise((r) => follower.on('close', r))
+    expect(code).toBe(0)
+    // Reading without -g joined no group.
+    expect(JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString())).toEqual([])
+  })
+
+  it('groups: consume -g commits, describe shows lag, reset plans then executes, delete forgets', async () => {
+    await run(['produce', topic], {env, input: Array.from({length: 10}, (_, i) => `r${i}`).join('\n')})
+    const group = unique('g')
+    expect((await run(['consume', topic, '-g', group, '-c', '4'], {env})).stdout.toString()).toBe('r0\nr1\nr2\nr3\n')
+    const described = JSON.parse((await run(['group', 'describe', group, '--json'], {env})).stdout.toString())
+    expect(described).toEqual([{topic, partition: 0, committed: 4, end: 10, lag: 6}])
+    expect((await run(['consume', topic, '-g', group, '-c', '2'], {env})).stdout.toString()).toBe('r4\nr5\n')
+    const plan = await run(['group', 'reset', group, '--to', 'earliest'], {env})
+    expect(plan.code).toBe(0)
+    expect(JSON.parse((await run(['group', 'describe', group, '--json'], {env})).stdout.toString())[0].committed).toBe(6)
+    expect((await run(['group', 'reset', group, '--to', 'earliest', '--execute'], {env})).code).toBe(0)
+    expect(JSON.parse((await run(['group', 'describe', group, '--json'], {env})).stdout.toString())[0].committed).toBe(0)
+    expect((await run(['group', 'delete', group], {env})).code).toBe(0)
+    expect(JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString()).map((g: {group: string}) => g.group)).not.toContain(group)
+  })
+
+  it('kcat reads exactly what spool produced, and spool reads exactly what kcat produced', async () => {
+    await run(['topic', 'create', topic, '--partitions', '3'], {env})
+    await run(['produce', topic, '-K', ':', '-H', 'x=1', '-H', 'x=2'], {env, input: 'alpha:one\nbeta:two\ngamma:three\n'})
+    const spoolView = (await run(['consume', topic, '--format', '%p %o %k %v %T\n'], {env})).stdout.toString().trim().split('\n').sort()
+    const kcatView = execFileSync('kcat', ['-C', '-b', kafka.plaintext, '-t', topic, '-e', '-q', '-f', '%p %o %k %s %T %h\n'], {encoding: 'utf8'}).trim().split('\n').sort()
+    expect(kcatView).toEqual(spoolView.map((line) => `${line} x=1,x=2`))
+
+    const fromKcat = unique('kcat')
+    await run(['topic', 'create', fromKcat], {env})
+    execFileSync('kcat', ['-P', '-b', kafka.plaintext, '-t', fromKcat, '-K', ':', '-H', 'h=v', '-p', '0'], {input: 'k1:v1\nk2:v2\n'})
+    const read = await envelopes([fromKcat], env)
+    expect(read.map(({partition, offset, key, value, headers}) => ({partition, offset, key, value, headers}))).toEqual([
+      {partition: 0, offset: 0, key: 'k1', value: 'v1', headers: [{key: 'h', value: 'v'}]},
+      {partition: 0, offset: 1, key: 'k2', value: 'v2', headers: [{key: 'h', value: 'v'}]},
+    ])
+    const kcatTimes = execFileSync('kcat', ['-C', '-b', kafka.plaintext, '-t', fromKcat, '-e', '-q', '-f', '%T\n'], {encoding: 'utf8'}).trim().split('\n').map(Number)
+    expect(read.map((r) => r.timestamp)).toEqual(kcatTimes)
+  })
+
+  it("Kafka's console consumer reads spool's records, and a key lands on the partition Kafka's Java producer picks", async () => {
+    await run(['topic', 'create', topic, '--partitions', '7'], {env})
+    const keys = Array.from({length: 30}, (_, i) => `key-${i * 7919}`)
+    await run(['produce', topic, '-K', ':', '-H', 'src=spool'], {env, input: keys.map((k) => `${k}:${k.toUpperCase()}`).join('\n')})
+    const consoleOut = javaTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      '--bootstrap-server', kafka.plaintext, '--topic', topic, '--from-beginning', '--max-messages', String(keys.length), '--timeout-ms', '30000',
+      '--property', 'print.key=true', '--property', 'print.partition=true', '--property', 'print.headers=true', '--property', 'key.separator=|',
+    ])
+    const spoolSide = (await run(['consume', topic, '--format', 'Partition:%p|src:spool|%k|%v\n'], {env})).stdout.toString().trim().split('\n').sort()
+    expect(consoleOut.trim().split('\n').map((l) => l.replace(/\t/g, '|')).sort()).toEqual(spoolSide)
+
+    // The same keys through Kafka's console producer (the Java client's default partitioner), with zstd
+    // batches from Java's zstd-jni that spool must read.
+    const javaTopic = unique('java')
+    await run(['topic', 'create', javaTopic, '--partitions', '7'], {env})
+    javaTool('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', kafka.plaintext, '--topic', javaTopic, '--compression-codec', 'zstd', '--property', 'parse.key=true', '--property', 'key.separator=:'], keys.map((k) => `${k}:v`).join('\n') + '\n')
+    const partitionsOf = async (name: string) =>
+      Object.fromEntries((await run(['consume', name, '--format', '%k %p\n'], {env})).stdout.toString().trim().split('\n').map((l) => l.split(' ')))
+    expect(await partitionsOf(javaTopic)).toEqual(await partitionsOf(topic))
+  })
+
+  it('compresses with gzip, snappy, lz4 and zstd, and reads each back (kcat too)', async () => {
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      const name = unique(codec)
+      const lines = Array.from({length: 500}, (_, i) => `${codec} record ${i} ${'x'.repeat(i % 50)}`)
+      const produced = await run(['produce', name, '--compression', codec], {env, input: lines.join('\n')})
+      expect(produced.code, produced.stderr).toBe(0)
+      expect((await run(['consume', name], {env})).stdout.toString()).toBe(`${lines.join('\n')}\n`)
+      expect(execFileSync('kcat', ['-C', '-b', kafka.plaintext, '-t', name, '-e', '-q'], {encoding: 'utf8'})).toBe(`${lines.join('\n')}\n`)
+    }
+    // zstd written by librdkafka (kcat) is read by spool on Node 20, whose zlib has no zstd.
+    const fromKcat = unique('kzstd')
+    await run(['topic', 'create', fromKcat], {env})
+    execFileSync('kcat', ['-P', '-b', kafka.plaintext, '-t', fromKcat, '-z', 'zstd'], {input: 'z1\nz2\n'})
+    expect((await run(['consume', fromKcat], {env})).stdout.toString()).toBe('z1\nz2\n')
+  })
+
+  it('pipes local -> Kafka -> local and replays into Kafka, keeping records exactly', async () => {
+    const local = {...env, SPOOL_BROKER: `file:${t.store}`}
+    await run(['topic', 'create', 'orders', '--partitions', '2'], {env: local})
+    await run(['produce', 'orders', '-K', ':', '-H', 'h=1'], {env: local, input: Array.from({length: 200}, (_, i) => `k${i}:v${i}`).join('\n')})
+    const up = await run(['pipe', 'orders', `${plaintext}/${topic}`, '-g', 'up'], {env: local})
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stderr).toMatch(/copied 200 of 200 .*at-least-once/)
+    const down = await run(['pipe', `${plaintext}/${topic}`, `file:${t.store}/back`], {env: local})
+    expect(down.code, down.stderr).toBe(0)
+    const content = (xs: Array<Record<string, any>>) => xs.map(({partition, offset, key, value, headers, timestamp}) => ({partition, offset, key, value, headers, timestamp}))
+    expect(content(await envelopes(['back'], local))).toEqual(content(await envelopes(['orders'], local)))
+    const replayed = unique('replayed')
+    const replay = await run(['replay', 'orders', '--speed', 'max', '--to', `${plaintext}/${replayed}`], {env: local})
+    expect(replay.code, replay.stderr).toBe(0)
+    expect((await envelopes([replayed], env)).length).toBe(200)
+  })
+
+  it('authenticates with SASL PLAIN and SCRAM through a context or the environment; a wrong password says so', async () => {
+    const sasl = `kafka://${kafka.sasl}`
+    for (const mechanism of ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      const name = mechanism.toLowerCase()
+      const added = await run(['context', 'add', name, '-b', sasl, '--sasl-mechanism', mechanism, '--username', 'alice', '--password-stdin'], {env, input: `${kafka.users.alice}\n`})
+      expect(added.code, added.stderr).toBe(0)
+      const produced = await run(['produce', topic, '--context', name], {env, input: `via ${mechanism}\n`})
+      expect(produced.code, produced.stderr).toBe(0)
+    }
+    expect((await run(['consume', topic], {env})).stdout.toString()).toBe('via PLAIN\nvia SCRAM-SHA-256\nvia SCRAM-SHA-512\n')
+    const file = join(env.SPOOL_CONFIG_HOME!, 'contexts.json')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const listed = await run(['context', 'list', '--json', '--debug'], {env})
+    expect(listed.stdout.toString()).not.toContain(kafka.users.alice)
+
+    const viaEnv = await run(['consume', topic, '-b', sasl, '-c', '1'], {env: {...env, SPOOL_SASL_MECHANISM: 'SCRAM-SHA-256', SPOOL_SASL_USERNAME: 'alice', SPOOL_SASL_PASSWORD: kafka.users.alice}})
+    expect(viaEnv.stdout.toString()).toBe('via PLAIN\n')
+    const wrong = await run(['topic', 'list', '-b', sasl, '--debug'], {env: {...env, SPOOL_SASL_MECHANISM: 'SCRAM-SHA-512', SPOOL_SASL_USERNAME: 'alice', SPOOL_SASL_PASSWORD: 'not-the-password'}})
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr.split('\n')[0]).toMatch(/^spool: authentication to kafka:\/\/.* failed/)
+    expect(wrong.stderr).not.toContain('not-the-password')
+  })
+
+  it('a broker that is down fails in bounded time with one line and exit 1', async () => {
+    const result = await run(['consume', 'anything', '-b', 'kafka://127.0.0.1:1', '--timeout', '3s'], {env})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^spool: cannot reach Kafka at 127\.0\.0\.1:1 .*\n$/)
+    // A hang fails this test by its own timeout below; how long the failure takes is a bench figure.
+  }, 30_000)
+})
