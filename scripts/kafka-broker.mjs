@@ -5,7 +5,8 @@
 //   node scripts/kafka-broker.mjs fetch       # download the jars into the cache (CI does this first)
 //   node scripts/kafka-broker.mjs start       # start a broker, print its addresses, stop on Ctrl-C
 //
-// Listeners: PLAINTEXT and SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) on free ports.
+// Listeners on free ports: PLAINTEXT; SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); SSL with a
+// throwaway CA, a server certificate for "localhost" only, and client certificates required (mutual TLS).
 import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -65,7 +66,28 @@ logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = info
 `
 
-function serverProperties({dataDir, plain, sasl, controller}) {
+/**
+ * A CA, a server certificate valid for the name "localhost" (not for 127.0.0.1, so that a client which
+ * skips host name verification is caught), and a client certificate, all PEM, made with openssl.
+ */
+function makeCertificates(dir) {
+  const ssl = (args) => execFileSync('openssl', args, {cwd: dir, stdio: ['ignore', 'ignore', 'pipe']})
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=spool test CA'])
+  for (const [name, subject, extension] of [
+    ['server', '/CN=localhost', 'subjectAltName=DNS:localhost'],
+    ['client', '/CN=spool-test-client', 'extendedKeyUsage=clientAuth'],
+  ]) {
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.rsa.key`, '-out', `${name}.csr`, '-subj', subject])
+    writeFileSync(join(dir, `${name}.ext`), `${extension}\n`)
+    ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`])
+    // Kafka reads PEM keys in PKCS#8.
+    ssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${name}.rsa.key`, '-out', `${name}.key`])
+  }
+  writeFileSync(join(dir, 'server-keystore.pem'), readFileSync(join(dir, 'server.key'), 'utf8') + readFileSync(join(dir, 'server.pem'), 'utf8'))
+  return {ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key'), keystore: join(dir, 'server-keystore.pem')}
+}
+
+function serverProperties({dataDir, plain, sasl, ssl, controller, certificates}) {
   const users = Object.entries(SASL_USERS)
     .map(([name, password]) => `user_${name}="${password}"`)
     .join(' ')
@@ -73,9 +95,14 @@ function serverProperties({dataDir, plain, sasl, controller}) {
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controller}
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},CONTROLLER://127.0.0.1:${controller}
-advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},SSL://127.0.0.1:${ssl},CONTROLLER://127.0.0.1:${controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},SSL://localhost:${ssl}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=${certificates.keystore}
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=${certificates.ca}
+listener.name.ssl.ssl.client.auth=required
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${SASL_USERS.admin}" ${users};
@@ -109,9 +136,10 @@ log.retention.check.interval.ms=3600000
 export async function startBroker({log = () => {}} = {}) {
   const lib = kafkaJars()
   const dir = mkdtempSync(join(tmpdir(), 'spool-kafka-'))
-  const [plain, sasl, controller] = [await freePort(), await freePort(), await freePort()]
+  const [plain, sasl, ssl, controller] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const certificates = makeCertificates(dir)
   const config = join(dir, 'server.properties')
-  writeFileSync(config, serverProperties({dataDir: join(dir, 'data'), plain, sasl, controller}))
+  writeFileSync(config, serverProperties({dataDir: join(dir, 'data'), plain, sasl, ssl, controller, certificates}))
   writeFileSync(join(dir, 'log4j2.properties'), LOG4J2)
   const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${lib}/*`]
   const scram = Object.entries(SASL_USERS).flatMap(([name, password]) =>
@@ -151,6 +179,10 @@ export async function startBroker({log = () => {}} = {}) {
     pid: child.pid,
     plaintext: `127.0.0.1:${plain}`,
     sasl: `127.0.0.1:${sasl}`,
+    /** Reach it as localhost: the certificate names only that. */
+    tls: `localhost:${ssl}`,
+    tlsPort: ssl,
+    certificates: {ca: certificates.ca, cert: certificates.cert, key: certificates.key},
     users: SASL_USERS,
     output: () => output,
     async stop() {
@@ -184,6 +216,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else if (command === 'start') {
     const broker = await startBroker({log: (line) => process.stderr.write(`${line}\n`)})
     console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')})`)
+    console.log(`tls:       kafka://${broker.tls} (--tls-ca ${broker.certificates.ca} --tls-cert ${broker.certificates.cert} --tls-key ${broker.certificates.key})`)
     const stop = async () => {
       await broker.stop()
       process.exit(0)

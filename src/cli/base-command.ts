@@ -54,13 +54,25 @@ export abstract class SpoolCommand extends Command {
     const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
     const message = isParseError(error) ? describeParseError(error.message, this.id) : describeError(error).split('\n')[0]!.replace(/^Error: /, '')
     process.stderr.write(`spool: ${message}\n`)
-    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+    if (debug) printErrorChain(error)
   }
 
   override async finally(error: Error | undefined): Promise<void> {
     for (const backend of this.backends.splice(0)) await backend.close().catch(() => {})
     await super.finally(error)
   }
+}
+
+/** --debug: the error, its causes and the errors it aggregates (a client's failures nest several deep). */
+function printErrorChain(error: unknown, depth = 0, seen = new Set<unknown>()): void {
+  if (!(error instanceof Error) || seen.has(error) || depth > 8) return
+  seen.add(error)
+  const indent = '  '.repeat(depth)
+  process.stderr.write(`${indent}${(error.stack ?? String(error)).split('\n').join(`\n${indent}`)}\n`)
+  const code = (error as {code?: unknown}).code
+  if (code !== undefined) process.stderr.write(`${indent}code: ${String(code)}\n`)
+  if (error.cause) printErrorChain(error.cause, depth + 1, seen)
+  for (const inner of (error as {errors?: unknown[]}).errors ?? []) printErrorChain(inner, depth + 1, seen)
 }
 
 export interface BackendFlags {

@@ -196,8 +196,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   }
   await flush()
   if (flushError) {
-    if (flushError instanceof SpoolError && stored > 0)
-      throw new SpoolError(`${flushError.message}; ${stored} records were stored before the failure`, {hint: flushError.hint})
+    if (flushError instanceof SpoolError && (stored > 0 || backend.kind === 'kafka')) {
+      const what = backend.kind === 'kafka' ? 'acknowledged by Kafka' : 'stored'
+      throw new SpoolError(`${flushError.message}; ${stored} record${stored === 1 ? ' was' : 's were'} ${what} before the failure`, {
+        hint: flushError.hint,
+        exitCode: flushError.exitCode,
+      })
+    }
     throw flushError
   }
   return {stored, created, interrupted, discardedBytes}

@@ -222,6 +222,35 @@ describe('spool against Kafka', () => {
     expect(wrong.stderr).not.toContain('not-the-password')
   })
 
+  it('TLS: verifies the broker certificate and its host name, presents a client certificate', async () => {
+    const {ca, cert, key} = kafka.certificates
+    const port = kafka.tls.split(':')[1]
+    const added = await run(['context', 'add', 'secure', '-b', `kafka://${kafka.tls}`, '--tls-ca', ca, '--tls-cert', cert, '--tls-key', key], {env})
+    expect(added.code, added.stderr).toBe(0)
+    expect((await run(['produce', topic, '--context', 'secure'], {env, input: 'over tls\n'})).code).toBe(0)
+    expect((await run(['consume', topic, '--context', 'secure'], {env})).stdout.toString()).toBe('over tls\n')
+    // The certificate names localhost only: the same broker by IP fails host name verification.
+    await run(['context', 'add', 'by-ip', '-b', `kafka://127.0.0.1:${port}`, '--tls-ca', ca, '--tls-cert', cert, '--tls-key', key], {env})
+    const byIp = await run(['topic', 'list', '--context', 'by-ip'], {env})
+    expect(byIp.code).toBe(1)
+    expect(byIp.stderr).toMatch(/^spool: TLS with 127\.0\.0\.1:\d+ failed: Hostname\/IP does not match/)
+    // Without the CA the broker's certificate is not trusted.
+    await run(['context', 'add', 'no-ca', '-b', `kafka://${kafka.tls}`, '--tls', '--tls-cert', cert, '--tls-key', key], {env})
+    expect((await run(['topic', 'list', '--context', 'no-ca'], {env})).stderr).toMatch(/^spool: TLS with localhost:\d+ failed: unable to verify/)
+    // Without a client certificate the broker (ssl.client.auth=required) hangs up.
+    await run(['context', 'add', 'no-cert', '-b', `kafka://${kafka.tls}`, '--tls-ca', ca], {env})
+    expect((await run(['topic', 'list', '--context', 'no-cert'], {env})).stderr).toMatch(/client certificate/)
+  })
+
+  it('a produce the broker refuses says how many records were acknowledged before it', async () => {
+    await run(['topic', 'create', topic, '-c', 'max.message.bytes=2000'], {env})
+    const big = 'x'.repeat(5000)
+    const result = await sh(`(printf 'a\\nb\\nc\\n'; sleep 1; echo ${big}; echo never) | $bin produce ${topic}`, {env})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^spool: .*; 3 records were acknowledged by Kafka before the failure/)
+    expect((await run(['consume', topic], {env})).stdout.toString()).toBe('a\nb\nc\n')
+  })
+
   it('a broker that is down fails in bounded time with one line and exit 1', async () => {
     const result = await run(['consume', 'anything', '-b', 'kafka://127.0.0.1:1', '--timeout', '3s'], {env})
     expect(result.code).toBe(1)

@@ -4,14 +4,30 @@ import {startBroker} from '../../scripts/kafka-broker.mjs'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    kafka: {plaintext: string; sasl: string; users: Record<string, string>; version: string; lib: string}
+    kafka: {
+      plaintext: string
+      sasl: string
+      tls: string
+      certificates: {ca: string; cert: string; key: string}
+      users: Record<string, string>
+      version: string
+      lib: string
+    }
   }
 }
 
 /** Starts the test broker once for the Kafka project and stops it when the run ends. */
 export default async function setup(project: TestProject) {
   const broker = await startBroker({log: (line: string) => process.stderr.write(`kafka: ${line}\n`)})
-  project.provide('kafka', {plaintext: broker.plaintext, sasl: broker.sasl, users: broker.users, version: broker.version, lib: broker.lib})
+  project.provide('kafka', {
+    plaintext: broker.plaintext,
+    sasl: broker.sasl,
+    tls: broker.tls,
+    certificates: broker.certificates,
+    users: broker.users,
+    version: broker.version,
+    lib: broker.lib,
+  })
   return async () => {
     await broker.stop()
   }

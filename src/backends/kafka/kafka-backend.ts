@@ -37,6 +37,17 @@ function apiErrors(error: unknown, found = new Set<string>()): Set<string> {
   return found
 }
 
+/** Node's error codes (ERR_TLS_*, CERT_*, ECONNREFUSED...) found anywhere in a client error. */
+function nodeErrors(error: unknown, found: {code: string; message: string}[] = [], depth = 0): {code: string; message: string}[] {
+  if (error && typeof error === 'object' && depth < 10) {
+    const e = error as {code?: unknown; message?: string; errors?: unknown[]; cause?: unknown}
+    if (typeof e.code === 'string' && !e.code.startsWith('PLT_')) found.push({code: e.code, message: e.message ?? e.code})
+    for (const inner of e.errors ?? []) nodeErrors(inner, found, depth + 1)
+    if (e.cause) nodeErrors(e.cause, found, depth + 1)
+  }
+  return found
+}
+
 function messages(error: unknown, found: string[] = []): string[] {
   if (error && typeof error === 'object') {
     const e = error as {message?: string; errors?: unknown[]; cause?: unknown}
@@ -121,6 +132,17 @@ export class KafkaBackend implements Backend {
     if (codes.has('SASL_AUTHENTICATION_FAILED') || text.some((m) => /authentication/i.test(m)))
       return new SpoolError(`authentication to ${this.location} failed: ${text.find((m) => /auth/i.test(m)) ?? 'credentials refused'}`, {
         hint: 'check the user, password and mechanism (spool context list shows what is in use)',
+        cause: error,
+      })
+    const tlsFailure = nodeErrors(error).find((e) => /^ERR_TLS|^ERR_SSL|CERT|UNABLE_TO_VERIFY|SELF_SIGNED|DEPTH_ZERO/.test(e.code))
+    if (tlsFailure)
+      return new SpoolError(`TLS with ${this.connection.brokers.join(',')} failed: ${tlsFailure.message}`, {
+        hint: 'a private CA needs --tls-ca; the broker certificate must name the host in the address',
+        cause: error,
+      })
+    if (this.connection.tls?.cert === undefined && this.connection.tls && text.some((m) => /Connection closed/.test(m)))
+      return new SpoolError(`the TLS connection to ${this.connection.brokers.join(',')} was closed by the broker (${what})`, {
+        hint: 'it may require a client certificate: --tls-cert and --tls-key',
         cause: error,
       })
     if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
