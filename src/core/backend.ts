@@ -90,8 +90,9 @@ export interface Backend {
   deleteTopic(name: string): Promise<void>
 
   /**
-   * Commits the batches (each bound to one partition of `topic`) atomically: after it resolves they are
-   * stored and have dense offsets; if it rejects, none of them is.
+   * Commits the batches (each bound to one partition of `topic`): after it resolves they are stored and have
+   * dense offsets. The local store is atomic (a rejection stores none); Kafka has no transaction across
+   * produce requests, so a rejection after part was stored is a PartialAppendError that says how much.
    */
   append(topic: string, batches: PendingBatch[], options?: AppendOptions): Promise<AppendResult>
 

@@ -50,6 +50,13 @@ export class InputError extends SpoolError {
   }
 }
 
+/** An append that stored part of its records before failing (Kafka has no transaction spanning them). */
+export class PartialAppendError extends SpoolError {
+  constructor(message: string, readonly stored: number, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+  }
+}
+
 export class InterruptedError extends SpoolError {
   constructor(message: string, exitCode: number = ExitCode.interrupted) {
     super(message, {exitCode})

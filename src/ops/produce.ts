@@ -1,6 +1,6 @@
 import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
-import {InputError, SpoolError, UnknownTopicError} from '../core/errors.js'
+import {InputError, PartialAppendError, SpoolError, UnknownTopicError} from '../core/errors.js'
 import {partitionForKey} from '../core/partitioner.js'
 import {type Header, PendingBatch, recordSize} from '../core/record.js'
 import {validateTopicName} from '../core/topic-name.js'
@@ -71,6 +71,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   // Keyless records go to one partition per batch, starting at a random one, as Kafka's sticky partitioner does.
   let sticky = Math.floor(Math.random() * partitions)
   let flushChain: Promise<void> = Promise.resolve()
+  let previousFlush: Promise<void> = Promise.resolve()
   let flushError: unknown
   let lingerTimer: NodeJS.Timeout | undefined
 
@@ -93,6 +94,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
           options.onTopicCreated?.(topic, partitions)
         }
       } catch (error) {
+        if (error instanceof PartialAppendError) stored += error.stored
         flushError ??= error
       }
     })
@@ -174,7 +176,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     for await (const chunk of readUntilAborted(options.input, options.signal)) {
       now = Date.now()
       splitter.push(chunk)
-      if (pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) await flush()
+      if (pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) {
+        // Double buffering: read the next batch while this one is written (a Kafka round trip), but never
+        // hold more than two batches.
+        const written = flush()
+        await previousFlush
+        previousFlush = written
+      }
       else if (pendingCount > 0 && !lingerTimer) lingerTimer = setTimeout(() => void flush(), options.lingerMs)
       if (flushError) break
     }

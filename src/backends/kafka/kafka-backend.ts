@@ -1,8 +1,10 @@
 import {readFileSync} from 'node:fs'
-import {Admin, Consumer, type MessageToProduce, Producer} from '@platformatic/kafka'
+import {Admin, ConnectionPool, compressionsAlgorithms, crc32c, initProducerIdV4, produceV9, protocolErrorsCodesById, Writer} from '@platformatic/kafka'
 import type {AppendOptions, AppendResult, Assignment, Backend, GroupOffset, PartitionInfo, ReadOptions, TopicInfo, TopicSettings} from '../../core/backend.js'
-import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
-import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
+import {PartialAppendError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import type {PendingBatch, RecordBatch} from '../../core/record.js'
+import {type FetchedTopic, fetchRequest, KafkaRecordBatch, parseFetchResponse} from './fetch.js'
+import {COMPRESSION_BITS, encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
 import {validateTopicName} from '../../core/topic-name.js'
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
@@ -22,9 +24,9 @@ export interface KafkaConnection {
 
 const TIMESTAMP_LATEST = -1n
 const TIMESTAMP_EARLIEST = -2n
-/** Control records (transaction markers) are Kafka's bookkeeping, never user data. */
-const CONTROL_BATCH = 0x20
 const INTERNAL_TOPIC = /^__/
+/** Bytes of records per produce request: under Kafka's default max.message.bytes with room for overhead. */
+const SEND_BYTES = 512 * 1024
 
 /** Kafka protocol error names found anywhere in a client error (they nest in `errors` arrays). */
 function apiErrors(error: unknown, found = new Set<string>()): Set<string> {
@@ -69,8 +71,10 @@ export class KafkaBackend implements Backend {
   readonly location: string
   private readonly base: ConstructorParameters<typeof Admin>[0]
   private adminClient?: Admin
-  private producerClient?: Producer
-  private consumerClient?: Consumer
+  private connectionPool?: ConnectionPool
+  private producerId?: {id: bigint; epoch: number}
+  /** The next sequence number of each partition this backend produces to (idempotent produce). */
+  private readonly sequences = new Map<string, number>()
 
   constructor(private readonly connection: KafkaConnection) {
     this.location = `kafka://${connection.brokers.join(',')}`
@@ -99,15 +103,6 @@ export class KafkaBackend implements Backend {
 
   private get admin(): Admin {
     return (this.adminClient ??= new Admin(this.base))
-  }
-
-  private get producer(): Producer {
-    return (this.producerClient ??= new Producer({...this.base, acks: this.connection.acks ?? -1, autocreateTopics: false}))
-  }
-
-  private get consumer(): Consumer {
-    // The group id is required by the client's constructor; fetch, listOffsets and metadata never use it.
-    return (this.consumerClient ??= new Consumer({...this.base, groupId: 'spool-no-group'}))
   }
 
   sameStoreAs(other: Backend): boolean {
@@ -259,40 +254,118 @@ export class KafkaBackend implements Backend {
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
     if (options.commit) throw new SpoolError('Kafka cannot commit group offsets in the same transaction as records written with spool')
     let created = false
-    let partitions: number
+    let found: Awaited<ReturnType<KafkaBackend['topicMetadata']>>
     try {
-      partitions = (await this.topicMetadata(topic)).topic.partitionsCount
+      found = await this.topicMetadata(topic)
     } catch (error) {
       if (!(error instanceof UnknownTopicError) || !options.createWith) throw error
       const settings = options.growPartitions
         ? {...options.createWith, partitions: Math.max(options.createWith.partitions, ...batches.map((b) => b.partition + 1))}
         : options.createWith
-      partitions = (await this.createTopic(topic, settings)).partitions
+      await this.createTopic(topic, settings)
+      found = await this.topicMetadata(topic, true)
       created = true
     }
+    const {metadata, topic: meta} = found
     for (const batch of batches)
-      if (batch.partition >= partitions) throw new SpoolError(`topic '${topic}' has no partition ${batch.partition} (it has ${partitions})`)
-    const messagesToSend: MessageToProduce[] = []
-    for (const batch of batches)
-      for (let i = 0; i < batch.count; i++) {
-        const headers = batch.headers?.[i]
-        messagesToSend.push({
-          topic,
-          partition: batch.partition,
-          key: batch.keys?.[i] ?? undefined,
-          value: batch.values[i] as Buffer,
-          timestamp: BigInt(batch.timestamps[i]!),
-          // Buffer keys are distinct Map keys even when equal, so duplicate header names keep their order.
-          headers: headers ? new Map(headers.map((h) => [Buffer.from(h.key), h.value as Buffer])) : undefined,
-        })
+      if (batch.partition >= meta.partitionsCount) throw new SpoolError(`topic '${topic}' has no partition ${batch.partition} (it has ${meta.partitionsCount})`)
+    const acks = this.connection.acks ?? -1
+    const codec = this.connection.compression && this.connection.compression !== 'none' ? this.connection.compression : undefined
+    const compression = codec
+      ? {bits: COMPRESSION_BITS[codec], compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer}
+      : undefined
+    const timeoutMs = this.connection.timeoutMs ?? 10_000
+    // With acks=all spool produces idempotently: requests are pipelined, and the broker stores a
+    // partition's batches only in sequence, so a refused batch is never followed by a stored one and what
+    // is stored is always a prefix. With acks 0 or 1 requests go one at a time for the same reason.
+    const idempotent = acks === -1
+    const producer = idempotent ? await this.producerIdentity(metadata) : undefined
+    const window = idempotent ? 4 : 1
+    const inFlight: {promise: Promise<void>; count: number}[] = []
+    let acknowledged = 0
+    let failure: unknown
+    const settleOldest = async () => {
+      const oldest = inFlight.shift()!
+      try {
+        await oldest.promise
+        if (failure === undefined) acknowledged += oldest.count
+      } catch (error) {
+        failure ??= error
       }
-    if (messagesToSend.length === 0) return {count: 0, created}
-    await this.call(
-      `producing to '${topic}'`,
-      () => this.producer.send({messages: messagesToSend, ...(this.connection.compression && this.connection.compression !== 'none' ? {compression: this.connection.compression} : {})}),
-      topic,
-    )
-    return {count: messagesToSend.length, created}
+    }
+    try {
+      for (const batch of batches) {
+        const leader = meta.partitions[batch.partition]!.leader
+        const broker = metadata.brokers.get(leader)
+        if (!broker) throw new SpoolError(`partition ${batch.partition} of '${topic}' has no reachable leader`)
+        const sequenceKey = `${topic}\u0000${batch.partition}`
+        // Pieces well under max.message.bytes (1 MiB by default).
+        let from = 0
+        while (from < batch.count && failure === undefined) {
+          let to = from
+          let bytes = 0
+          while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+          let identity
+          if (producer) {
+            const baseSequence = this.sequences.get(sequenceKey) ?? 0
+            this.sequences.set(sequenceKey, (baseSequence + (to - from)) % 0x80000000)
+            identity = {...producer, baseSequence}
+          }
+          const records = encodeRecordBatch(batch, from, to, crc32c as (data: Buffer) => number, compression, identity)
+          const body = produceRequestBody(topic, acks, timeoutMs, [{partition: batch.partition, records}])
+          const promise = this.sendProduce(broker, body, acks === 0)
+          promise.catch(() => {})
+          inFlight.push({promise, count: to - from})
+          if (inFlight.length >= window) await settleOldest()
+          from = to
+        }
+      }
+      while (inFlight.length > 0) await settleOldest()
+      if (failure !== undefined) throw this.translate(failure, `producing to '${topic}'`, topic)
+    } catch (error) {
+      while (inFlight.length > 0) await settleOldest()
+      const translated = this.translate(error, `producing to '${topic}'`, topic)
+      // Part of this append may be stored: say so, since Kafka has no transaction here.
+      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: error})
+      throw translated
+    }
+    return {count: acknowledged, created}
+  }
+
+  /** A producer id for idempotent produce, asked once per backend (InitProducerId, v4). */
+  private async producerIdentity(metadata: {brokers: Map<number, {host: string; port: number}>}): Promise<{id: bigint; epoch: number}> {
+    if (this.producerId) return this.producerId
+    const connection = await this.call('connecting', () => this.pool.getFirstAvailable([...metadata.brokers.values()]))
+    // The first producer of a new cluster finds the transaction coordinator still loading: wait for it.
+    const deadline = Date.now() + (this.connection.timeoutMs ?? 10_000)
+    let response
+    for (;;) {
+      try {
+        response = await initProducerIdV4.api.async(connection, null, 60_000, -1n, -1)
+        break
+      } catch (error) {
+        const codes = apiErrors(error)
+        const retriable = ['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR'].some((c) => codes.has(c))
+        if (!retriable || Date.now() > deadline) throw this.translate(error, 'asking for a producer id')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    this.producerId = {id: response.producerId, epoch: response.producerEpoch}
+    return this.producerId
+  }
+
+  private get pool(): ConnectionPool {
+    return (this.connectionPool ??= new ConnectionPool('spool', this.base))
+  }
+
+  /** Sends one Produce request (v9) to a partition leader and resolves when the broker has answered. */
+  private async sendProduce(broker: {host: string; port: number}, body: Buffer, noResponse: boolean): Promise<void> {
+    const connection = await this.pool.get(broker)
+    const payload = Writer.create().append(body)
+    if (noResponse) payload.context.noResponse = true
+    await new Promise<void>((resolve, reject) => {
+      connection.send(0, 9, () => payload, produceV9.parseResponse, true, true, (error: Error | null) => (error ? reject(error) : resolve()))
+    })
   }
 
   async offsetForTime(topic: string, partition: number, timestamp: number): Promise<number> {
@@ -304,68 +377,78 @@ export class KafkaBackend implements Backend {
   async *read(assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
     const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
     const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
-    const metadataOf = new Map<string, Awaited<ReturnType<KafkaBackend['topicMetadata']>>['topic']>()
-    for (const a of assignments) if (!metadataOf.has(a.topic)) metadataOf.set(a.topic, (await this.topicMetadata(a.topic)).topic)
-    const topicNames = new Map([...metadataOf].map(([name, t]) => [t.id, name]))
+    let routes = await this.routes(assignments)
     while (!options.signal.aborted) {
       const waiting = live()
       if (waiting.length === 0) return
       const byLeader = new Map<number, Assignment[]>()
       for (const a of waiting) {
-        const leader = metadataOf.get(a.topic)!.partitions[a.partition]?.leader
+        const leader = routes.leaders.get(`${a.topic}\u0000${a.partition}`)
         if (leader === undefined) throw new SpoolError(`topic '${a.topic}' has no partition ${a.partition}`)
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), a])
       }
+      let stale = false
       for (const [node, group] of byLeader) {
+        const broker = routes.brokers.get(node)
+        if (!broker) {
+          stale = true
+          continue
+        }
         const topics = new Map<string, {topicId: string; partitions: {partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number}[]}>()
         for (const a of group) {
-          const id = metadataOf.get(a.topic)!.id
-          if (!topics.has(id)) topics.set(id, {topicId: id, partitions: []})
-          topics.get(id)!.partitions.push({partition: a.partition, fetchOffset: BigInt(next.get(a)!), partitionMaxBytes: 4 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1})
+          if (!topics.has(a.topic)) topics.set(a.topic, {topicId: a.topic, partitions: []})
+          topics.get(a.topic)!.partitions.push({partition: a.partition, fetchOffset: BigInt(next.get(a)!), partitionMaxBytes: 8 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1})
         }
-        const response = await this.call('fetching records', () =>
-          this.consumer.fetch({node, topics: [...topics.values()], maxWaitTime: 500, minBytes: 1, maxBytes: 16 << 20}),
-        )
-        for (const topicResponse of response.responses) {
-          const topic = topicNames.get(topicResponse.topicId)!
+        const response = await this.call('fetching records', () => this.sendFetch(broker, [...topics.values()]))
+        for (const topicResponse of response) {
           for (const p of topicResponse.partitions) {
-            if (p.errorCode !== 0) throw this.translate(Object.assign(new Error(`fetch error ${p.errorCode}`), {}), `fetching ${topic}/${p.partitionIndex}`, topic)
-            const assignment = group.find((a) => a.topic === topic && a.partition === p.partitionIndex)!
-            let offset = next.get(assignment)!
-            // Retention may have removed the records asked for: continue from the first one still there.
-            if (offset < Number(p.logStartOffset) && (!p.records || p.records.length === 0)) {
-              next.set(assignment, Number(p.logStartOffset))
+            const assignment = group.find((a) => a.topic === topicResponse.topic && a.partition === p.partitionIndex)
+            if (!assignment) continue
+            const offset = next.get(assignment)!
+            if (p.errorCode !== 0) {
+              const name = protocolErrorsCodesById[p.errorCode] ?? `error ${p.errorCode}`
+              // Retention removed the records asked for: continue from the first one still there.
+              if (name === 'OFFSET_OUT_OF_RANGE' && offset < p.logStartOffset) next.set(assignment, p.logStartOffset)
+              else if (['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH'].includes(name)) stale = true
+              else throw this.translate(Object.assign(new Error(name), {apiId: name}), `fetching ${assignment.topic}/${assignment.partition}`, assignment.topic)
               continue
             }
-            const records: FeedRecord[] = []
-            for (const batch of p.records ?? []) {
-              const first = Number(batch.firstOffset)
-              if ((batch.attributes & CONTROL_BATCH) !== 0) {
-                offset = Math.max(offset, first + batch.lastOffsetDelta + 1)
-                continue
-              }
-              for (const r of batch.records) {
-                const at = first + r.offsetDelta
-                if (at < offset || (assignment.until !== undefined && at >= assignment.until)) continue
-                records.push({
-                  topic,
-                  partition: p.partitionIndex,
-                  offset: at,
-                  timestamp: Number(batch.firstTimestamp + r.timestampDelta),
-                  key: r.key,
-                  value: r.value,
-                  headers: r.headers.map(([k, v]) => ({key: k?.toString('utf8') ?? '', value: v})),
-                })
-              }
-              offset = Math.max(offset, first + batch.lastOffsetDelta + 1)
-            }
-            if (assignment.until !== undefined) offset = Math.min(offset, assignment.until)
-            next.set(assignment, offset)
-            if (records.length > 0) yield new ArrayRecordBatch(topic, p.partitionIndex, records)
+            if (!p.records) continue
+            const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until)
+            next.set(assignment, Math.max(offset, batch.nextOffset))
+            if (batch.count > 0) yield batch
           }
         }
       }
+      if (stale) routes = await this.routes(assignments)
     }
+  }
+
+  /** Leaders of the assignments' partitions and the brokers' addresses, from fresh metadata. */
+  private async routes(assignments: Assignment[]) {
+    const leaders = new Map<string, number>()
+    let brokers = new Map<number, {host: string; port: number}>()
+    for (const name of new Set(assignments.map((a) => a.topic))) {
+      const {metadata, topic} = await this.topicMetadata(name, true)
+      brokers = metadata.brokers
+      topic.partitions.forEach((p, index) => leaders.set(`${name}\u0000${index}`, p.leader))
+    }
+    return {leaders, brokers}
+  }
+
+  private async sendFetch(broker: {host: string; port: number}, topics: unknown[]): Promise<FetchedTopic[]> {
+    const connection = await this.pool.get(broker)
+    return new Promise((resolve, reject) => {
+      connection.send(
+        1,
+        12,
+        () => fetchRequest(500, 1, 32 << 20, 0, 0, -1, topics as never, [], ''),
+        parseFetchResponse as never,
+        true,
+        true,
+        (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response as FetchedTopic[])),
+      )
+    })
   }
 
   async listGroups(): Promise<string[]> {
@@ -404,6 +487,6 @@ export class KafkaBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.adminClient?.close(), this.producerClient?.close(), this.consumerClient?.close()].map((p) => p?.catch(() => {})))
+    await Promise.all([this.adminClient?.close(), this.connectionPool?.close()].map((p) => p?.catch(() => {})))
   }
 }
