@@ -88,6 +88,20 @@ describe('spool against Kafka', () => {
     expect(both.stdout.toString().split('\n').filter(Boolean)).toHaveLength(21)
   })
 
+  it('tail prints the last records, then follows', async () => {
+    await run(['produce', topic], {env, input: 'one\ntwo\nthree\n'})
+    const tail = start(['tail', topic, '-n', '2'], {env})
+    let seen = ''
+    tail.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+    for (let i = 0; i < 400 && seen !== 'two\nthree\n'; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(seen).toBe('two\nthree\n')
+    await run(['produce', topic], {env, input: 'four\n'})
+    for (let i = 0; i < 400 && !seen.includes('four'); i++) await new Promise((r) => setTimeout(r, 50))
+    tail.kill('SIGINT')
+    expect(await new Promise((r) => tail.on('close', r))).toBe(0)
+    expect(seen).toBe('two\nthree\nfour\n')
+  })
+
   it('consume -f sees records another process produces, without joining a group', async () => {
     await run(['produce', topic], {env, input: 'first\n'})
     const follower = start(['consume', topic, '-f'], {env})
@@ -151,9 +165,9 @@ describe('spool against Kafka', () => {
     await run(['produce', topic, '-K', ':', '-H', 'src=spool'], {env, input: keys.map((k) => `${k}:${k.toUpperCase()}`).join('\n')})
     const consoleOut = javaTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
       '--bootstrap-server', kafka.plaintext, '--topic', topic, '--from-beginning', '--max-messages', String(keys.length), '--timeout-ms', '30000',
-      '--property', 'print.key=true', '--property', 'print.partition=true', '--property', 'print.headers=true', '--property', 'key.separator=|',
+      '--property', 'print.timestamp=true', '--property', 'print.key=true', '--property', 'print.partition=true', '--property', 'print.headers=true', '--property', 'key.separator=|',
     ])
-    const spoolSide = (await run(['consume', topic, '--format', 'Partition:%p|src:spool|%k|%v\n'], {env})).stdout.toString().trim().split('\n').sort()
+    const spoolSide = (await run(['consume', topic, '--format', 'CreateTime:%T|Partition:%p|src:spool|%k|%v\n'], {env})).stdout.toString().trim().split('\n').sort()
     expect(consoleOut.trim().split('\n').map((l) => l.replace(/\t/g, '|')).sort()).toEqual(spoolSide)
 
     // The same keys through Kafka's console producer (the Java client's default partitioner), with zstd
