@@ -8,7 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: ['default'],
     projects: [
-      {extends: true, test: {name: 'local', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**']}},
+      {extends: true, test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**']}},
       {
         extends: true,
         test: {

@@ -265,6 +265,14 @@ describe('spool against Kafka', () => {
     expect((await run(['consume', topic], {env})).stdout.toString()).toBe('a\nb\nc\n')
   })
 
+  it('top --once shows Kafka topics and groups', async () => {
+    await run(['produce', topic], {env, input: 'a\nb\nc\n'})
+    await run(['consume', topic, '-g', `${topic}-g`, '-c', '1'], {env})
+    const snapshot = JSON.parse((await run(['top', '--once', '--json'], {env})).stdout.toString())
+    expect(snapshot.topics.find((x: {name: string}) => x.name === topic)).toMatchObject({partitions: 1, records: 3})
+    expect(snapshot.groups.find((g: {group: string}) => g.group === `${topic}-g`)).toMatchObject({lag: 2})
+  })
+
   it('a broker that is down fails in bounded time with one line and exit 1', async () => {
     const result = await run(['consume', 'anything', '-b', 'kafka://127.0.0.1:1', '--timeout', '3s'], {env})
     expect(result.code).toBe(1)

@@ -1,0 +1,48 @@
+import {Flags} from '@oclif/core'
+import {SpoolCommand, printJson} from '../src/cli/base-command.js'
+import {renderTable} from '../src/cli/table.js'
+import {UsageError} from '../src/core/errors.js'
+import {formatBytes, parseDuration} from '../src/core/units.js'
+import {lastRecords} from '../src/ops/consume.js'
+import {takeSnapshot} from '../src/ops/top.js'
+
+export default class Top extends SpoolCommand {
+  static override summary = 'A live dashboard of topics (records, size, write rate) and consumer groups (lag).'
+  static override description = `Refreshes every --interval. ↑/↓ select a topic, Enter shows its newest records live, Esc goes back, q quits. Needs a terminal; --once prints one snapshot instead (a table, or JSON with --json).`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -b kafka://localhost:9092 --interval 2s',
+    '<%= config.bin %> <%= command.id %> --once --json | jq ".topics[] | {name, records}"',
+  ]
+  static override flags = {
+    once: Flags.boolean({summary: 'Print one snapshot and exit (works without a terminal).'}),
+    json: Flags.boolean({summary: 'With --once: print the snapshot as JSON.', dependsOn: ['once']}),
+    interval: Flags.string({summary: 'How often to refresh.', default: '1s'}),
+    peek: Flags.integer({summary: 'Records shown when peeking at a topic.', default: 15, min: 1}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Top)
+    const intervalMs = parseDuration(flags.interval, '--interval')
+    if (!flags.once && !(process.stdout.isTTY && process.stdin.isTTY))
+      throw new UsageError('spool top needs a terminal', 'for a snapshot use: spool top --once (or --once --json)')
+    const backend = await this.openBackend(flags)
+    if (flags.once) {
+      const snapshot = await takeSnapshot(backend)
+      if (flags.json) return printJson(snapshot)
+      process.stdout.write(renderTable(['TOPIC', 'PARTITIONS', 'RECORDS', 'SIZE'], snapshot.topics.map((t) => [t.name, t.partitions, t.records, formatBytes(t.bytes)])))
+      if (snapshot.groups.length > 0)
+        process.stdout.write(`\n${renderTable(['GROUP', 'TOPICS', 'LAG'], snapshot.groups.map((g) => [g.group, g.topics.join(','), g.lag]))}`)
+      return
+    }
+    // ink and react load only here: the other commands never pay for them.
+    const {runTop} = await import('../src/ui/top.js')
+    const signal = new AbortController().signal
+    await runTop({
+      load: (previous) => takeSnapshot(backend, previous),
+      peek: async (topic) => (await lastRecords(backend, [topic], undefined, flags.peek, signal)).records,
+      intervalMs,
+      width: process.stdout.columns ?? 100,
+    })
+  }
+}
