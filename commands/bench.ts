@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, printJson} from '../src/cli/base-command.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {renderTable} from '../src/cli/table.js'
@@ -34,6 +35,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
     const recordBytes = parseSize(flags.size, '--size')
     const backend = await this.openBackend(flags)
     const interrupt = abortOnSignals()
+    const progress = await startProgress(`bench: ${records.toLocaleString('en-US')} records`)
     try {
       const result = await runLoadTest(backend, {
         topic: flags.topic ?? `spool-bench-${process.pid}-${Date.now()}`,
@@ -44,8 +46,9 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
         latencySamples: flags['latency-samples'],
         keep: flags.keep,
         signal: interrupt.signal,
-        onPhase: (phase) => process.stderr.write(`spool: bench: ${phase}...\n`),
+        onPhase: (phase) => progress.phase(`bench: ${phase}`),
       })
+      progress.stop()
       const signal = interrupt.received()
       if (signal) throw new InterruptedError('bench interrupted; the scratch topic was removed', exitCodeForSignal(signal))
       if (flags.json) return printJson(result)
@@ -61,6 +64,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
         ),
       )
     } finally {
+      progress.stop()
       interrupt.dispose()
     }
   }

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
+import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {groupFlag, parsePartitions, partitionsFlag, positionHelp} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
@@ -72,7 +73,14 @@ ${positionHelp}`
       const sourceInfo = await source.describeTopic(sourceRef.topic)
       const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
       const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from, until, follow: flags.follow, group: flags.group})
-      const result = await pipe(source, assignments, {sink, signal: interrupt.signal, follow: flags.follow, group: flags.group, transform})
+      const total = flags.follow ? undefined : assignments.reduce((sum, a) => sum + ((a.until ?? a.from) - a.from), 0)
+      const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
+      let result
+      try {
+        result = await pipe(source, assignments, {sink, signal: interrupt.signal, follow: flags.follow, group: flags.group, transform, onBatch: (read) => progress.update(read)})
+      } finally {
+        progress.stop()
+      }
       const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
       process.stderr.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
       const signal = interrupt.received()

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
+import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
@@ -61,7 +62,15 @@ ${positionHelp}`
         const sourceInfo = await source.describeTopic(args.topic)
         sink = await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions})
       }
-      const result = await replay(source, assignments, {pacing, sink, signal: interrupt.signal, group: flags.group})
+      const total = assignments.every((a) => a.until !== undefined) ? assignments.reduce((sum, a) => sum + (a.until! - a.from), 0) : undefined
+      // Progress only when the records go into a topic: on stdout they are the display.
+      const progress = flags.to ? await startProgress(`replaying ${args.topic} → ${flags.to}`, total) : undefined
+      let result
+      try {
+        result = await replay(source, assignments, {pacing, sink, signal: interrupt.signal, group: flags.group, onRecord: progress && ((written) => progress.update(written))})
+      } finally {
+        progress?.stop()
+      }
       const signal = interrupt.received()
       if (signal && !result.outputClosed) throw new InterruptedError(`interrupted after ${result.written} records`, exitCodeForSignal(signal))
       if (flags.to !== undefined) process.stderr.write(`spool: replayed ${result.written} records into ${flags.to}\n`)

@@ -2,6 +2,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {type BrokerAddress, type OpenOptions, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
 import {selectedContext} from '../backends/contexts.js'
+import {withSpinner} from './progress.js'
 import {SpoolError, describeError, exitCodeOf} from '../core/errors.js'
 import {parseDuration} from '../core/units.js'
 
@@ -45,6 +46,7 @@ export abstract class SpoolCommand extends Command {
       acks: acks === undefined ? undefined : (acks === 'all' ? -1 : (Number(acks) as 0 | 1)),
     })
     this.backends.push(backend)
+    if (backend.connect) await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())
     return backend
   }
 

@@ -114,5 +114,8 @@ export interface Backend {
   /** Forgets a group and all its offsets; throws UnknownGroupError for a group with none. */
   deleteGroup(group: string): Promise<void>
 
+  /** Reaches the backend once, so that a command fails early and a terminal can show the wait; optional. */
+  connect?(): Promise<void>
+
   close(): Promise<void>
 }

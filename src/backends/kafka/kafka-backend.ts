@@ -105,6 +105,10 @@ export class KafkaBackend implements Backend {
     return (this.adminClient ??= new Admin(this.base))
   }
 
+  async connect(): Promise<void> {
+    await this.call('connecting', () => this.admin.metadata({topics: []}))
+  }
+
   sameStoreAs(other: Backend): boolean {
     return other instanceof KafkaBackend && [...other.connection.brokers].sort().join(',') === [...this.connection.brokers].sort().join(',')
   }

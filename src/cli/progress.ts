@@ -1,0 +1,77 @@
+import type {Ora} from 'ora'
+
+/**
+ * Progress on stderr for waits longer than a moment, drawn only when stderr is a terminal: nothing of
+ * it ever reaches stdout, and pipes, files and CI logs get no spinner frames. ora loads only then.
+ */
+export interface Progress {
+  /** Records done so far (of `total`, when the range is known). */
+  update(done: number): void
+  /** Changes what is being waited for. */
+  phase(label: string): void
+  /** Removes the line; the command prints its own result. */
+  stop(): void
+}
+
+const silent: Progress = {update() {}, phase() {}, stop() {}}
+
+export function progressWanted(stream: NodeJS.WriteStream = process.stderr): boolean {
+  // A terminal that reports no width (a bare pty) would make the spinner's line arithmetic run away.
+  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0
+}
+
+const number = (n: number) => Math.round(n).toLocaleString('en-US')
+
+function timeLeft(ms: number): string {
+  const seconds = Math.ceil(ms / 1000)
+  if (seconds < 60) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  return minutes < 60 ? `${minutes}m${String(seconds % 60).padStart(2, '0')}s` : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
+}
+
+/** The text of a progress line: done and total, the share, the rate, and the time left when known. */
+export function describeProgress(label: string, done: number, total: number | undefined, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
+  const parts = [label, total === undefined ? `${number(done)} records` : `${number(done)} / ${number(total)} records`]
+  if (total !== undefined && total > 0) parts.push(`${((done / total) * 100).toFixed(1)}%`)
+  if (elapsedMs >= 500) parts.push(`${number(rate)} rec/s`)
+  if (total !== undefined && rate > 0 && done < total) parts.push(`~${timeLeft(((total - done) / rate) * 1000)} left`)
+  return parts.join('  ')
+}
+
+export async function startProgress(label: string, total?: number): Promise<Progress> {
+  if (!progressWanted()) return silent
+  const {default: ora} = await import('ora')
+  const started = performance.now()
+  const spinner: Ora = ora({text: describeProgress(label, 0, total, 0), stream: process.stderr, discardStdin: false}).start()
+  let drawn = 0
+  let current = label
+  return {
+    phase(next) {
+      current = next
+      spinner.text = next
+    },
+    update(done) {
+      const now = performance.now()
+      // At most ten redraws a second: a million records must not mean a million terminal writes.
+      if (now - drawn < 100) return
+      drawn = now
+      spinner.text = describeProgress(current, done, total, now - started)
+    },
+    stop() {
+      spinner.stop()
+    },
+  }
+}
+
+/** A spinner for a wait without a count, such as connecting to a broker. */
+export async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
+  if (!progressWanted()) return work()
+  const {default: ora} = await import('ora')
+  const spinner = ora({text, stream: process.stderr, discardStdin: false}).start()
+  try {
+    return await work()
+  } finally {
+    spinner.stop()
+  }
+}
