@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {paint} from '../../src/cli/colour.js'
 import {renderTable} from '../../src/cli/table.js'
 import {formatBytes} from '../../src/core/units.js'
 import {describeRetention, detailTopic} from '../../src/ops/topics.js'
@@ -18,7 +19,15 @@ export default class TopicDescribe extends SpoolCommand {
     const topic = detailTopic(await backend.describeTopic(args.name))
     if (flags.json) return printJson(topic)
     process.stdout.write(
-      `Topic:      ${topic.name}\nPartitions: ${topic.partitions}\nRecords:    ${topic.records}\nSize:       ${formatBytes(topic.bytes)}\nRetention:  ${describeRetention(topic)}\n\n`,
+      [
+        ['Topic:', paint.bold(topic.name)],
+        ['Partitions:', String(topic.partitions)],
+        ['Records:', String(topic.records)],
+        ['Size:', formatBytes(topic.bytes)],
+        ['Retention:', describeRetention(topic)],
+      ]
+        .map(([label, value]) => `${paint.dim(label!.padEnd(12))}${value}\n`)
+        .join('') + '\n',
     )
     process.stdout.write(
       renderTable(

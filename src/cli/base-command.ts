@@ -55,7 +55,8 @@ export abstract class SpoolCommand extends Command {
     process.exitCode = code
     const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
     const message = isParseError(error) ? describeParseError(error.message, this.id) : describeError(error).split('\n')[0]!.replace(/^Error: /, '')
-    process.stderr.write(`spool: ${message}\n`)
+    const {paintStderr} = await import('./colour.js')
+    process.stderr.write(`${paintStderr.red('spool:')} ${message}\n`)
     if (debug) printErrorChain(error)
   }
 
