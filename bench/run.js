@@ -75,6 +75,10 @@ function startupTimes() {
     'spool produce (1 record)': `echo x | node ${bin} produce startup`,
     'spool consume (1 record)': `node ${bin} consume startup -c 1`,
     'spool topic list': `node ${bin} topic list`,
+    'spool group list': `node ${bin} group list`,
+    'spool top --once': `node ${bin} top --once`,
+    'spool __complete consume (a topic name for the shell)': `node ${bin} __complete consume s`,
+    'spool consume --help': `node ${bin} consume --help`,
   }
   sh(`echo x | node ${bin} produce startup`)
   const results = {}
