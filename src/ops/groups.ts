@@ -37,7 +37,11 @@ export async function describeGroup(backend: Backend, group: string): Promise<Gr
 export async function summarizeGroups(backend: Backend): Promise<GroupSummary[]> {
   const summaries: GroupSummary[] = []
   for (const group of await backend.listGroups()) {
-    const rows = await describeGroup(backend, group)
+    // Kafka lists groups that have members but have committed nothing yet: shown with no partitions.
+    const rows = await describeGroup(backend, group).catch((error: unknown) => {
+      if (error instanceof UnknownGroupError) return []
+      throw error
+    })
     summaries.push({
       group,
       topics: [...new Set(rows.map((r) => r.topic))],

@@ -103,6 +103,8 @@ describe('spool against Kafka', () => {
   })
 
   it('consume -f sees records another process produces, without joining a group', async () => {
+    const groupNames = async () => JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString()).map((g: {group: string}) => g.group)
+    const groupsBefore = await groupNames()
     await run(['produce', topic], {env, input: 'first\n'})
     const follower = start(['consume', topic, '-f'], {env})
     // One collector for the whole run: output that arrives between two waits is not lost.
@@ -120,8 +122,8 @@ describe('spool against Kafka', () => {
     follower.kill('SIGINT')
     const code = await new Promise((r) => follower.on('close', r))
     expect(code).toBe(0)
-    // Reading without -g joined no group.
-    expect(JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString())).toEqual([])
+    // Reading without -g joined no group: the broker lists no group beyond those there before.
+    expect(await groupNames()).toEqual(groupsBefore)
   })
 
   it('groups: consume -g commits, describe shows lag, reset plans then executes, delete forgets', async () => {
@@ -265,10 +267,21 @@ describe('spool against Kafka', () => {
     expect((await run(['consume', topic], {env})).stdout.toString()).toBe('a\nb\nc\n')
   })
 
+  it('completion offers Kafka topic and group names', async () => {
+    await run(['produce', topic], {env, input: 'a\n'})
+    await run(['consume', topic, '-g', `${topic}-g`], {env})
+    const topics = await run(['__complete', 'consume', topic.slice(0, -2)], {env})
+    expect(topics.stdout.toString().split('\n')).toContain(topic)
+    const groups = await run(['__complete', 'group', 'describe', ''], {env})
+    expect(groups.stdout.toString().split('\n')).toContain(`${topic}-g`)
+  })
+
   it('top --once shows Kafka topics and groups', async () => {
     await run(['produce', topic], {env, input: 'a\nb\nc\n'})
     await run(['consume', topic, '-g', `${topic}-g`, '-c', '1'], {env})
-    const snapshot = JSON.parse((await run(['top', '--once', '--json'], {env})).stdout.toString())
+    const top = await run(['top', '--once', '--json'], {env})
+    expect(top.code, top.stderr).toBe(0)
+    const snapshot = JSON.parse(top.stdout.toString())
     expect(snapshot.topics.find((x: {name: string}) => x.name === topic)).toMatchObject({partitions: 1, records: 3})
     expect(snapshot.groups.find((g: {group: string}) => g.group === `${topic}-g`)).toMatchObject({lag: 2})
   })

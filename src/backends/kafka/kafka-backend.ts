@@ -185,7 +185,16 @@ export class KafkaBackend implements Backend {
 
   async listTopics(): Promise<TopicInfo[]> {
     const names = (await this.call('listing topics', () => this.admin.listTopics())).filter((n) => !INTERNAL_TOPIC.test(n)).sort()
-    return Promise.all(names.map((name) => this.describeTopic(name)))
+    const described = await Promise.all(
+      names.map((name) =>
+        this.describeTopic(name).catch((error: unknown) => {
+          // A topic deleted between the listing and its description is simply gone.
+          if (error instanceof UnknownTopicError) return undefined
+          throw error
+        }),
+      ),
+    )
+    return described.filter((t): t is TopicInfo => t !== undefined)
   }
 
   private async topicMetadata(name: string, forceUpdate = false) {
