@@ -44,9 +44,14 @@ describe('crashes', () => {
           const chunk = Array.from({length: 2000}, (_, k) => line(written + k)).join('\n') + '\n'
           written += 2000
           if (!producer.stdin!.write(chunk))
-            await new Promise((r) => {
-              producer.stdin!.once('drain', r)
-              producer.stdin!.once('close', r)
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                producer.stdin!.off('drain', done)
+                producer.stdin!.off('close', done)
+                resolve()
+              }
+              producer.stdin!.once('drain', done)
+              producer.stdin!.once('close', done)
             })
         }
       }
