@@ -126,8 +126,9 @@ export class KafkaBackend implements Backend {
     if (error instanceof SpoolError) return error
     const codes = apiErrors(error)
     const text = messages(error)
-    if (topic && (codes.has('UNKNOWN_TOPIC_OR_PARTITION') || codes.has('UNKNOWN_TOPIC_ID') || text.some((m) => m.startsWith('Unknown topic'))))
-      return new UnknownTopicError(topic, this.location)
+    const named = text.map((m) => /^Unknown topic (.+)\.$/.exec(m)?.[1]).find((n) => n !== undefined)
+    if (topic && (codes.has('UNKNOWN_TOPIC_OR_PARTITION') || codes.has('UNKNOWN_TOPIC_ID') || named !== undefined))
+      return new UnknownTopicError(named ?? topic, this.location)
     if (codes.has('SASL_AUTHENTICATION_FAILED') || text.some((m) => /authentication/i.test(m)))
       return new SpoolError(`authentication to ${this.location} failed: ${text.find((m) => /auth/i.test(m)) ?? 'credentials refused'}`, {
         hint: 'check the user, password and mechanism (spool context list shows what is in use)',
@@ -185,10 +186,15 @@ export class KafkaBackend implements Backend {
 
   async listTopics(): Promise<TopicInfo[]> {
     const names = (await this.call('listing topics', () => this.admin.listTopics())).filter((n) => !INTERNAL_TOPIC.test(n)).sort()
+    try {
+      return await this.describeTopics(names)
+    } catch (error) {
+      if (!(error instanceof UnknownTopicError)) throw error
+    }
+    // A topic was deleted between the listing and its description: describe one by one, skipping it.
     const described = await Promise.all(
       names.map((name) =>
         this.describeTopic(name).catch((error: unknown) => {
-          // A topic deleted between the listing and its description is simply gone.
           if (error instanceof UnknownTopicError) return undefined
           throw error
         }),
@@ -205,43 +211,69 @@ export class KafkaBackend implements Backend {
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {
-    const {topic} = await this.topicMetadata(name, true)
-    if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.location}`)
-    const partitions = topic.partitionsCount
-    const indexes = Array.from({length: partitions}, (_, i) => i)
+    return (await this.describeTopics([name]))[0]!
+  }
+
+  /**
+   * Several topics in five requests whatever their number (metadata, earliest and latest offsets,
+   * configs, log-dir sizes), so that `topic list` and `spool top` stay cheap on a cluster of many topics.
+   */
+  private async describeTopics(names: string[]): Promise<TopicInfo[]> {
+    if (names.length === 0) return []
+    const metadata = await this.call(`reading metadata of '${names.join("', '")}'`, () => this.admin.metadata({topics: names, forceUpdate: true}), names[0])
+    const topics = names.map((name) => {
+      const topic = metadata.topics.get(name)
+      if (!topic) throw new UnknownTopicError(name, this.location)
+      if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.location}`)
+      return {name, topic, indexes: Array.from({length: topic.partitionsCount}, (_, i) => i)}
+    })
+    const offsets = (timestamp: bigint) =>
+      this.call(
+        'listing offsets',
+        () => this.admin.listOffsets({topics: topics.map((t) => ({name: t.name, partitions: t.indexes.map((partitionIndex) => ({partitionIndex, timestamp}))}))}),
+        names[0],
+      )
     const [starts, ends, configs, sizes] = await Promise.all([
-      this.listOffsets(name, indexes, TIMESTAMP_EARLIEST),
-      this.listOffsets(name, indexes, TIMESTAMP_LATEST),
-      this.call(`reading the configuration of '${name}'`, () =>
-        this.admin.describeConfigs({resources: [{resourceType: 2, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}]}),
+      offsets(TIMESTAMP_EARLIEST),
+      offsets(TIMESTAMP_LATEST),
+      this.call('reading topic configurations', () =>
+        this.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
       ),
-      this.partitionSizes(name, indexes),
+      this.partitionSizes(topics.map((t) => ({name: t.name, partitions: t.indexes}))),
     ])
-    const config = new Map(configs[0]?.configs.map((c) => [c.name, c.value]) ?? [])
-    const limit = (key: string) => {
-      const value = Number(config.get(key) ?? -1)
-      return value >= 0 ? value : undefined
-    }
-    const partitionInfo: PartitionInfo[] = indexes.map((p) => ({partition: p, start: starts.get(p) ?? 0, end: ends.get(p) ?? 0, bytes: sizes.get(p) ?? 0}))
-    return {
-      name,
-      partitions,
-      retentionMs: limit('retention.ms'),
-      retentionBytes: limit('retention.bytes'),
-      replicationFactor: topic.partitions[0]?.replicas.length,
-      partitionInfo,
-    }
+    const offsetOf = (listed: typeof starts, name: string, partition: number) =>
+      Number(listed.find((t) => t.name === name)?.partitions.find((p) => p.partitionIndex === partition)?.offset ?? 0)
+    return topics.map(({name, topic, indexes}) => {
+      const config = new Map(configs.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
+      const limit = (key: string) => {
+        const value = Number(config.get(key) ?? -1)
+        return value >= 0 ? value : undefined
+      }
+      return {
+        name,
+        partitions: topic.partitionsCount,
+        retentionMs: limit('retention.ms'),
+        retentionBytes: limit('retention.bytes'),
+        replicationFactor: topic.partitions[0]?.replicas.length,
+        partitionInfo: indexes.map(
+          (p): PartitionInfo => ({partition: p, start: offsetOf(starts, name, p), end: offsetOf(ends, name, p), bytes: sizes.get(`${name}\u0000${p}`) ?? 0}),
+        ),
+      }
+    })
   }
 
   /** Bytes on disk per partition, from the brokers' log directories (0 where a broker will not say). */
-  private async partitionSizes(name: string, partitions: number[]): Promise<Map<number, number>> {
-    const sizes = new Map<number, number>()
+  private async partitionSizes(topics: {name: string; partitions: number[]}[]): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>()
     try {
-      const brokers = await this.admin.describeLogDirs({topics: [{name, partitions}]})
+      const brokers = await this.admin.describeLogDirs({topics})
       for (const broker of brokers)
         for (const dir of broker.results)
           for (const topic of dir.topics)
-            if (topic.name === name) for (const p of topic.partitions) sizes.set(p.partitionIndex, (sizes.get(p.partitionIndex) ?? 0) + Number(p.partitionSize))
+            for (const p of topic.partitions) {
+              const key = `${topic.name}\u0000${p.partitionIndex}`
+              sizes.set(key, (sizes.get(key) ?? 0) + Number(p.partitionSize))
+            }
     } catch {
       // Sizes are a nicety: a broker that refuses DescribeLogDirs (ACLs) still lists and describes topics.
     }
