@@ -8,7 +8,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: ['default'],
     projects: [
-      {extends: true, test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**']}},
+      {
+        extends: true,
+        test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**'], globalSetup: ['test/setup/local-tools.ts']},
+      },
       {
         extends: true,
         test: {

@@ -1,4 +1,5 @@
 import type {TestProject} from 'vitest/node'
+import {ensureTools} from '../setup/debian-tools.js'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {startBroker} from '../../scripts/kafka-broker.mjs'
 
@@ -18,6 +19,8 @@ declare module 'vitest' {
 
 /** Starts the test broker once for the Kafka project and stops it when the run ends. */
 export default async function setup(project: TestProject) {
+  // kcat is the peer the interop tests compare against.
+  ensureTools(['kcat'])
   const broker = await startBroker({log: (line: string) => process.stderr.write(`kafka: ${line}\n`)})
   project.provide('kafka', {
     plaintext: broker.plaintext,
