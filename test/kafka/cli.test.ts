@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {statSync} from 'node:fs'
+import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
 import {envelopes, run, sh, start, tempHome} from '../helpers/cli.js'
@@ -285,6 +286,20 @@ describe('spool against Kafka', () => {
     expect(snapshot.topics.find((x: {name: string}) => x.name === topic)).toMatchObject({partitions: 1, records: 3})
     expect(snapshot.groups.find((g: {group: string}) => g.group === `${topic}-g`)).toMatchObject({lag: 2})
   })
+
+  it('a broker that accepts connections but never answers fails within --timeout, with one line', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = silent.address() as AddressInfo
+      const result = await run(['topic', 'list', '-b', `kafka://127.0.0.1:${port}`, '--timeout', '2s'], {env})
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(new RegExp(`^spool: cannot reach Kafka at 127\\.0\\.0\\.1:${port} .*\n$`))
+    } finally {
+      silent.close()
+    }
+    // A hang fails this test by its own timeout below.
+  }, 30_000)
 
   it('a broker that is down fails in bounded time with one line and exit 1', async () => {
     const result = await run(['consume', 'anything', '-b', 'kafka://127.0.0.1:1', '--timeout', '3s'], {env})
