@@ -3,7 +3,7 @@ import {type BrokerAddress, type OpenOptions, openBackend, parseBrokerAddress} f
 import type {Backend} from '../core/backend.js'
 import {selectedContext} from '../backends/contexts.js'
 import {withSpinner} from './progress.js'
-import {SpoolError, describeError, exitCodeOf} from '../core/errors.js'
+import {SpoolError, describeError, errorTree, exitCodeOf} from '../core/errors.js'
 import {parseDuration} from '../core/units.js'
 
 /**
@@ -67,15 +67,13 @@ export abstract class SpoolCommand extends Command {
 }
 
 /** --debug: the error, its causes and the errors it aggregates (a client's failures nest several deep). */
-function printErrorChain(error: unknown, depth = 0, seen = new Set<unknown>()): void {
-  if (!(error instanceof Error) || seen.has(error) || depth > 8) return
-  seen.add(error)
-  const indent = '  '.repeat(depth)
-  process.stderr.write(`${indent}${(error.stack ?? String(error)).split('\n').join(`\n${indent}`)}\n`)
-  const code = (error as {code?: unknown}).code
-  if (code !== undefined) process.stderr.write(`${indent}code: ${String(code)}\n`)
-  if (error.cause) printErrorChain(error.cause, depth + 1, seen)
-  for (const inner of (error as {errors?: unknown[]}).errors ?? []) printErrorChain(inner, depth + 1, seen)
+function printErrorChain(error: unknown): void {
+  for (const {error: node, depth} of errorTree(error)) {
+    if (!(node instanceof Error)) continue
+    const indent = '  '.repeat(depth)
+    process.stderr.write(`${indent}${(node.stack ?? String(node)).split('\n').join(`\n${indent}`)}\n`)
+    if (node.code !== undefined) process.stderr.write(`${indent}code: ${String(node.code)}\n`)
+  }
 }
 
 export interface BackendFlags {

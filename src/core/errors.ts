@@ -63,6 +63,19 @@ export class InterruptedError extends SpoolError {
   }
 }
 
+/**
+ * An error with everything nested in it, depth first: its `cause` and the `errors` of an aggregate, the
+ * way network clients wrap their failures several levels deep. Each node once; at most 10 levels.
+ */
+export function* errorTree(error: unknown, depth = 0, seen = new Set<unknown>()): Generator<{error: Record<string, unknown>; depth: number}> {
+  if (!error || typeof error !== 'object' || seen.has(error) || depth > 10) return
+  seen.add(error)
+  const node = error as Record<string, unknown>
+  yield {error: node, depth}
+  if (node.cause) yield* errorTree(node.cause, depth + 1, seen)
+  for (const inner of Array.isArray(node.errors) ? node.errors : []) yield* errorTree(inner, depth + 1, seen)
+}
+
 /** Formats an error as the single line spool prints on stderr. */
 export function describeError(error: unknown): string {
   if (error instanceof SpoolError) return error.hint ? `${error.message} (${error.hint})` : error.message

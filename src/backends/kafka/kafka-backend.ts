@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {Admin, ConnectionPool, compressionsAlgorithms, crc32c, initProducerIdV4, produceV9, protocolErrorsCodesById, Writer} from '@platformatic/kafka'
 import type {AppendOptions, AppendResult, Assignment, Backend, GroupOffset, PartitionInfo, ReadOptions, TopicInfo, TopicSettings} from '../../core/backend.js'
-import {PartialAppendError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {errorTree, PartialAppendError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {type FetchedTopic, fetchRequest, KafkaRecordBatch, parseFetchResponse} from './fetch.js'
 import {COMPRESSION_BITS, encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
@@ -29,35 +29,19 @@ const INTERNAL_TOPIC = /^__/
 const SEND_BYTES = 512 * 1024
 
 /** Kafka protocol error names found anywhere in a client error (they nest in `errors` arrays). */
-function apiErrors(error: unknown, found = new Set<string>()): Set<string> {
-  if (error && typeof error === 'object') {
-    const e = error as {apiId?: string; errors?: unknown[]; cause?: unknown}
-    if (typeof e.apiId === 'string') found.add(e.apiId)
-    for (const inner of e.errors ?? []) apiErrors(inner, found)
-    if (e.cause) apiErrors(e.cause, found)
-  }
-  return found
+function apiErrors(error: unknown): Set<string> {
+  return new Set([...errorTree(error)].flatMap(({error: e}) => (typeof e.apiId === 'string' ? [e.apiId] : [])))
 }
 
 /** Node's error codes (ERR_TLS_*, CERT_*, ECONNREFUSED...) found anywhere in a client error. */
-function nodeErrors(error: unknown, found: {code: string; message: string}[] = [], depth = 0): {code: string; message: string}[] {
-  if (error && typeof error === 'object' && depth < 10) {
-    const e = error as {code?: unknown; message?: string; errors?: unknown[]; cause?: unknown}
-    if (typeof e.code === 'string' && !e.code.startsWith('PLT_')) found.push({code: e.code, message: e.message ?? e.code})
-    for (const inner of e.errors ?? []) nodeErrors(inner, found, depth + 1)
-    if (e.cause) nodeErrors(e.cause, found, depth + 1)
-  }
-  return found
+function nodeErrors(error: unknown): {code: string; message: string}[] {
+  return [...errorTree(error)].flatMap(({error: e}) =>
+    typeof e.code === 'string' && !e.code.startsWith('PLT_') ? [{code: e.code, message: typeof e.message === 'string' ? e.message : e.code}] : [],
+  )
 }
 
-function messages(error: unknown, found: string[] = []): string[] {
-  if (error && typeof error === 'object') {
-    const e = error as {message?: string; errors?: unknown[]; cause?: unknown}
-    if (e.message) found.push(e.message)
-    for (const inner of e.errors ?? []) messages(inner, found)
-    if (e.cause) messages(e.cause, found)
-  }
-  return found
+function messages(error: unknown): string[] {
+  return [...errorTree(error)].flatMap(({error: e}) => (typeof e.message === 'string' && e.message ? [e.message] : []))
 }
 
 /**
@@ -75,10 +59,12 @@ export class KafkaBackend implements Backend {
   private producerId?: {id: bigint; epoch: number}
   /** The next sequence number of each partition this backend produces to (idempotent produce). */
   private readonly sequences = new Map<string, number>()
+  /** How long a broker may take to answer, ms. */
+  private readonly timeoutMs: number
 
   constructor(private readonly connection: KafkaConnection) {
     this.location = `kafka://${connection.brokers.join(',')}`
-    const timeout = connection.timeoutMs ?? 10_000
+    const timeout = (this.timeoutMs = connection.timeoutMs ?? 10_000)
     const tls = connection.tls
       ? {
           ca: connection.tls.ca ? readFileSync(connection.tls.ca) : undefined,
@@ -173,7 +159,7 @@ export class KafkaBackend implements Backend {
 
   /** A new topic takes a moment to reach every broker's metadata and get leaders. */
   private async waitForTopic(name: string): Promise<TopicInfo> {
-    const deadline = Date.now() + (this.connection.timeoutMs ?? 10_000)
+    const deadline = Date.now() + this.timeoutMs
     for (;;) {
       try {
         return await this.describeTopic(name)
@@ -203,11 +189,20 @@ export class KafkaBackend implements Backend {
     return described.filter((t): t is TopicInfo => t !== undefined)
   }
 
+  /** Metadata of the topics, in their order; UnknownTopicError for one the cluster does not have. */
+  private async topicsMetadata(names: string[], forceUpdate = false) {
+    const metadata = await this.call(`reading metadata of '${names.join("', '")}'`, () => this.admin.metadata({topics: names, forceUpdate}), names[0])
+    const topics = names.map((name) => {
+      const topic = metadata.topics.get(name)
+      if (!topic) throw new UnknownTopicError(name, this.location)
+      return topic
+    })
+    return {metadata, topics}
+  }
+
   private async topicMetadata(name: string, forceUpdate = false) {
-    const metadata = await this.call(`reading metadata of '${name}'`, () => this.admin.metadata({topics: [name], forceUpdate}), name)
-    const topic = metadata.topics.get(name)
-    if (!topic) throw new UnknownTopicError(name, this.location)
-    return {metadata, topic}
+    const {metadata, topics} = await this.topicsMetadata([name], forceUpdate)
+    return {metadata, topic: topics[0]!}
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {
@@ -220,10 +215,8 @@ export class KafkaBackend implements Backend {
    */
   private async describeTopics(names: string[]): Promise<TopicInfo[]> {
     if (names.length === 0) return []
-    const metadata = await this.call(`reading metadata of '${names.join("', '")}'`, () => this.admin.metadata({topics: names, forceUpdate: true}), names[0])
-    const topics = names.map((name) => {
-      const topic = metadata.topics.get(name)
-      if (!topic) throw new UnknownTopicError(name, this.location)
+    const topics = (await this.topicsMetadata(names, true)).topics.map((topic, i) => {
+      const name = names[i]!
       if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.location}`)
       return {name, topic, indexes: Array.from({length: topic.partitionsCount}, (_, i) => i)}
     })
@@ -319,7 +312,6 @@ export class KafkaBackend implements Backend {
     const compression = codec
       ? {bits: COMPRESSION_BITS[codec], compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer}
       : undefined
-    const timeoutMs = this.connection.timeoutMs ?? 10_000
     // With acks=all spool produces idempotently: requests are pipelined, and the broker stores a
     // partition's batches only in sequence, so a refused batch is never followed by a stored one and what
     // is stored is always a prefix. With acks 0 or 1 requests go one at a time for the same reason.
@@ -357,7 +349,7 @@ export class KafkaBackend implements Backend {
             identity = {...producer, baseSequence}
           }
           const records = encodeRecordBatch(batch, from, to, crc32c as (data: Buffer) => number, compression, identity)
-          const body = produceRequestBody(topic, acks, timeoutMs, [{partition: batch.partition, records}])
+          const body = produceRequestBody(topic, acks, this.timeoutMs, [{partition: batch.partition, records}])
           const promise = this.sendProduce(broker, body, acks === 0)
           promise.catch(() => {})
           inFlight.push({promise, count: to - from})
@@ -382,7 +374,7 @@ export class KafkaBackend implements Backend {
     if (this.producerId) return this.producerId
     const connection = await this.call('connecting', () => this.pool.getFirstAvailable([...metadata.brokers.values()]))
     // The first producer of a new cluster finds the transaction coordinator still loading: wait for it.
-    const deadline = Date.now() + (this.connection.timeoutMs ?? 10_000)
+    const deadline = Date.now() + this.timeoutMs
     let response
     for (;;) {
       try {
@@ -403,14 +395,21 @@ export class KafkaBackend implements Backend {
     return (this.connectionPool ??= new ConnectionPool('spool', this.base))
   }
 
+  /** Sends one request on the pooled connection to `broker` and resolves with the parsed response. */
+  private async request<T>(broker: {host: string; port: number}, apiKey: number, apiVersion: number, payload: () => unknown, parse: unknown): Promise<T> {
+    const connection = await this.pool.get(broker)
+    return new Promise((resolve, reject) => {
+      connection.send(apiKey, apiVersion, payload as never, parse as never, true, true, (error: Error | null, response: unknown) =>
+        error ? reject(error) : resolve(response as T),
+      )
+    })
+  }
+
   /** Sends one Produce request (v9) to a partition leader and resolves when the broker has answered. */
   private async sendProduce(broker: {host: string; port: number}, body: Buffer, noResponse: boolean): Promise<void> {
-    const connection = await this.pool.get(broker)
     const payload = Writer.create().append(body)
     if (noResponse) payload.context.noResponse = true
-    await new Promise<void>((resolve, reject) => {
-      connection.send(0, 9, () => payload, produceV9.parseResponse, true, true, (error: Error | null) => (error ? reject(error) : resolve()))
-    })
+    await this.request(broker, 0, 9, () => payload, produceV9.parseResponse)
   }
 
   async offsetForTime(topic: string, partition: number, timestamp: number): Promise<number> {
@@ -471,29 +470,16 @@ export class KafkaBackend implements Backend {
 
   /** Leaders of the assignments' partitions and the brokers' addresses, from fresh metadata. */
   private async routes(assignments: Assignment[]) {
+    const names = [...new Set(assignments.map((a) => a.topic))]
+    const {metadata, topics} = await this.topicsMetadata(names, true)
     const leaders = new Map<string, number>()
-    let brokers = new Map<number, {host: string; port: number}>()
-    for (const name of new Set(assignments.map((a) => a.topic))) {
-      const {metadata, topic} = await this.topicMetadata(name, true)
-      brokers = metadata.brokers
-      topic.partitions.forEach((p, index) => leaders.set(`${name}\u0000${index}`, p.leader))
-    }
-    return {leaders, brokers}
+    topics.forEach((topic, i) => topic.partitions.forEach((p, index) => leaders.set(`${names[i]}\u0000${index}`, p.leader)))
+    return {leaders, brokers: metadata.brokers}
   }
 
-  private async sendFetch(broker: {host: string; port: number}, topics: unknown[]): Promise<FetchedTopic[]> {
-    const connection = await this.pool.get(broker)
-    return new Promise((resolve, reject) => {
-      connection.send(
-        1,
-        12,
-        () => fetchRequest(500, 1, 32 << 20, 0, 0, -1, topics as never, [], ''),
-        parseFetchResponse as never,
-        true,
-        true,
-        (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response as FetchedTopic[])),
-      )
-    })
+  /** One Fetch (v12) from a leader; records come back as raw bytes for KafkaRecordBatch. */
+  private sendFetch(broker: {host: string; port: number}, topics: unknown[]): Promise<FetchedTopic[]> {
+    return this.request(broker, 1, 12, () => fetchRequest(500, 1, 32 << 20, 0, 0, -1, topics as never, [], ''), parseFetchResponse)
   }
 
   async listGroups(): Promise<string[]> {
