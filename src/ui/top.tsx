@@ -112,6 +112,9 @@ export function TopApp({load, peek, intervalMs, width = 100}: TopAppProps) {
   const {exit} = useApp()
   const [snapshot, setSnapshot] = useState<TopSnapshot>()
   const [selected, setSelected] = useState(0)
+  // The input handler reads the selection from a ref: ink swaps in a handler that sees new state only
+  // after an effect, so a quick ↓ then Enter would otherwise open the topic selected before.
+  const selection = useRef(0)
   const [peeking, setPeeking] = useState<string>()
   const [peeked, setPeeked] = useState<FeedRecord[]>()
   const [error, setError] = useState<string>()
@@ -153,10 +156,11 @@ export function TopApp({load, peek, intervalMs, width = 100}: TopAppProps) {
       }
       return
     }
-    const count = snapshot?.topics.length ?? 0
-    if (key.upArrow) setSelected((s) => Math.max(0, s - 1))
-    if (key.downArrow) setSelected((s) => Math.min(Math.max(0, count - 1), s + 1))
-    if (key.return && snapshot?.topics[selected]) setPeeking(snapshot.topics[selected]!.name)
+    const topics = latest.current?.topics ?? []
+    const select = (index: number) => setSelected((selection.current = Math.max(0, Math.min(index, topics.length - 1))))
+    if (key.upArrow) select(selection.current - 1)
+    if (key.downArrow) select(selection.current + 1)
+    if (key.return && topics.length > 0) setPeeking(topics[Math.min(selection.current, topics.length - 1)]!.name)
   })
 
   if (peeking) return <PeekView topic={peeking} records={peeked} width={width} />
