@@ -5,6 +5,7 @@ import {UsageError} from '../src/core/errors.js'
 import {formatBytes, parseDuration} from '../src/core/units.js'
 import {lastRecords} from '../src/ops/consume.js'
 import {takeSnapshot} from '../src/ops/top.js'
+import {loadUi} from '../src/ui/load-ui.js'
 
 export default class Top extends SpoolCommand {
   static override summary = 'A live dashboard of topics (records, size, write rate) and consumer groups (lag).'
@@ -36,7 +37,7 @@ export default class Top extends SpoolCommand {
       return
     }
     // ink and react load only here: the other commands never pay for them.
-    const {runTop} = await import('../src/ui/top.js')
+    const {runTop} = await loadUi(() => import('../src/ui/top.js'))
     const signal = new AbortController().signal
     await runTop({
       load: (previous) => takeSnapshot(backend, previous),

@@ -1,7 +1,9 @@
+import {execFile} from 'node:child_process'
 import {join} from 'node:path'
+import {build} from 'esbuild'
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {run, start, tempHome} from '../helpers/cli.js'
+import {ROOT, run, start, tempHome} from '../helpers/cli.js'
 
 let t: ReturnType<typeof tempHome>
 beforeEach(() => {
@@ -79,5 +81,43 @@ describe('crashes', () => {
       expect(values.length).toBeGreaterThan(target)
       expect(values).toEqual(Array.from({length: values.length}, (_, i) => line(i)))
     }
+  })
+})
+
+describe('a new store', () => {
+  it('8 processes creating the same new store at the same moment all open it', async () => {
+    // A small program that opens the store at an agreed instant, bundled from the store's own source, so
+    // that the processes meet within microseconds instead of the milliseconds CLI start-up spreads them by.
+    // It lives under node_modules so that it finds better-sqlite3.
+    const opener = join(ROOT, 'node_modules', '.cache', 'spool-test', `open-store-${process.pid}.mjs`)
+    await build({
+      stdin: {
+        contents: `import {LocalBackend} from './src/backends/local/local-store.ts'
+          const [path, at] = process.argv.slice(2)
+          while (Date.now() < Number(at)) {}
+          try { new LocalBackend({path}).close(); console.log('ok') } catch (error) { console.log(error.message) }`,
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['better-sqlite3'],
+      outfile: opener,
+      banner: {js: "import {createRequire} from 'node:module'; const require = createRequire(import.meta.url);"},
+      logLevel: 'silent',
+    })
+    const failures: string[] = []
+    for (let round = 0; round < 15; round++) {
+      const store = join(t.home, `new-${round}.db`)
+      const at = Date.now() + 500
+      const opens = Array.from({length: 8}, () =>
+        new Promise<string>((resolve) =>
+          execFile(process.execPath, [opener, store, String(at)], {cwd: ROOT}, (_error, stdout, stderr) => resolve((stdout + stderr).trim())),
+        ),
+      )
+      for (const said of await Promise.all(opens)) if (said !== 'ok') failures.push(`round ${round}: ${said}`)
+    }
+    expect(failures).toEqual([])
   })
 })

@@ -42,14 +42,16 @@ describe('signals', () => {
     const producer = start(['produce', 'ctrlc'], {env: t.env})
     const stderr: Buffer[] = []
     producer.stderr!.on('data', (d: Buffer) => stderr.push(d))
+    // Listening from the start: a producer that fails early must fail the test, not leave it waiting.
+    const closed = new Promise<number | null>((resolve) => producer.on('close', (code) => resolve(code)))
     producer.stdin!.write('one\ntwo\nthree\npartial-without-newline')
     // Wait until the lines are committed (visible to another process), then interrupt.
     for (let i = 0; i < 200; i++) {
       const seen = await run(['consume', 'ctrlc'], {env: t.env})
-      if (seen.stdout.toString() === 'one\ntwo\nthree\n') break
+      if (seen.stdout.toString() === 'one\ntwo\nthree\n' || producer.exitCode !== null) break
       await new Promise((r) => setTimeout(r, 50))
     }
-    const closed = new Promise<number | null>((resolve) => producer.on('close', (code) => resolve(code)))
+    expect(producer.exitCode, Buffer.concat(stderr).toString()).toBeNull()
     producer.kill('SIGINT')
     expect(await closed).toBe(130)
     const consumed = await run(['consume', 'ctrlc'], {env: t.env})

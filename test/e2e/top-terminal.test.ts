@@ -32,7 +32,8 @@ afterEach(() => {
 describe('spool top in a terminal', () => {
   it('shows a topic and its rate appear while another process produces, and quits on q', async () => {
     await run(['produce', 'orders'], {env: t.env, input: 'a\nb\n'})
-    const command = `SPOOL_HOME='${t.home}' NO_COLOR=1 '${process.execPath}' '${BIN}' top --interval 300ms; echo "EXITED $?"; sleep 60`
+    // CI=true as a CI runner sets it: ink's CI mode must not blank the dashboard.
+    const command = `SPOOL_HOME='${t.home}' NO_COLOR=1 CI=true '${process.execPath}' '${BIN}' top --interval 300ms; echo "EXITED $?"; sleep 60`
     tmux('new-session', '-d', '-s', 'top', '-x', '120', '-y', '30', command)
     await until('the dashboard', (s) => /orders\s+1\s+2\b/.test(s))
     expect(screen()).not.toMatch(/clicks/)

@@ -20,6 +20,9 @@ export function tempHome(): {home: string; store: string; env: NodeJS.ProcessEnv
   const env = {...process.env, SPOOL_HOME: home, NO_COLOR: '1'}
   delete env.SPOOL_BROKER
   delete env.DEBUG
+  // spool runs as in a user's shell: a CI runner's CI variable makes chalk drop colour even on a terminal.
+  delete env.CI
+  delete env.CONTINUOUS_INTEGRATION
   // vitest sets NODE_ENV=test, which makes oclif print development warnings users never see.
   delete env.NODE_ENV
   return {home, store: join(home, 'spool.db'), env, cleanup: () => rmSync(home, {recursive: true, force: true})}

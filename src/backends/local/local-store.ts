@@ -177,26 +177,49 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Checks the file is a spool store (or a new, empty file) and brings its schema up to date. Several
+   * processes may open the same new store at the same moment: SQLite answers some of the steps here
+   * (switching to WAL, a write racing the switch) with SQLITE_BUSY at once instead of waiting, so the whole
+   * step is retried until the busy timeout.
+   */
   private initialise(): void {
+    const deadline = Date.now() + (this.options.busyTimeoutMs ?? 10_000)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.initialiseOnce()
+        return
+      } catch (error) {
+        const code = (error as {code?: string}).code ?? ''
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(5 * attempt, 50))
+      }
+    }
+  }
+
+  private initialiseOnce(): void {
     const db = this.db
-    const appId = db.pragma('application_id', {simple: true}) as number
-    const version = db.pragma('user_version', {simple: true}) as number
+    // One read transaction, so the three readings come from one state of the file even while another
+    // process is creating the store.
+    const {appId, version, tables} = db.transaction(() => ({
+      appId: db.pragma('application_id', {simple: true}) as number,
+      version: db.pragma('user_version', {simple: true}) as number,
+      tables: (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}).n,
+    }))()
     if (appId !== 0 && appId !== APPLICATION_ID)
       throw new SpoolError(`${this.location} is an SQLite database of another application, not a spool store; refusing to use it`)
     if (appId === APPLICATION_ID && version > SCHEMA_VERSION)
       throw new SpoolError(`${this.location} was written by a newer spool (store version ${version}); upgrade spool to use it`)
-    if (appId === 0) {
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}
-      if (tables.n > 0)
-        throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
-    }
+    if (appId === 0 && tables > 0)
+      throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
     // Batches are blobs of up to ~1 MiB: 64 KiB pages store them with a sixteenth of the page overhead
     // (measured 2.6x faster to write than 4 KiB pages). It only takes effect on a new, empty file.
     if (appId === 0) db.pragma('page_size = 65536')
-    db.pragma('journal_mode = WAL')
+    if ((db.pragma('journal_mode', {simple: true}) as string) !== 'wal') db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${this.options.durable ? 'FULL' : 'NORMAL'}`)
     if (appId === 0 || version < SCHEMA_VERSION) {
-      // Two processes may create or upgrade the same store at once: the second sees the first one's work here.
+      // Another process may have created or upgraded the store since the readings above: look again
+      // inside the write transaction.
       db.transaction(() => {
         const current = db.pragma('application_id', {simple: true}) as number
         let at = db.pragma('user_version', {simple: true}) as number
