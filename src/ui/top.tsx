@@ -112,10 +112,13 @@ export function TopApp({load, peek, intervalMs, width = 100}: TopAppProps) {
   const {exit} = useApp()
   const [snapshot, setSnapshot] = useState<TopSnapshot>()
   const [selected, setSelected] = useState(0)
-  // The input handler reads the selection from a ref: ink swaps in a handler that sees new state only
-  // after an effect, so a quick ↓ then Enter would otherwise open the topic selected before.
+  // The input handler reads the selection and the peeked topic from refs: ink swaps in a handler that
+  // sees new state only after an effect, so a quick ↓ then Enter would otherwise open the topic selected
+  // before, and a quick Enter then Esc would leave the peek open.
   const selection = useRef(0)
-  const [peeking, setPeeking] = useState<string>()
+  const [peeking, setPeekingState] = useState<string>()
+  const peekingNow = useRef<string | undefined>(undefined)
+  const setPeeking = (topic: string | undefined) => setPeekingState((peekingNow.current = topic))
   const [peeked, setPeeked] = useState<FeedRecord[]>()
   const [error, setError] = useState<string>()
   const latest = useRef<TopSnapshot | undefined>(undefined)
@@ -125,8 +128,11 @@ export function TopApp({load, peek, intervalMs, width = 100}: TopAppProps) {
     let timer: NodeJS.Timeout | undefined
     const tick = async () => {
       try {
-        if (peeking) setPeeked(await peek(peeking))
-        else {
+        if (peeking) {
+          const records = await peek(peeking)
+          // A peek that answers after Esc must not show its records in the next peek.
+          if (!stopped) setPeeked(records)
+        } else {
           const next = await load(latest.current)
           latest.current = next
           if (!stopped) setSnapshot(next)
@@ -149,7 +155,7 @@ export function TopApp({load, peek, intervalMs, width = 100}: TopAppProps) {
       exit()
       return
     }
-    if (peeking) {
+    if (peekingNow.current) {
       if (key.escape || key.backspace || key.delete || key.leftArrow) {
         setPeeking(undefined)
         setPeeked(undefined)

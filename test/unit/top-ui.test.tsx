@@ -68,6 +68,17 @@ describe('spool top', () => {
     expect(loads).toBe(loadsAtQuit) // no refresh after quitting
   })
 
+  it('goes back on an Esc typed right after Enter, before the peek has drawn', async () => {
+    let loads = 0
+    const app = render(<TopApp load={async () => snapshot(++loads, 10 * loads)} peek={async () => []} intervalMs={20} />)
+    await until(() => loads >= 2)
+    app.stdin.write('\r')
+    app.stdin.write('\u001B')
+    await tick(100)
+    expect(app.lastFrame()).toMatch(/TOPIC/)
+    expect(app.lastFrame()).not.toMatch(/newest records/)
+  })
+
   it('shows a failing refresh as a line and keeps going', async () => {
     let calls = 0
     const app = render(
