@@ -199,36 +199,36 @@ export class LocalBackend implements Backend {
 
   private initialiseOnce(): void {
     const db = this.db
-    // One read transaction, so the three readings come from one state of the file even while another
-    // process is creating the store.
-    const {appId, version, tables} = db.transaction(() => ({
+    const readState = () => ({
       appId: db.pragma('application_id', {simple: true}) as number,
       version: db.pragma('user_version', {simple: true}) as number,
       tables: (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}).n,
-    }))()
-    if (appId !== 0 && appId !== APPLICATION_ID)
-      throw new SpoolError(`${this.location} is an SQLite database of another application, not a spool store; refusing to use it`)
-    if (appId === APPLICATION_ID && version > SCHEMA_VERSION)
-      throw new SpoolError(`${this.location} was written by a newer spool (store version ${version}); upgrade spool to use it`)
-    if (appId === 0 && tables > 0)
-      throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
+    })
+    const refuseForeign = ({appId, version, tables}: ReturnType<typeof readState>) => {
+      if (appId !== 0 && appId !== APPLICATION_ID)
+        throw new SpoolError(`${this.location} is an SQLite database of another application, not a spool store; refusing to use it`)
+      if (appId === APPLICATION_ID && version > SCHEMA_VERSION)
+        throw new SpoolError(`${this.location} was written by a newer spool (store version ${version}); upgrade spool to use it`)
+      if (appId === 0 && tables > 0)
+        throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
+    }
+    // One read transaction, so the readings come from one state of the file even while another process
+    // is creating the store; nothing is written to a file that is refused.
+    const seen = db.transaction(readState)()
+    refuseForeign(seen)
     // Batches are blobs of up to ~1 MiB: 64 KiB pages store them with a sixteenth of the page overhead
     // (measured 2.6x faster to write than 4 KiB pages). It only takes effect on a new, empty file.
-    if (appId === 0) db.pragma('page_size = 65536')
+    if (seen.appId === 0) db.pragma('page_size = 65536')
     if ((db.pragma('journal_mode', {simple: true}) as string) !== 'wal') db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${this.options.durable ? 'FULL' : 'NORMAL'}`)
-    if (appId === 0 || version < SCHEMA_VERSION) {
+    if (seen.appId === 0 || seen.version < SCHEMA_VERSION) {
       // Another process may have created or upgraded the store since the readings above: look again
       // inside the write transaction.
       db.transaction(() => {
-        const current = db.pragma('application_id', {simple: true}) as number
-        let at = db.pragma('user_version', {simple: true}) as number
-        if (current !== APPLICATION_ID) {
-          const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {n: number}
-          if (tables.n > 0) throw new SpoolError(`${this.location} is an SQLite database but not a spool store; refusing to use it`)
-          db.pragma(`application_id = ${APPLICATION_ID}`)
-          at = 0
-        }
+        const now = readState()
+        refuseForeign(now)
+        const at = now.appId === APPLICATION_ID ? now.version : 0
+        if (now.appId !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`)
         for (let next = at + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!)
         db.pragma(`user_version = ${SCHEMA_VERSION}`)
       }).immediate()
