@@ -39,11 +39,16 @@ export function describeProgress(label: string, done: number, total: number | un
   return parts.join('  ')
 }
 
+/** A spinner on stderr; ora loads only when one is drawn. stdin is left alone: it may carry the records. */
+async function startSpinner(text: string): Promise<Ora> {
+  const {default: ora} = await import('ora')
+  return ora({text, stream: process.stderr, discardStdin: false}).start()
+}
+
 export async function startProgress(label: string, total?: number): Promise<Progress> {
   if (!progressWanted()) return silent
-  const {default: ora} = await import('ora')
+  const spinner = await startSpinner(describeProgress(label, 0, total, 0))
   const started = performance.now()
-  const spinner: Ora = ora({text: describeProgress(label, 0, total, 0), stream: process.stderr, discardStdin: false}).start()
   let drawn = 0
   let current = label
   return {
@@ -67,8 +72,7 @@ export async function startProgress(label: string, total?: number): Promise<Prog
 /** A spinner for a wait without a count, such as connecting to a broker. */
 export async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
   if (!progressWanted()) return work()
-  const {default: ora} = await import('ora')
-  const spinner = ora({text, stream: process.stderr, discardStdin: false}).start()
+  const spinner = await startSpinner(text)
   try {
     return await work()
   } finally {
