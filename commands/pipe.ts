@@ -7,7 +7,7 @@ import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {InterruptedError, UsageError} from '../src/core/errors.js'
 import {parsePosition} from '../src/core/positions.js'
 import {pipe} from '../src/ops/pipe.js'
-import {planRead} from '../src/ops/read-plan.js'
+import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
 import {execTransform, expressionTransform, type Transform} from '../src/ops/transform.js'
 
@@ -73,7 +73,7 @@ ${positionHelp}`
       const sourceInfo = await source.describeTopic(sourceRef.topic)
       const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
       const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from, until, follow: flags.follow, group: flags.group})
-      const total = flags.follow ? undefined : assignments.reduce((sum, a) => sum + ((a.until ?? a.from) - a.from), 0)
+      const total = flags.follow ? undefined : recordsInRange(assignments)
       const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
       let result
       try {

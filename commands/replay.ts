@@ -8,7 +8,7 @@ import {InterruptedError, UsageError} from '../src/core/errors.js'
 import {parsePosition} from '../src/core/positions.js'
 import {parseDuration} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {planRead} from '../src/ops/read-plan.js'
+import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
 import {OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
 
@@ -62,7 +62,7 @@ ${positionHelp}`
         const sourceInfo = await source.describeTopic(args.topic)
         sink = await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions})
       }
-      const total = assignments.every((a) => a.until !== undefined) ? assignments.reduce((sum, a) => sum + (a.until! - a.from), 0) : undefined
+      const total = recordsInRange(assignments)
       // Progress only when the records go into a topic: on stdout they are the display.
       const progress = flags.to ? await startProgress(`replaying ${args.topic} → ${flags.to}`, total) : undefined
       let result

@@ -36,6 +36,9 @@ export interface Assignment {
   until?: number
 }
 
+/** One map key for a topic's partition. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
 export interface ReadOptions {
   signal: AbortSignal
   /** Wait for new records at the end of unbounded assignments instead of returning. */

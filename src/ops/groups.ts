@@ -1,4 +1,4 @@
-import type {Backend, GroupOffset} from '../core/backend.js'
+import {type Backend, type GroupOffset, partitionKey} from '../core/backend.js'
 import {UnknownGroupError, UsageError} from '../core/errors.js'
 import {type Position, resolvePosition} from '../core/positions.js'
 
@@ -75,12 +75,12 @@ export async function planReset(backend: Backend, group: string, options: ResetO
   const topics = options.topics ?? [...new Set(offsets.map((o) => o.topic))]
   if (topics.length === 0)
     throw new UnknownGroupError(group, backend.location)
-  const current = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]))
+  const current = new Map(offsets.map((o) => [partitionKey(o.topic, o.partition), o.offset]))
   const plan: ResetPlanRow[] = []
   for (const topic of topics) {
     const info = await backend.describeTopic(topic)
     for (const part of info.partitionInfo) {
-      const now = current.get(`${topic}\u0000${part.partition}`) ?? null
+      const now = current.get(partitionKey(topic, part.partition)) ?? null
       const target =
         options.to !== undefined
           ? await resolvePosition(options.to, part, (ts) => backend.offsetForTime(topic, part.partition, ts))

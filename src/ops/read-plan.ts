@@ -1,4 +1,4 @@
-import type {Assignment, Backend, PartitionInfo, TopicInfo} from '../core/backend.js'
+import {type Assignment, type Backend, type PartitionInfo, partitionKey, type TopicInfo} from '../core/backend.js'
 import {UsageError} from '../core/errors.js'
 import {type Position, resolvePosition} from '../core/positions.js'
 
@@ -14,8 +14,6 @@ export interface ReadPlanOptions {
   /** Start where this consumer group's committed offsets say, and from `from` where it has none. */
   group?: string
 }
-
-const partitionKey = (topic: string, partition: number) => `${partition}\u0000${topic}`
 
 /** Resolves positions (and a group's committed offsets) against every partition into one read's assignments. */
 export async function planRead(backend: Backend, options: ReadPlanOptions): Promise<Assignment[]> {
@@ -42,6 +40,12 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
     }
   }
   return assignments
+}
+
+/** Records an assignment list covers, when every assignment has an end. */
+export function recordsInRange(assignments: Assignment[]): number | undefined {
+  if (!assignments.every((a) => a.until !== undefined)) return undefined
+  return assignments.reduce((sum, a) => sum + (a.until! - a.from), 0)
 }
 
 export function selectPartitions(info: TopicInfo, wanted: number[] | undefined): PartitionInfo[] {

@@ -1,4 +1,4 @@
-import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import {type Assignment, type Backend, type GroupOffset, partitionKey} from '../core/backend.js'
 import type {RecordBatch} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {RecordSink} from './sinks.js'
@@ -153,7 +153,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const merge = new TimestampMerge(backend, assignments, signal)
   // The next offset to commit per partition read, by its place in `assignments`.
   const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
-  const slot = new Map(assignments.map((a, k) => [`${a.topic}\u0000${a.partition}`, k]))
+  const slot = new Map(assignments.map((a, k) => [partitionKey(a.topic, a.partition), k]))
   let written = 0
   let start: number | undefined
   let lastDue = 0
@@ -186,7 +186,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       } else start ??= clock.now()
       sink.add(batch, index)
       lastDue = due
-      if (options.group) nextOffsets[slot.get(`${batch.topic}\u0000${batch.partition}`)!] = batch.offsetAt(index) + 1
+      if (options.group) nextOffsets[slot.get(partitionKey(batch.topic, batch.partition))!] = batch.offsetAt(index) + 1
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await flush()

@@ -1,5 +1,6 @@
 import type {Backend} from '../core/backend.js'
 import {summarizeGroups, type GroupSummary} from './groups.js'
+import {summarizeTopic} from './topics.js'
 
 /** One look at a backend: what `spool top` draws, and what `top --once --json` prints. */
 export interface TopSnapshot {
@@ -30,14 +31,15 @@ export async function takeSnapshot(backend: Backend, previous?: TopSnapshot, now
   const before = new Map(previous?.topics.map((t) => [t.name, t]))
   const seconds = previous ? Math.max((now - previous.at) / 1000, 0.001) : 0
   const topics = infos.map((info): TopicLine => {
+    const {records, bytes} = summarizeTopic(info)
     const end = info.partitionInfo.reduce((sum, p) => sum + p.end, 0)
     const last = before.get(info.name)
     const rate = last && seconds > 0 ? Math.max(0, end - last.end) / seconds : 0
     return {
       name: info.name,
       partitions: info.partitions,
-      records: info.partitionInfo.reduce((sum, p) => sum + (p.end - p.start), 0),
-      bytes: info.partitionInfo.reduce((sum, p) => sum + p.bytes, 0),
+      records,
+      bytes,
       end,
       rate,
       history: [...(last?.history ?? []), rate].slice(-HISTORY),

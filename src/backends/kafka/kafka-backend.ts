@@ -1,6 +1,17 @@
 import {readFileSync} from 'node:fs'
 import {Admin, ConnectionPool, compressionsAlgorithms, crc32c, initProducerIdV4, produceV9, protocolErrorsCodesById, Writer} from '@platformatic/kafka'
-import type {AppendOptions, AppendResult, Assignment, Backend, GroupOffset, PartitionInfo, ReadOptions, TopicInfo, TopicSettings} from '../../core/backend.js'
+import {
+  type AppendOptions,
+  type AppendResult,
+  type Assignment,
+  type Backend,
+  type GroupOffset,
+  type PartitionInfo,
+  partitionKey,
+  type ReadOptions,
+  type TopicInfo,
+  type TopicSettings,
+} from '../../core/backend.js'
 import {errorTree, PartialAppendError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {type FetchedTopic, fetchRequest, KafkaRecordBatch, parseFetchResponse} from './fetch.js'
@@ -220,22 +231,15 @@ export class KafkaBackend implements Backend {
       if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.location}`)
       return {name, topic, indexes: Array.from({length: topic.partitionsCount}, (_, i) => i)}
     })
-    const offsets = (timestamp: bigint) =>
-      this.call(
-        'listing offsets',
-        () => this.admin.listOffsets({topics: topics.map((t) => ({name: t.name, partitions: t.indexes.map((partitionIndex) => ({partitionIndex, timestamp}))}))}),
-        names[0],
-      )
+    const partitions = topics.map((t) => ({name: t.name, partitions: t.indexes}))
     const [starts, ends, configs, sizes] = await Promise.all([
-      offsets(TIMESTAMP_EARLIEST),
-      offsets(TIMESTAMP_LATEST),
+      this.listOffsets(partitions, TIMESTAMP_EARLIEST),
+      this.listOffsets(partitions, TIMESTAMP_LATEST),
       this.call('reading topic configurations', () =>
         this.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
       ),
-      this.partitionSizes(topics.map((t) => ({name: t.name, partitions: t.indexes}))),
+      this.partitionSizes(partitions),
     ])
-    const offsetOf = (listed: typeof starts, name: string, partition: number) =>
-      Number(listed.find((t) => t.name === name)?.partitions.find((p) => p.partitionIndex === partition)?.offset ?? 0)
     return topics.map(({name, topic, indexes}) => {
       const config = new Map(configs.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
       const limit = (key: string) => {
@@ -249,7 +253,10 @@ export class KafkaBackend implements Backend {
         retentionBytes: limit('retention.bytes'),
         replicationFactor: topic.partitions[0]?.replicas.length,
         partitionInfo: indexes.map(
-          (p): PartitionInfo => ({partition: p, start: offsetOf(starts, name, p), end: offsetOf(ends, name, p), bytes: sizes.get(`${name}\u0000${p}`) ?? 0}),
+          (p): PartitionInfo => {
+            const key = partitionKey(name, p)
+            return {partition: p, start: starts.get(key) ?? 0, end: ends.get(key) ?? 0, bytes: sizes.get(key) ?? 0}
+          },
         ),
       }
     })
@@ -264,7 +271,7 @@ export class KafkaBackend implements Backend {
         for (const dir of broker.results)
           for (const topic of dir.topics)
             for (const p of topic.partitions) {
-              const key = `${topic.name}\u0000${p.partitionIndex}`
+              const key = partitionKey(topic.name, p.partitionIndex)
               sizes.set(key, (sizes.get(key) ?? 0) + Number(p.partitionSize))
             }
     } catch {
@@ -273,14 +280,15 @@ export class KafkaBackend implements Backend {
     return sizes
   }
 
-  private async listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, number>> {
+  /** The offsets at `timestamp` (or TIMESTAMP_EARLIEST / _LATEST) of the topics' partitions, by partitionKey. */
+  private async listOffsets(topics: {name: string; partitions: number[]}[], timestamp: bigint): Promise<Map<string, number>> {
     const listed = await this.call(
-      `listing offsets of '${topic}'`,
-      () => this.admin.listOffsets({topics: [{name: topic, partitions: partitions.map((partitionIndex) => ({partitionIndex, timestamp}))}]}),
-      topic,
+      `listing offsets of '${topics.map((t) => t.name).join("', '")}'`,
+      () => this.admin.listOffsets({topics: topics.map((t) => ({name: t.name, partitions: t.partitions.map((partitionIndex) => ({partitionIndex, timestamp}))}))}),
+      topics[0]?.name,
     )
-    const offsets = new Map<number, number>()
-    for (const t of listed) for (const p of t.partitions) offsets.set(p.partitionIndex, Number(p.offset))
+    const offsets = new Map<string, number>()
+    for (const t of listed) for (const p of t.partitions) offsets.set(partitionKey(t.name, p.partitionIndex), Number(p.offset))
     return offsets
   }
 
@@ -335,7 +343,7 @@ export class KafkaBackend implements Backend {
         const leader = meta.partitions[batch.partition]!.leader
         const broker = metadata.brokers.get(leader)
         if (!broker) throw new SpoolError(`partition ${batch.partition} of '${topic}' has no reachable leader`)
-        const sequenceKey = `${topic}\u0000${batch.partition}`
+        const sequenceKey = partitionKey(topic, batch.partition)
         // Pieces well under max.message.bytes (1 MiB by default).
         let from = 0
         while (from < batch.count && failure === undefined) {
@@ -413,9 +421,10 @@ export class KafkaBackend implements Backend {
   }
 
   async offsetForTime(topic: string, partition: number, timestamp: number): Promise<number> {
-    const offset = (await this.listOffsets(topic, [partition], BigInt(timestamp))).get(partition) ?? -1
+    const key = partitionKey(topic, partition)
+    const offset = (await this.listOffsets([{name: topic, partitions: [partition]}], BigInt(timestamp))).get(key) ?? -1
     if (offset >= 0) return offset
-    return (await this.listOffsets(topic, [partition], TIMESTAMP_LATEST)).get(partition) ?? 0
+    return (await this.listOffsets([{name: topic, partitions: [partition]}], TIMESTAMP_LATEST)).get(key) ?? 0
   }
 
   async *read(assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
@@ -427,7 +436,7 @@ export class KafkaBackend implements Backend {
       if (waiting.length === 0) return
       const byLeader = new Map<number, Assignment[]>()
       for (const a of waiting) {
-        const leader = routes.leaders.get(`${a.topic}\u0000${a.partition}`)
+        const leader = routes.leaders.get(partitionKey(a.topic, a.partition))
         if (leader === undefined) throw new SpoolError(`topic '${a.topic}' has no partition ${a.partition}`)
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), a])
       }
@@ -473,7 +482,7 @@ export class KafkaBackend implements Backend {
     const names = [...new Set(assignments.map((a) => a.topic))]
     const {metadata, topics} = await this.topicsMetadata(names, true)
     const leaders = new Map<string, number>()
-    topics.forEach((topic, i) => topic.partitions.forEach((p, index) => leaders.set(`${names[i]}\u0000${index}`, p.leader)))
+    topics.forEach((topic, i) => topic.partitions.forEach((p, index) => leaders.set(partitionKey(names[i]!, index), p.leader)))
     return {leaders, brokers: metadata.brokers}
   }
 
