@@ -1,4 +1,4 @@
-import {type Assignment, type Backend, type GroupOffset, partitionKey} from '../core/backend.js'
+import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
 import type {RecordBatch} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {RecordSink} from './sinks.js'
@@ -70,9 +70,10 @@ export class Pacer {
  */
 export class TimestampMerge {
   private readonly sources: Array<{iterator: AsyncIterator<RecordBatch>; batch: RecordBatch | null; position: number; done: boolean}>
-  /** The batch and index `next()` chose. */
+  /** The batch and index `next()` chose, and the place in `assignments` of the partition it came from. */
   batch!: RecordBatch
   index = 0
+  slot = 0
 
   constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal) {
     this.sources = assignments.map((assignment) => ({
@@ -115,6 +116,7 @@ export class TimestampMerge {
     const source = sources[best]!
     this.batch = source.batch!
     this.index = source.position++
+    this.slot = best
     return true
   }
 
@@ -153,7 +155,6 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const merge = new TimestampMerge(backend, assignments, signal)
   // The next offset to commit per partition read, by its place in `assignments`.
   const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
-  const slot = new Map(assignments.map((a, k) => [partitionKey(a.topic, a.partition), k]))
   let written = 0
   let start: number | undefined
   let lastDue = 0
@@ -175,18 +176,16 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       if (!more || signal.aborted) break
       const {batch, index} = merge
       const due = pacer.next(batch.timestampAt(index))
-      if (!pacer.unpaced) {
-        start ??= clock.now()
-        if (start + due > clock.now()) {
-          // Everything due before now goes out before the wait, so each record leaves at its own time.
-          if (sink.pending > 0) await flush()
-          await clock.sleepUntil(start + due, signal)
-          if (signal.aborted) break
-        }
-      } else start ??= clock.now()
+      start ??= clock.now()
+      if (!pacer.unpaced && start + due > clock.now()) {
+        // Everything due before now goes out before the wait, so each record leaves at its own time.
+        if (sink.pending > 0) await flush()
+        await clock.sleepUntil(start + due, signal)
+        if (signal.aborted) break
+      }
       sink.add(batch, index)
       lastDue = due
-      if (options.group) nextOffsets[slot.get(partitionKey(batch.topic, batch.partition))!] = batch.offsetAt(index) + 1
+      if (options.group) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await flush()
