@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {readContexts, writeContexts} from '../../src/backends/contexts.js'
+import {readContexts, requireContext, writeContexts} from '../../src/backends/contexts.js'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 
@@ -21,9 +21,9 @@ export default class ContextUse extends SpoolCommand {
       return
     }
     if (!args.name) throw new UsageError('missing NAME', 'give a context name, or --none')
-    if (!file.contexts[args.name]) throw new UsageError(`no context named '${args.name}'`, 'see them with: spool context list')
+    const context = requireContext(file, args.name)
     file.current = args.name
     writeContexts(file)
-    process.stderr.write(`spool: now using context '${args.name}' (${file.contexts[args.name]!.broker})\n`)
+    process.stderr.write(`spool: now using context '${args.name}' (${context.broker})\n`)
   }
 }

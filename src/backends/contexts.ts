@@ -54,15 +54,17 @@ export function validateContextName(name: string): string {
   return name
 }
 
+/** The context called `name` in `file`; a usage error naming it when there is none. */
+export function requireContext(file: ContextFile, name: string): Context {
+  const context = file.contexts[name]
+  if (!context) throw new UsageError(`no context named '${name}'`, 'see them with: spool context list')
+  return context
+}
+
 /** The context a command uses: --context / SPOOL_CONTEXT, else the current one; undefined when none. */
 export function selectedContext(name: string | undefined, env: NodeJS.ProcessEnv = process.env): {name: string; context: Context} | undefined {
   const file = readContexts(env)
-  const chosen = name ?? file.current
-  if (!chosen) return undefined
-  const context = file.contexts[chosen]
-  if (!context) {
-    if (name) throw new UsageError(`no context named '${name}'`, 'see them with: spool context list')
-    return undefined
-  }
-  return {name: chosen, context}
+  if (name) return {name, context: requireContext(file, name)}
+  const context = file.current === undefined ? undefined : file.contexts[file.current]
+  return context && {name: file.current!, context}
 }
