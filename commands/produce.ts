@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {COMPRESSIONS} from '../src/backends/kafka/settings.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {openInput} from '../src/cli/stdin.js'
@@ -40,7 +41,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
     crlf: Flags.boolean({summary: 'Strip a carriage return before each newline (CRLF input). Off: bytes are kept as they are.'}),
     'max-record-size': Flags.string({summary: 'Refuse records larger than this (key + value + headers).', default: '1MiB'}),
     linger: Flags.string({summary: 'How long a record may wait for more before its batch is committed.', default: '5ms'}),
-    compression: Flags.string({summary: 'Kafka: compress record batches.', options: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], helpGroup: 'KAFKA'}),
+    compression: Flags.string({summary: 'Kafka: compress record batches.', options: [...COMPRESSIONS], helpGroup: 'KAFKA'}),
     acks: Flags.string({summary: 'Kafka: acknowledgements to wait for: all (every in-sync replica), 1 (the leader), 0 (none).', options: ['all', '1', '0'], helpGroup: 'KAFKA'}),
     durable: Flags.boolean({summary: 'Sync every commit to disk (survives a power cut, slower).'}),
   }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
 import {parseBrokerAddress} from '../../src/backends/index.js'
-import {saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
+import {COMPRESSIONS, saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 import {parseDuration} from '../../src/core/units.js'
@@ -32,7 +32,7 @@ export default class ContextAdd extends SpoolCommand {
     'tls-cert': Flags.string({summary: 'PEM client certificate (mutual TLS).', helpGroup: 'TLS'}),
     'tls-key': Flags.string({summary: 'PEM client key (mutual TLS).', helpGroup: 'TLS'}),
     'tls-insecure': Flags.boolean({summary: 'Do not verify the broker certificate or its host name (testing only).', helpGroup: 'TLS'}),
-    compression: Flags.string({summary: 'Compression for records produced through this context.', options: ['none', 'gzip', 'snappy', 'lz4', 'zstd']}),
+    compression: Flags.string({summary: 'Compression for records produced through this context.', options: [...COMPRESSIONS]}),
     use: Flags.boolean({summary: 'Make it the current context.'}),
     force: Flags.boolean({summary: 'Replace a context of the same name.'}),
   }

@@ -1,5 +1,6 @@
 import {compressionsAlgorithms, fetchV12, ResponseError} from '@platformatic/kafka'
 import type {Header, RecordBatch} from '../../core/record.js'
+import {COMPRESSIONS} from './settings.js'
 
 /**
  * Fetch (version 12: topic names, Kafka 2.7 and later) with the records kept as raw bytes and decoded
@@ -65,8 +66,6 @@ export function parseFetchResponse(_correlationId: number, apiKey: number, apiVe
 
 export const fetchRequest = fetchV12.createRequest
 
-const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
-
 /** A zigzag varint (Kafka's varint and varlong). One byte is the common case and the fast path. */
 function readVarint(body: Buffer, cursor: {at: number}): number {
   let byte = body[cursor.at++]!
@@ -115,7 +114,7 @@ export class KafkaRecordBatch implements RecordBatch {
       const batchEnd = baseOffset + lastOffsetDelta + 1
       if ((attributes & CONTROL) === 0 && batchEnd > from) {
         let body = raw.subarray(at + 61, end)
-        const codec = CODECS[attributes & 0x07]
+        const codec = COMPRESSIONS[attributes & 0x07]
         if (codec === undefined) throw new Error(`unknown compression ${attributes & 0x07} in ${topic}/${partition}`)
         if (codec !== 'none') body = compressionsAlgorithms[codec].decompressSync(body) as Buffer
         this.decodeRecords(body, recordCount, baseOffset, baseTimestamp, from, until)

@@ -15,11 +15,11 @@ import {
 import {errorTree, PartialAppendError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {type FetchedTopic, fetchRequest, KafkaRecordBatch, parseFetchResponse} from './fetch.js'
-import {COMPRESSION_BITS, encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
+import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
+import {COMPRESSIONS, type Compression} from './settings.js'
 import {validateTopicName} from '../../core/topic-name.js'
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
 export interface KafkaConnection {
   brokers: string[]
@@ -318,7 +318,7 @@ export class KafkaBackend implements Backend {
     const acks = this.connection.acks ?? -1
     const codec = this.connection.compression && this.connection.compression !== 'none' ? this.connection.compression : undefined
     const compression = codec
-      ? {bits: COMPRESSION_BITS[codec], compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer}
+      ? {bits: COMPRESSIONS.indexOf(codec), compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer}
       : undefined
     // With acks=all spool produces idempotently: requests are pipelined, and the broker stores a
     // partition's batches only in sequence, so a refused batch is never followed by a stored one and what
@@ -463,7 +463,7 @@ export class KafkaBackend implements Backend {
               // Retention removed the records asked for: continue from the first one still there.
               if (name === 'OFFSET_OUT_OF_RANGE' && offset < p.logStartOffset) next.set(assignment, p.logStartOffset)
               else if (['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH'].includes(name)) stale = true
-              else throw this.translate(Object.assign(new Error(name), {apiId: name}), `fetching ${assignment.topic}/${assignment.partition}`, assignment.topic)
+              else throw this.translate(Object.assign(new Error(name), {apiId: name}), `fetching ${assignment.topic}/${assignment.partition} at offset ${offset} (log start ${p.logStartOffset}, high watermark ${p.highWatermark})`, assignment.topic)
               continue
             }
             if (!p.records) continue

@@ -17,8 +17,6 @@ const CRC_START = 21
 
 export type Codec = (records: Buffer) => Buffer
 
-export const COMPRESSION_BITS = {none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4} as const
-
 function varintSize(value: number): number {
   let zigzag = value >= 0 ? value * 2 : -value * 2 - 1
   let size = 1

@@ -1,5 +1,5 @@
 import {UsageError} from '../../core/errors.js'
-import type {Compression, KafkaConnection, SaslMechanism} from './kafka-backend.js'
+import type {KafkaConnection, SaslMechanism} from './kafka-backend.js'
 
 /** How to reach a cluster beyond its addresses: what a context stores, or the environment supplies. */
 export interface KafkaSettings {
@@ -11,6 +11,10 @@ export interface KafkaSettings {
 }
 
 export const SASL_MECHANISMS: SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
+
+/** Kafka's record batch codecs, each at the number a batch's attributes give it. */
+export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type Compression = (typeof COMPRESSIONS)[number]
 
 export function saslMechanism(text: string): SaslMechanism {
   const upper = text.toUpperCase() as SaslMechanism
