@@ -25,13 +25,13 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   outdir: 'dist/bundle',
   chunkNames: 'chunks/[name]-[hash]',
   // Native addons and optional dev-time loaders of oclif stay outside the bundle.
-  // The Kafka client and its WebAssembly codecs load their .wasm files relative to their own modules.
+  // The Kafka client loads its WebAssembly helpers relative to its own modules.
   // react-devtools-core is an optional development hook of ink.
-  external: ['better-sqlite3', '@platformatic/kafka', '@bokuweb/zstd-wasm', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['better-sqlite3', '@platformatic/kafka', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
   logLevel: 'warning',

@@ -61,12 +61,7 @@ export async function openBackend(address: BrokerAddress, options: OpenOptions =
     return new LocalBackend({path: address.path, durable: options.durable})
   }
   // The Kafka client costs ~300 ms to load: only commands that talk to Kafka pay for it.
-  const [{KafkaBackend}, {installZstd}, {kafkaConnection}] = await Promise.all([
-    import('./kafka/kafka-backend.js'),
-    import('./kafka/zstd.js'),
-    import('./kafka/settings.js'),
-  ])
-  await installZstd()
+  const [{KafkaBackend}, {kafkaConnection}] = await Promise.all([import('./kafka/kafka-backend.js'), import('./kafka/settings.js')])
   const settings = {...address.settings}
   if (options.compression) settings.compression = options.compression
   if (options.acks !== undefined) settings.acks = options.acks

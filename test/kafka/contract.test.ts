@@ -1,6 +1,5 @@
 import {inject} from 'vitest'
 import {KafkaBackend} from '../../src/backends/kafka/kafka-backend.js'
-import {installZstd} from '../../src/backends/kafka/zstd.js'
 import {backendContract} from '../contract/backend-contract.js'
 
 // The same contract as the local store, against a real broker. Each test starts from an empty cluster:
@@ -8,7 +7,6 @@ import {backendContract} from '../contract/backend-contract.js'
 backendContract(
   'Kafka',
   async () => {
-    await installZstd()
     const connection = {brokers: [inject('kafka').plaintext], timeoutMs: 15_000}
     const backend = new KafkaBackend(connection)
     return {

@@ -21,6 +21,8 @@ export function ensureTools(tools: string[]): void {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
     })
-  apt(['update', '-qq'])
-  apt(['install', '-y', '-qq', ...packages])
+  // The local and kafka projects' setups may run at once: wait for the other's dpkg lock, do not fail on it.
+  const wait = ['-o', 'DPkg::Lock::Timeout=300']
+  apt([...wait, 'update', '-qq'])
+  apt([...wait, 'install', '-y', '-qq', ...packages])
 }
