@@ -1,4 +1,3 @@
-import {existsSync} from 'node:fs'
 import {readContexts} from '../src/backends/contexts.js'
 import type {Backend} from '../src/core/backend.js'
 import {resolveBrokerAddress, SpoolCommand} from '../src/cli/base-command.js'
@@ -25,11 +24,9 @@ export default class Complete extends SpoolCommand {
       return undefined
     }
     const address = () => resolveBrokerAddress({broker: valueOf('-b', '--broker') ?? process.env.SPOOL_BROKER, context: valueOf('--context') ?? process.env.SPOOL_CONTEXT})
-    const withBackend = async <T>(fn: (b: Backend) => Promise<T>, none: T) => {
-      const where = address()
-      // Completing never creates a store.
-      if (where.kind === 'local' && !existsSync(where.path)) return none
-      const b = await openBackend(where, {timeoutMs: 3000})
+    const withBackend = async <T>(fn: (b: Backend) => Promise<T>) => {
+      // Completing never creates a store: a store opened for reading is read-only.
+      const b = await openBackend(address(), {access: 'read', timeoutMs: 3000})
       try {
         return await fn(b)
       } finally {
@@ -37,8 +34,8 @@ export default class Complete extends SpoolCommand {
       }
     }
     const candidates = await complete(words, commands, {
-      topics: () => withBackend(async (b) => (await b.listTopics()).map((t) => t.name), []),
-      groups: () => withBackend((b) => b.listGroups(), []),
+      topics: () => withBackend(async (b) => (await b.listTopics()).map((t) => t.name)),
+      groups: () => withBackend((b) => b.listGroups()),
       contexts: () => Object.keys(readContexts().contexts),
     })
     if (candidates.length > 0) process.stdout.write(`${candidates.join('\n')}\n`)

@@ -33,7 +33,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
     const {flags} = await this.parse(Bench)
     const records = parseCount(flags.records, '--records')
     const recordBytes = parseSize(flags.size, '--size')
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'write')
     const interrupt = abortOnSignals()
     const progress = await startProgress(`bench: ${records.toLocaleString('en-US')} records`)
     try {

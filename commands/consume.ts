@@ -44,7 +44,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
     const writer = recordWriterFor(flags)
     const partitions = parsePartitions(flags.partition)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
     const interrupt = abortOnSignals()
     try {
       const assignments = await planRead(backend, {topics, partitions, from, until, follow: flags.follow, group: flags.group})

@@ -60,9 +60,13 @@ ${positionHelp}`
     const partitions = parsePartitions(flags.partition)
     const sourceRef = parseTopicRef(args.source)
     const destinationRef = parseTopicRef(args.destination)
-    const fallback = await this.openBackend(flags)
-    const source = sourceRef.address ? await this.openBackendAt(sourceRef.address) : fallback
-    const destination = destinationRef.address ? await this.openBackendAt(destinationRef.address) : fallback
+    // The command's own backend only when a topic has no address of its own: a pipe between two Kafka
+    // clusters opens no local store. The source is written to only for a group's commits.
+    const sourceAccess = flags.group === undefined ? 'read' : 'write'
+    const fallback =
+      sourceRef.address && destinationRef.address ? undefined : await this.openBackend(flags, destinationRef.address ? sourceAccess : 'write')
+    const source = sourceRef.address ? await this.openBackendAt(sourceRef.address, flags, sourceAccess) : fallback!
+    const destination = destinationRef.address ? await this.openBackendAt(destinationRef.address, flags, 'write') : fallback!
     if (source.sameStoreAs(destination) && sourceRef.topic === destinationRef.topic)
       throw new UsageError(`source and destination are the same topic '${sourceRef.topic}'`)
     let transform: Transform | undefined

@@ -52,7 +52,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
     const headers = (flags.header ?? []).map(parseHeader)
     const maxRecordBytes = parseSize(flags['max-record-size'], '--max-record-size')
     const lingerMs = parseDuration(flags.linger, '--linger')
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'write')
 
     const interrupt = abortOnSignals()
     try {

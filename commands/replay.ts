@@ -50,7 +50,9 @@ ${positionHelp}`
     if (flags.to !== undefined && (flags.json || flags.format !== undefined || flags.delimiter !== undefined || flags.null))
       throw new UsageError('--to writes into a topic; output flags (--json, --format, -D, -0) only apply to stdout')
     if (flags.retime && flags.to === undefined) throw new UsageError('--retime only applies with --to')
-    const source = await this.openBackend(flags)
+    // The source is written to when it takes the group's commits or, without an address, the copy.
+    const writesSource = flags.group !== undefined || (flags.to !== undefined && !parseTopicRef(flags.to).address)
+    const source = await this.openBackend(flags, writesSource ? 'write' : 'read')
     const interrupt = abortOnSignals()
     try {
       const assignments = await planRead(source, {topics: [args.topic], partitions, from, until, follow: false, group: flags.group})
@@ -58,7 +60,7 @@ ${positionHelp}`
       if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(process.stdout))
       else {
         const ref = parseTopicRef(flags.to)
-        const destination = ref.address ? await this.openBackendAt(ref.address, flags) : source
+        const destination = ref.address ? await this.openBackendAt(ref.address, flags, 'write') : source
         const sourceInfo = await source.describeTopic(args.topic)
         sink = await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions})
       }

@@ -33,7 +33,7 @@ export default class Tail extends SpoolCommand {
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = parsePartitions(flags.partition)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
     const interrupt = abortOnSignals()
     try {
       const out = new BufferedOutput(process.stdout)

@@ -27,7 +27,7 @@ export default class Top extends SpoolCommand {
     const intervalMs = parseDuration(flags.interval, '--interval')
     if (!flags.once && !(process.stdout.isTTY && process.stdin.isTTY))
       throw new UsageError('spool top needs a terminal', 'for a snapshot use: spool top --once (or --once --json)')
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'read')
     if (flags.once) {
       const snapshot = await takeSnapshot(backend)
       if (flags.json) return printJson(snapshot)

@@ -9,7 +9,7 @@ export default class GroupDelete extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(GroupDelete)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'write')
     await backend.deleteGroup(args.group)
     process.stderr.write(`spool: deleted consumer group '${args.group}'\n`)
   }

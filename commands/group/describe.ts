@@ -13,7 +13,7 @@ export default class GroupDescribe extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(GroupDescribe)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'read')
     const rows = await describeGroup(backend, args.group)
     if (flags.json) return printJson(rows)
     process.stdout.write(renderTable(['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG'], rows.map((r) => [r.topic, r.partition, r.committed, r.end, r.lag])))

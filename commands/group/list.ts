@@ -12,7 +12,7 @@ export default class GroupList extends SpoolCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(GroupList)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'read')
     const groups = await summarizeGroups(backend)
     if (flags.json) return printJson(groups)
     if (groups.length === 0) {

@@ -27,7 +27,7 @@ export default class GroupReset extends SpoolCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(GroupReset)
     const to = flags.to === undefined ? undefined : parsePosition(flags.to, '--to')
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, flags.execute ? 'write' : 'read')
     const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})
     if (flags.execute) await applyReset(backend, args.group, plan)
     if (flags.json) printJson(plan.map((row) => ({...row, applied: Boolean(flags.execute)})))

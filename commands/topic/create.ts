@@ -40,7 +40,7 @@ export default class TopicCreate extends SpoolCommand {
       retentionMs: flags.retention === undefined ? undefined : parseDuration(flags.retention, '--retention'),
       retentionBytes: flags['retention-bytes'] === undefined ? undefined : parseSize(flags['retention-bytes'], '--retention-bytes'),
     }
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'write')
     if (backend.kind === 'local' && ((settings.replicationFactor ?? 1) > 1 || Object.keys(configs).length > 0))
       throw new UsageError('--replication-factor and --config are Kafka settings; the local store keeps one copy', 'drop them, or use -b kafka://host:port')
     const clash = collidingName(args.name, (await backend.listTopics()).map((t) => t.name))

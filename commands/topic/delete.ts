@@ -14,7 +14,7 @@ export default class TopicDelete extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(TopicDelete)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'write')
     const info = await backend.describeTopic(args.name)
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stderr.isTTY)

@@ -15,7 +15,7 @@ export default class TopicDescribe extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(TopicDescribe)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'read')
     const topic = detailTopic(await backend.describeTopic(args.name))
     if (flags.json) return printJson(topic)
     process.stdout.write(

@@ -13,7 +13,7 @@ export default class TopicList extends SpoolCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(TopicList)
-    const backend = await this.openBackend(flags)
+    const backend = await this.openBackend(flags, 'read')
     const topics = (await backend.listTopics()).map(summarizeTopic)
     if (flags.json) return printJson(topics)
     if (topics.length === 0) {

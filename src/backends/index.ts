@@ -4,6 +4,7 @@ import type {Backend} from '../core/backend.js'
 import {UsageError} from '../core/errors.js'
 
 import type {KafkaSettings} from './kafka/settings.js'
+import type {StoreAccess} from './local/store-file.js'
 
 export type BrokerAddress = {kind: 'local'; path: string} | {kind: 'kafka'; brokers: string[]; settings?: KafkaSettings}
 
@@ -45,27 +46,28 @@ export function parseBrokerAddress(text: string | undefined, env: NodeJS.Process
 }
 
 export interface OpenOptions {
+  /** Local stores: 'read' opens read-only and creates nothing; 'write' creates the store if needed. */
+  access: StoreAccess
   durable?: boolean
   /** Kafka: how long a broker may take to answer, in ms (default 10 s). */
   timeoutMs?: number
   /** Kafka produce settings from the command's flags, over the context's. */
   compression?: KafkaSettings['compression']
   acks?: KafkaSettings['acks']
-  env?: NodeJS.ProcessEnv
 }
 
 /** The one factory: each backend's driver is imported only when an address names it. */
-export async function openBackend(address: BrokerAddress, options: OpenOptions = {}): Promise<Backend> {
+export async function openBackend(address: BrokerAddress, options: OpenOptions): Promise<Backend> {
   if (address.kind === 'local') {
     const {LocalBackend} = await import('./local/local-store.js')
-    return new LocalBackend({path: address.path, durable: options.durable})
+    return new LocalBackend({path: address.path, access: options.access, durable: options.durable})
   }
   // The Kafka client costs ~300 ms to load: only commands that talk to Kafka pay for it.
   const [{KafkaBackend}, {kafkaConnection}] = await Promise.all([import('./kafka/kafka-backend.js'), import('./kafka/settings.js')])
   const settings = {...address.settings}
   if (options.compression) settings.compression = options.compression
   if (options.acks !== undefined) settings.acks = options.acks
-  return new KafkaBackend(kafkaConnection(address.brokers, settings, options.env ?? process.env, options.timeoutMs))
+  return new KafkaBackend(kafkaConnection(address.brokers, settings, process.env, options.timeoutMs))
 }
 
 export interface TopicRef {

@@ -1,6 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {type BrokerAddress, type OpenOptions, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
+import type {StoreAccess} from '../backends/local/store-file.js'
 import {selectedContext} from '../backends/contexts.js'
 import {withSpinner} from './progress.js'
 import {SpoolError, describeError, errorTree, exitCodeOf} from '../core/errors.js'
@@ -32,18 +33,23 @@ export abstract class SpoolCommand extends Command {
 
   private backends: Backend[] = []
 
-  protected async openBackend(flags: BackendFlags): Promise<Backend> {
-    return this.openBackendAt(resolveBrokerAddress(flags), flags)
+  /**
+   * Opens the backend the flags name. `access` says what the command will do with it: a local store
+   * opened for reading is read-only and is never created.
+   */
+  protected async openBackend(flags: BackendFlags, access: StoreAccess): Promise<Backend> {
+    return this.openBackendAt(resolveBrokerAddress(flags), flags, access)
   }
 
   /** Opens a backend named by a topic argument (pipe, replay --to); it is closed with the command. */
-  protected async openBackendAt(address: BrokerAddress, flags: BackendFlags | object = {}): Promise<Backend> {
-    const {durable, timeout, compression, acks} = flags as BackendFlags
+  protected async openBackendAt(address: BrokerAddress, flags: BackendFlags, access: StoreAccess): Promise<Backend> {
+    const {durable, timeout, compression, acks} = flags
     const backend = await openBackend(address, {
+      access,
       durable,
       timeoutMs: timeout === undefined ? undefined : parseDuration(timeout, '--timeout'),
       compression: compression as OpenOptions['compression'],
-      acks: acks === undefined ? undefined : (acks === 'all' ? -1 : (Number(acks) as 0 | 1)),
+      acks: acks === undefined ? undefined : acks === 'all' ? -1 : (Number(acks) as 0 | 1),
     })
     this.backends.push(backend)
     if (backend.connect) await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())

@@ -57,8 +57,6 @@ export interface GroupOffset {
 export interface AppendOptions {
   /** Creates the topic with these settings when it does not exist. */
   createWith?: TopicSettings
-  /** Lets records name partitions past the topic's count when this produce created the topic. */
-  growPartitions?: boolean
   /**
    * Commits these group offsets in the same transaction as the records (exactly-once copies between
    * topics of one store). Only for backends whose `atomicCommit` is true.

@@ -9,8 +9,6 @@ export const ExitCode = {
   interrupted: 130,
 } as const
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
-
 export class SpoolError extends Error {
   readonly exitCode: number
   /** One short sentence telling the user what would work instead. */
@@ -56,6 +54,9 @@ export class PartialAppendError extends SpoolError {
     super(message, options)
   }
 }
+
+/** The store a command was writing to was removed (or replaced) under it: what it wrote since is gone. */
+export class StoreGoneError extends SpoolError {}
 
 export class InterruptedError extends SpoolError {
   constructor(message: string, exitCode: number = ExitCode.interrupted) {

@@ -1,4 +1,5 @@
 import {UsageError} from './errors.js'
+import {parseAbsoluteTime} from './timestamps.js'
 import {tryParseDuration} from './units.js'
 
 /**
@@ -58,23 +59,14 @@ function safeInteger(digits: string, fail: () => never): number {
   return n
 }
 
-/** Epoch ms for an absolute or relative time, or undefined. */
+/** Epoch ms for an absolute time (see timestamps.ts) or a signed duration from now, or undefined. */
 export function parseTime(text: string, now = Date.now()): number | undefined {
-  if (/^\d+$/.test(text)) return Number(text)
   if (text.startsWith('-') || text.startsWith('+')) {
     const ms = tryParseDuration(text.slice(1))
     if (ms === undefined) return undefined
     return text.startsWith('-') ? now - ms : now + ms
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const ms = Date.parse(`${text}T00:00:00Z`)
-    return Number.isNaN(ms) ? undefined : ms
-  }
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
-    const ms = Date.parse(text.replace(' ', 'T'))
-    return Number.isNaN(ms) ? undefined : ms
-  }
-  return undefined
+  return parseAbsoluteTime(text)
 }
 
 /** The offsets a partition holds now: records live at [start, end). */

@@ -1,5 +1,6 @@
 import {isUtf8} from 'node:buffer'
-import type {FeedRecord, Header, RecordBatch} from '../core/record.js'
+import type {Header, RecordBatch} from '../core/record.js'
+import {ABSOLUTE_TIME_HELP, parseAbsoluteTime} from '../core/timestamps.js'
 
 /**
  * The JSON envelope, one per line, that `consume --json` writes and `produce --input json` reads:
@@ -39,25 +40,6 @@ export function encodeEnvelope(batch: RecordBatch, index: number): string {
   )
 }
 
-export function envelopeOf(record: FeedRecord): Record<string, unknown> {
-  return JSON.parse(encodeEnvelope(singleRecordBatch(record), 0)) as Record<string, unknown>
-}
-
-function singleRecordBatch(record: FeedRecord): RecordBatch {
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    count: 1,
-    offsetAt: () => record.offset,
-    timestampAt: () => record.timestamp,
-    keyAt: () => record.key,
-    valueAt: () => record.value,
-    headersAt: () => record.headers,
-    valueLength: () => record.value?.length ?? -1,
-    copyValue: (_i, target, position) => (record.value === null ? -1 : record.value.copy(target, position)),
-  }
-}
-
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /** Thrown for a line that is not a valid envelope; the caller adds the line number. */
@@ -83,6 +65,7 @@ function decodeHeaders(raw: unknown): Header[] {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
         throw new EnvelopeError(`header ${i + 1} must be an object {"key":..,"value":..}`)
       const header = entry as Record<string, unknown>
+      refuseUnknownFields(header, HEADER_FIELDS, `header ${i + 1} `)
       if (typeof header.key !== 'string') throw new EnvelopeError(`header ${i + 1} needs a string "key"`)
       return {key: header.key, value: decodeBytes(header, 'value', `header ${i + 1}: `)}
     })
@@ -94,7 +77,17 @@ function decodeHeaders(raw: unknown): Header[] {
   throw new EnvelopeError('"headers" must be an array of {"key","value"} objects')
 }
 
-/** Parses one envelope line. Unknown fields are ignored, and so are "topic" and "offset": the store assigns those. */
+/** The fields an envelope may have; "topic" and "offset" are read but ignored: the store assigns those. */
+const ENVELOPE_FIELDS = new Set(['topic', 'partition', 'offset', 'timestamp', 'key', 'key_encoding', 'value', 'value_encoding', 'headers'])
+const HEADER_FIELDS = new Set(['key', 'value', 'value_encoding'])
+
+/** A misspelt field would otherwise be dropped in silence (a "valu" would store a tombstone). */
+function refuseUnknownFields(object: Record<string, unknown>, known: Set<string>, where: string): void {
+  for (const name of Object.keys(object))
+    if (!known.has(name)) throw new EnvelopeError(`${where}has an unknown field ${JSON.stringify(name)} (fields: ${[...known].join(', ')})`)
+}
+
+/** Parses one envelope line. Every field must be one spool knows, and "value" must be there (null for a tombstone). */
 export function decodeEnvelope(line: Buffer): EnvelopeInput {
   if (!isUtf8(line)) throw new EnvelopeError('line is not valid UTF-8')
   let parsed: unknown
@@ -106,6 +99,8 @@ export function decodeEnvelope(line: Buffer): EnvelopeInput {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new EnvelopeError('expected a JSON object like {"key":..,"value":..}')
   const object = parsed as Record<string, unknown>
+  refuseUnknownFields(object, ENVELOPE_FIELDS, 'the envelope ')
+  if (!('value' in object)) throw new EnvelopeError('the envelope has no "value" (write "value": null for a record without one)')
   const envelope: EnvelopeInput = {
     key: decodeBytes(object, 'key', ''),
     value: decodeBytes(object, 'value', ''),
@@ -118,9 +113,9 @@ export function decodeEnvelope(line: Buffer): EnvelopeInput {
   }
   if (object.timestamp !== undefined && object.timestamp !== null) {
     const ts = object.timestamp
-    if (typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0) envelope.timestamp = ts
-    else if (typeof ts === 'string' && !Number.isNaN(Date.parse(ts))) envelope.timestamp = Date.parse(ts)
-    else throw new EnvelopeError('"timestamp" must be epoch milliseconds or an RFC 3339 string')
+    const ms = typeof ts === 'number' ? (Number.isSafeInteger(ts) && ts >= 0 ? ts : undefined) : typeof ts === 'string' ? parseAbsoluteTime(ts) : undefined
+    if (ms === undefined || ms < 0) throw new EnvelopeError(`"timestamp" ${JSON.stringify(ts)} is not a time: use ${ABSOLUTE_TIME_HELP}`)
+    envelope.timestamp = ms
   }
   return envelope
 }

@@ -1,6 +1,6 @@
 import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
-import {InputError, PartialAppendError, SpoolError, UnknownTopicError} from '../core/errors.js'
+import {InputError, PartialAppendError, SpoolError, UnknownTopicError, UsageError} from '../core/errors.js'
 import {partitionForKey} from '../core/partitioner.js'
 import {type Header, PendingBatch, recordSize} from '../core/record.js'
 import {validateTopicName} from '../core/topic-name.js'
@@ -51,17 +51,18 @@ export interface ProduceResult {
 export async function produce(backend: Backend, options: ProduceOptions): Promise<ProduceResult> {
   const {topic, maxRecordBytes} = options
   validateTopicName(topic)
+  // A new topic gets the partitions asked for (or the default), never more: a record naming a partition
+  // the topic lacks is bad input, not a reason to grow the topic.
   let partitions: number
-  let growable = false
   try {
     partitions = (await backend.describeTopic(topic)).partitions
   } catch (error) {
     if (!(error instanceof UnknownTopicError)) throw error
     partitions = options.createWith.partitions
-    growable = true
   }
-  if (options.partition !== undefined && options.partition >= partitions && !growable)
-    throw new SpoolError(`topic '${topic}' has ${partitions} partition${partitions === 1 ? '' : 's'}; there is no partition ${options.partition}`)
+  const partitionCount = `${partitions} partition${partitions === 1 ? '' : 's'}`
+  if (options.partition !== undefined && options.partition >= partitions)
+    throw new UsageError(`topic '${topic}' has ${partitionCount}; there is no partition ${options.partition}`, 'partitions are numbered from 0')
 
   let stored = 0
   let created = false
@@ -87,7 +88,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     flushChain = flushChain.then(async () => {
       if (flushError) return
       try {
-        const result = await backend.append(topic, batches, {createWith: options.createWith, growPartitions: growable})
+        const result = await backend.append(topic, batches, {createWith: options.createWith})
         stored += result.count
         if (result.created) {
           created = true
@@ -106,10 +107,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     if (size > maxRecordBytes) throw oversized(record, size)
     let target: number
     if (partition !== undefined) {
-      if (partition >= partitions) {
-        if (!growable) throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitions} partitions`)
-        partitions = partition + 1
-      }
+      if (partition >= partitions) throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitionCount} (create it first with more: spool topic create ${topic} -p ${partition + 1})`)
       target = partition
     } else if (key !== null) target = partitionForKey(key, partitions)
     else target = sticky % partitions

@@ -102,9 +102,9 @@ describe('a new store', () => {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      external: ['better-sqlite3'],
+      external: ['better-sqlite3', '@node-rs/crc32'],
       outfile: opener,
-      banner: {js: "import {createRequire} from 'node:module'; const require = createRequire(import.meta.url);"},
+      banner: {js: "import {createRequire as __openerCreateRequire} from 'node:module'; const require = __openerCreateRequire(import.meta.url);"},
       logLevel: 'silent',
     })
     const failures: string[] = []

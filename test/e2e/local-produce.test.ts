@@ -88,8 +88,8 @@ describe('produce', () => {
   it('refuses -p past the partitions of an existing topic', async () => {
     await run(['topic', 'create', 'two', '--partitions', '2'], {env: t.env})
     const produced = await run(['produce', 'two', '-p', '2'], {env: t.env, input: 'x\n'})
-    expect(produced.code).toBe(1)
-    expect(produced.stderr).toBe("spool: topic 'two' has 2 partitions; there is no partition 2\n")
+    expect(produced.code).toBe(2)
+    expect(produced.stderr).toBe("spool: topic 'two' has 2 partitions; there is no partition 2 (partitions are numbered from 0)\n")
   })
 
   it('reads --input json envelopes: timestamps, partitions, base64 and null kept', async () => {
@@ -107,6 +107,43 @@ describe('produce', () => {
     expect(records.filter((r) => r.value === null)).toHaveLength(1)
     const raw = await run(['consume', 'env', '--format', '%v'], {env: t.env})
     expect(raw.stdout.includes(Buffer.from([0xff, 0x00]))).toBe(true)
+  })
+
+  it('a bad field in any line stores every record before it and names the line (50,000 good lines first)', async () => {
+    const good = Array.from({length: 50_000}, (_, i) => JSON.stringify({value: `v${i}`})).join('\n')
+    const bad: Array<[string, RegExp]> = [
+      ['{"value":"bad","partition":20000}', /line 50001: "partition" is 20000 but topic 'p\d' has 1 partition \(create it first with more: spool topic create p\d -p 20001\); stored the 50000 records before it/],
+      ['{"value":"bad","partition":-1}', /line 50001: "partition" must be a whole number >= 0; stored the 50000 records before it/],
+      ['{"value":"bad","timestamp":"2026-02-30"}', /line 50001: "timestamp" "2026-02-30" is not a time: .*; stored the 50000 records before it/],
+      ['{"valu":"typo"}', /line 50001: the envelope has an unknown field "valu" .*; stored the 50000 records before it/],
+      ['{"key":"k"}', /line 50001: the envelope has no "value" .*; stored the 50000 records before it/],
+      ['{"value":5}', /line 50001: "value" must be a string or null; stored the 50000 records before it/],
+    ]
+    for (const [index, [line, message]] of bad.entries()) {
+      const topic = `p${index}`
+      const produced = await run(['produce', topic, '--input', 'json'], {env: t.env, input: `${good}\n${line}\n{"value":"after"}\n`})
+      expect(produced.code, line).toBe(1)
+      expect(produced.stderr, line).toMatch(message)
+      const stored = await values(topic)
+      expect(stored, line).toHaveLength(50_000)
+      expect(stored.at(-1)).toBe('v49999')
+    }
+    // With one good line before it, that line is stored too.
+    const one = await run(['produce', 'one', '--input', 'json'], {env: t.env, input: '{"value":"first"}\n{"value":"x","partition":3}\n'})
+    expect(one.code).toBe(1)
+    expect(await values('one')).toEqual(['first'])
+  })
+
+  it('a line naming a partition never grows a topic: a new topic gets --partitions or the default', async () => {
+    const produced = await run(['produce', 'big', '--input', 'json'], {env: t.env, input: '{"value":"x","partition":9999}\n'})
+    expect(produced.code).toBe(1)
+    expect(produced.stderr).toMatch(/line 1: "partition" is 9999 but topic 'big' has 1 partition/)
+    const described = await run(['topic', 'describe', 'big', '--json'], {env: t.env})
+    expect(described.code).toBe(1)
+    expect(described.stderr).toMatch(/topic 'big' does not exist/)
+    const three = await run(['produce', 'three', '--input', 'json', '--partitions', '3'], {env: t.env, input: '{"value":"x","partition":2}\n'})
+    expect(three.code).toBe(0)
+    expect(three.stderr).toMatch(/created topic 'three' \(3 partitions\)/)
   })
 
   it('says on stderr that it created the topic, and nothing on stdout', async () => {

@@ -139,7 +139,7 @@ describe('bad input', () => {
       for (const args of [['produce', 'x'], ['consume', 'x'], ['topic', 'list']]) {
         const result = await run([...args, '-b', `file:${file}`], {env: t.env, input: 'data\n'})
         expect(result.code).toBe(1)
-        expect(result.stderr).toMatch(/is (not a spool store|an SQLite database but not a spool store)/)
+        expect(result.stderr).toMatch(/is (not a spool store \(not an SQLite database\)|an SQLite database that spool did not create)/)
         expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1)
       }
       expect(readFileSync(file).equals(before)).toBe(true)

@@ -78,7 +78,11 @@ describe('spool against Kafka', () => {
     await run(['topic', 'create', topic, '--partitions', '2'], {env})
     const lines = Array.from({length: 20}, (_, i) => JSON.stringify({partition: i % 2, value: `v${i}`, timestamp: 1_700_000_000_000 + i * 1000}))
     await run(['produce', topic, '--input', 'json'], {env, input: lines.join('\n')})
-    const values = async (args: string[]) => (await run(['consume', topic, ...args], {env})).stdout.toString().trim().split('\n').filter(Boolean)
+    const values = async (args: string[]) => {
+      const result = await run(['consume', topic, ...args], {env})
+      expect({args, stderr: result.stderr, code: result.code}).toEqual({args, stderr: '', code: 0})
+      return result.stdout.toString().trim().split('\n').filter(Boolean)
+    }
     expect(await values(['-p', '0', '--from', '-2'])).toEqual(['v16', 'v18'])
     expect(await values(['-p', '1', '--from', '+8'])).toEqual(['v17', 'v19'])
     expect(await values(['-p', '0', '--from', `@${new Date(1_700_000_000_000 + 15_000).toISOString()}`])).toEqual(['v16', 'v18'])

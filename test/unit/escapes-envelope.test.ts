@@ -71,14 +71,19 @@ describe('JSON envelopes', () => {
     }
   })
 
-  it('accepts what people write by hand: headers as an object, RFC 3339 timestamps, missing fields', () => {
+  it('accepts what people write by hand: headers as an object, RFC 3339 timestamps, fields left out', () => {
     expect(decodeEnvelope(Buffer.from('{"value":"v","headers":{"h":"x","n":null},"timestamp":"2026-11-25T10:00:00Z"}'))).toEqual({
       key: null,
       value: Buffer.from('v'),
       headers: [{key: 'h', value: Buffer.from('x')}, {key: 'n', value: null}],
       timestamp: Date.parse('2026-11-25T10:00:00Z'),
     })
-    expect(decodeEnvelope(Buffer.from('{}'))).toEqual({key: null, value: null, headers: []})
+    expect(decodeEnvelope(Buffer.from('{"value":null}'))).toEqual({key: null, value: null, headers: []})
+    expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"2026-11-25 11:30:00.5+01:00"}')).timestamp).toBe(Date.parse('2026-11-25T10:30:00.500Z'))
+    expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"2026-11-25"}')).timestamp).toBe(Date.parse('2026-11-25T00:00:00Z'))
+    expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"1764064800000"}')).timestamp).toBe(1764064800000)
+    // Digits are epoch milliseconds, not a year (Date.parse reads "1" as 2001-01-01).
+    expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"1"}')).timestamp).toBe(1)
   })
 
   it.each([
@@ -88,11 +93,23 @@ describe('JSON envelopes', () => {
     ['{"value":5}', /"value" must be a string or null/],
     ['{"value":"!!","value_encoding":"base64"}', /"value" is not valid base64/],
     ['{"value":"v","value_encoding":"hex"}', /must be "base64" or "utf8"/],
-    ['{"partition":-1}', /"partition" must be a whole number/],
-    ['{"partition":1.5}', /"partition" must be a whole number/],
-    ['{"timestamp":"yesterday"}', /"timestamp" must be epoch milliseconds/],
-    ['{"headers":[{"value":"x"}]}', /header 1 needs a string "key"/],
-    ['{"headers":"h=x"}', /"headers" must be an array/],
+    ['{"value":"v","partition":-1}', /"partition" must be a whole number/],
+    ['{"value":"v","partition":1.5}', /"partition" must be a whole number/],
+    ['{"value":"v","timestamp":"yesterday"}', /"timestamp" "yesterday" is not a time: use epoch milliseconds, RFC 3339 with a zone/],
+    // A time without a zone means different instants on different machines; Date.parse would take these.
+    ['{"value":"v","timestamp":"2026-01-01 10:00"}', /"timestamp" "2026-01-01 10:00" is not a time/],
+    ['{"value":"v","timestamp":"2026-01-01T10:00:00"}', /is not a time/],
+    ['{"value":"v","timestamp":"Tue, 01 Jan 2030"}', /is not a time/],
+    ['{"value":"v","timestamp":"2026-02-30"}', /"timestamp" "2026-02-30" is not a time/],
+    ['{"value":"v","timestamp":"2026-13-01T00:00:00Z"}', /is not a time/],
+    ['{"value":"v","timestamp":"2026-01-01T24:00:00Z"}', /is not a time/],
+    ['{"value":"v","timestamp":-5}', /is not a time/],
+    ['{"value":"v","headers":[{"value":"x"}]}', /header 1 needs a string "key"/],
+    ['{"value":"v","headers":[{"key":"k","valu":"x"}]}', /header 1 has an unknown field "valu"/],
+    ['{"value":"v","headers":"h=x"}', /"headers" must be an array/],
+    ['{"valu":"typo"}', /the envelope has an unknown field "valu" \(fields: topic, partition, offset, timestamp, key, key_encoding, value, value_encoding, headers\)/],
+    ['{"key":"k"}', /the envelope has no "value" \(write "value": null for a record without one\)/],
+    ['{}', /the envelope has no "value"/],
   ])('refuses %s', (line, message) => {
     expect(() => decodeEnvelope(Buffer.from(line))).toThrow(EnvelopeError)
     expect(() => decodeEnvelope(Buffer.from(line))).toThrow(message)

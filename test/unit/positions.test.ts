@@ -34,7 +34,7 @@ describe('parsePosition', () => {
     expect(parsePosition('@+5s', '--from', NOW)).toEqual({kind: 'time', timestamp: NOW + 5000})
   })
 
-  it.each(['', 'soon', '1.5', '--5', '+', '@', '@yesterday', '@-10', '@2026-13-45', '@2026-11-25T10:00', '99999999999999999999', 'earliest+1'])(
+  it.each(['', 'soon', '1.5', '--5', '+', '@', '@yesterday', '@-10', '@2026-13-45', '@2026-11-25T10:00', '@2026-02-30', '@2026-02-29T10:00:00Z', '@2026-11-25 10:00', '@Tue, 01 Jan 2030', '@2026-11-25T24:00:00Z', '99999999999999999999', 'earliest+1'])(
     'refuses %j with a usage error naming the flag and the grammar',
     (text) => {
       let error: unknown

@@ -305,10 +305,7 @@ export class KafkaBackend implements Backend {
       found = await this.topicMetadata(topic)
     } catch (error) {
       if (!(error instanceof UnknownTopicError) || !options.createWith) throw error
-      const settings = options.growPartitions
-        ? {...options.createWith, partitions: Math.max(options.createWith.partitions, ...batches.map((b) => b.partition + 1))}
-        : options.createWith
-      await this.createTopic(topic, settings)
+      await this.createTopic(topic, options.createWith)
       found = await this.topicMetadata(topic, true)
       created = true
     }

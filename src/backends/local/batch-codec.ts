@@ -79,18 +79,22 @@ function encodeHeaders(headers: Header[] | null): Buffer {
 
 function decodeHeaders(blob: Buffer, start: number, end: number): Header[] {
   if (end <= start) return []
+  const damaged = () => new BatchDamage("a record's headers do not fit in their bytes")
   const count = blob.readUInt32LE(start)
   const headers: Header[] = new Array(count)
   let at = start + 4
   for (let i = 0; i < count; i++) {
+    if (at + 4 > end) throw damaged()
     const nameLength = blob.readUInt32LE(at)
     at += 4
+    if (at + nameLength + 4 > end) throw damaged()
     const key = blob.toString('utf8', at, at + nameLength)
     at += nameLength
     const valueLength = blob.readInt32LE(at)
     at += 4
     let value: Buffer | null = null
     if (valueLength >= 0) {
+      if (at + valueLength > end) throw damaged()
       value = Buffer.from(blob.subarray(at, at + valueLength))
       at += valueLength
     }
@@ -109,6 +113,9 @@ export function timestampBounds(batch: PendingBatch): {min: number; max: number}
   }
   return {min, max}
 }
+
+/** A stored batch whose bytes do not hold together; the reader adds where it is. */
+export class BatchDamage extends Error {}
 
 /**
  * A stored batch seen through a window [first, end) of its record indexes, so a reader that starts or
@@ -132,6 +139,7 @@ export class StoredBatch implements RecordBatch {
     private readonly first = 0,
     end?: number,
   ) {
+    if (blob.length < FIXED || blob.readUInt8(0) !== VERSION) throw new BatchDamage('unknown batch format')
     const total = blob.readUInt32LE(4)
     this.total = total
     const last = Math.min(end ?? total, total)
@@ -139,6 +147,7 @@ export class StoredBatch implements RecordBatch {
     const flags = blob.readUInt8(1)
     let lengths = FIXED + total * 8
     let data = lengths + total * 4 * (1 + (flags & HAS_KEYS ? 1 : 0) + (flags & HAS_HEADERS ? 1 : 0))
+    if ((flags & ~(HAS_KEYS | HAS_HEADERS)) !== 0 || data > blob.length) throw new BatchDamage('its header does not fit the data')
     this.valueStart = new Int32Array(total)
     this.valueLen = new Int32Array(total)
     data = this.readColumn(lengths, data, this.valueStart, this.valueLen)
@@ -152,14 +161,23 @@ export class StoredBatch implements RecordBatch {
     if (flags & HAS_HEADERS) {
       this.headerStart = new Int32Array(total)
       this.headerLen = new Int32Array(total)
-      this.readColumn(lengths, data, this.headerStart, this.headerLen)
+      data = this.readColumn(lengths, data, this.headerStart, this.headerLen)
     }
+    // Every length read from the blob must add up to the blob exactly: a damaged length would otherwise
+    // hand out other records' bytes (or bytes past the end) as a record.
+    if (data !== blob.length) throw new BatchDamage('its record lengths do not add up to its size')
+  }
+
+  /** Records the batch holds in all, whatever window it is seen through. */
+  get recordCount(): number {
+    return this.total
   }
 
   private readColumn(lengths: number, data: number, starts: Int32Array, lens: Int32Array): number {
     const blob = this.blob
     for (let i = 0; i < this.total; i++) {
       const length = blob.readInt32LE(lengths + i * 4)
+      if (length < -1 || data + Math.max(length, 0) > blob.length) throw new BatchDamage('a record length points past its end')
       starts[i] = data
       lens[i] = length
       if (length > 0) data += length

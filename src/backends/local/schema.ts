@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -51,5 +51,16 @@ CREATE TABLE group_offsets (
 ) STRICT, WITHOUT ROWID;
 `
 
+/**
+ * Version 3: a CRC-32C of every batch blob, checked on every read. Batches written before it have none
+ * (NULL) and are checked for their structure only.
+ */
+export const SCHEMA_V3 = `
+ALTER TABLE batches ADD COLUMN crc INTEGER;
+`
+
+/** The first version whose batches carry a checksum. */
+export const CHECKSUM_VERSION = 3
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2}
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}

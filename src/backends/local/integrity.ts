@@ -1,0 +1,164 @@
+import type Database from 'better-sqlite3'
+import {crc32c} from '../../core/checksum.js'
+import {SpoolError} from '../../core/errors.js'
+import {BatchDamage, StoredBatch} from './batch-codec.js'
+import type {BatchRow, Statements} from './statements.js'
+
+/** A stored batch (or a run of records) that cannot be read as written. */
+export class StoreDamageError extends SpoolError {
+  constructor(
+    readonly damage: Damage,
+    location: string,
+  ) {
+    super(`store ${location} is damaged: topic '${damage.topic}' partition ${damage.partition}, ${describeRange(damage)}: ${damage.reason}`, {
+      hint: `see everything that is damaged with: spool check -b file:${location}`,
+    })
+  }
+}
+
+export interface Damage {
+  topic: string
+  partition: number
+  /** First offset concerned. */
+  from: number
+  /** Last offset concerned (inclusive). */
+  to: number
+  reason: string
+}
+
+function describeRange(d: Damage): string {
+  return d.from === d.to ? `offset ${d.from}` : `offsets ${d.from}-${d.to}`
+}
+
+/**
+ * A batch row as records, after checking that its bytes are the ones written: the CRC-32C (batches
+ * written before store version 3 have none), the blob's structure, and its record count.
+ */
+export function verifiedBatch(row: BatchRow, topic: string, partition: number, location: string, first = 0, end?: number): StoredBatch {
+  const damaged = (reason: string) =>
+    new StoreDamageError({topic, partition, from: row.base_offset, to: row.base_offset + Math.max(row.record_count, 1) - 1, reason}, location)
+  if (row.crc !== null && crc32c(row.data) !== row.crc) throw damaged('the batch does not match its checksum')
+  let batch: StoredBatch
+  try {
+    batch = new StoredBatch(topic, partition, row.data, row.base_offset, first, end)
+  } catch (error) {
+    if (error instanceof BatchDamage || error instanceof RangeError) throw damaged(`the batch cannot be read (${error.message})`)
+    throw error
+  }
+  if (batch.recordCount !== row.record_count) throw damaged(`the batch holds ${batch.recordCount} records where its row says ${row.record_count}`)
+  return batch
+}
+
+export interface ReadPosition {
+  topic: string
+  partition: number
+  location: string
+  /** The next offset to hand out. */
+  next: number
+  /** Where the last batch read ended; undefined before the first. */
+  batchEnd: number | undefined
+  /** Exclusive end of the read, if bounded. */
+  until?: number
+}
+
+export interface BatchCheck {
+  batches: StoredBatch[]
+  /** Thrown once the batches before it are out. */
+  damage?: StoreDamageError
+  next: number
+  batchEnd: number | undefined
+}
+
+/**
+ * Turns fetched batch rows into verified record windows for a reader at `position`. Batches of a
+ * partition follow on without gaps (retention only ever drops a prefix), so a gap or an overlap is damage
+ * too. Stops at the first damaged batch and returns what came before it.
+ */
+export function checkRows(rows: BatchRow[], position: ReadPosition): BatchCheck {
+  const {topic, partition, location, until} = position
+  let {next, batchEnd} = position
+  const batches: StoredBatch[] = []
+  for (const row of rows) {
+    const expected = batchEnd ?? next
+    if (row.base_offset > expected)
+      return {batches, next, batchEnd, damage: missingRecords(position, expected, row.base_offset)}
+    if (batchEnd !== undefined && row.base_offset < batchEnd)
+      return {
+        batches,
+        next,
+        batchEnd,
+        damage: new StoreDamageError({topic, partition, from: row.base_offset, to: batchEnd - 1, reason: 'two batches claim the same offsets'}, location),
+      }
+    const first = Math.max(0, next - row.base_offset)
+    const end = until === undefined ? row.record_count : Math.min(row.record_count, until - row.base_offset)
+    let batch: StoredBatch
+    try {
+      batch = verifiedBatch(row, topic, partition, location, first, Math.max(end, first))
+    } catch (error) {
+      if (error instanceof StoreDamageError) return {batches, next, batchEnd, damage: error}
+      throw error
+    }
+    if (end > first) batches.push(batch)
+    next = Math.max(next, row.base_offset + Math.max(end, first))
+    batchEnd = row.base_offset + row.record_count
+    if (until !== undefined && next >= until) break
+  }
+  return {batches, next, batchEnd}
+}
+
+export function missingRecords(position: Pick<ReadPosition, 'topic' | 'partition' | 'location'>, from: number, to: number): StoreDamageError {
+  return new StoreDamageError({topic: position.topic, partition: position.partition, from, to: to - 1, reason: 'records are missing'}, position.location)
+}
+
+export interface StoreCheck {
+  location: string
+  topics: number
+  partitions: number
+  batches: number
+  records: number
+  /** Batches written before store version 3, which carry no checksum: checked for structure only. */
+  withoutChecksum: number
+  damage: Damage[]
+  /** What SQLite's quick_check found wrong with the file itself ("ok" is left out). */
+  sqlite: string[]
+}
+
+const CHECK_BATCHES = 8
+
+/** Reads every batch of every partition, as a reader would, and runs SQLite's quick_check. */
+export function checkStore(db: Database.Database, s: Statements, location: string): StoreCheck {
+  const result: StoreCheck = {location, topics: 0, partitions: 0, batches: 0, records: 0, withoutChecksum: 0, damage: [], sqlite: []}
+  result.sqlite = (db.pragma('quick_check') as Array<{quick_check: string}>).map((r) => r.quick_check).filter((line) => line !== 'ok')
+  for (const topic of s.allTopics.all()) {
+    result.topics++
+    for (const part of s.partitions.all(topic.id)) {
+      result.partitions++
+      let at = part.start_offset
+      let expected = part.start_offset
+      for (;;) {
+        const rows = s.batchesFrom.all(topic.id, part.partition, at, CHECK_BATCHES)
+        for (const row of rows) {
+          result.batches++
+          if (row.crc === null) result.withoutChecksum++
+          if (row.base_offset > expected)
+            result.damage.push({topic: topic.name, partition: part.partition, from: expected, to: row.base_offset - 1, reason: 'records are missing'})
+          else if (row.base_offset < expected)
+            result.damage.push({topic: topic.name, partition: part.partition, from: row.base_offset, to: expected - 1, reason: 'two batches claim the same offsets'})
+          try {
+            verifiedBatch(row, topic.name, part.partition, location)
+            result.records += row.record_count
+          } catch (error) {
+            if (!(error instanceof StoreDamageError)) throw error
+            result.damage.push(error.damage)
+          }
+          expected = row.base_offset + row.record_count
+          at = row.base_offset + 1
+        }
+        if (rows.length < CHECK_BATCHES) break
+      }
+      if (expected < part.next_offset)
+        result.damage.push({topic: topic.name, partition: part.partition, from: expected, to: part.next_offset - 1, reason: 'records are missing'})
+    }
+  }
+  return result
+}

@@ -1,0 +1,94 @@
+import type Database from 'better-sqlite3'
+import {CHECKSUM_VERSION} from './schema.js'
+
+export interface TopicRow {
+  id: number
+  name: string
+  partitions: number
+  retention_ms: number | null
+  retention_bytes: number | null
+  created_at: number
+}
+
+export interface PartitionRow {
+  partition: number
+  start_offset: number
+  next_offset: number
+  bytes: number
+}
+
+export interface BatchRow {
+  base_offset: number
+  record_count: number
+  data: Buffer
+  /** CRC-32C of data; null for batches written before store version 3. */
+  crc: number | null
+}
+
+export interface BatchMeta {
+  base_offset: number
+  record_count: number
+  max_timestamp: number
+  bytes: number
+}
+
+/**
+ * Every statement the store runs, prepared once per open. A store of version 2 opened for reading has no
+ * crc column: its batches read with a NULL checksum.
+ */
+export function prepareStatements(db: Database.Database, version: number) {
+  const crc = version >= CHECKSUM_VERSION ? 'crc' : 'NULL AS crc'
+  return {
+    topicByName: db.prepare<[string], TopicRow>('SELECT * FROM topics WHERE name = ?'),
+    topicById: db.prepare<[number], TopicRow>('SELECT * FROM topics WHERE id = ?'),
+    allTopics: db.prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name'),
+    insertTopic: db.prepare('INSERT INTO topics (name, partitions, retention_ms, retention_bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
+    deleteTopic: db.prepare('DELETE FROM topics WHERE id = ?'),
+    insertPartition: db.prepare('INSERT INTO partitions (topic_id, partition) VALUES (?, ?)'),
+    partitions: db.prepare<[number], PartitionRow>(
+      'SELECT partition, start_offset, next_offset, bytes FROM partitions WHERE topic_id = ? ORDER BY partition',
+    ),
+    partition: db.prepare<[number, number], PartitionRow>(
+      'SELECT partition, start_offset, next_offset, bytes FROM partitions WHERE topic_id = ? AND partition = ?',
+    ),
+    advancePartition: db.prepare('UPDATE partitions SET next_offset = ?, bytes = bytes + ? WHERE topic_id = ? AND partition = ?'),
+    trimPartition: db.prepare('UPDATE partitions SET start_offset = ?, bytes = ? WHERE topic_id = ? AND partition = ?'),
+    deletePartitions: db.prepare('DELETE FROM partitions WHERE topic_id = ?'),
+    insertBatch:
+      version >= CHECKSUM_VERSION
+        ? db.prepare(
+            'INSERT INTO batches (topic_id, partition, base_offset, record_count, min_timestamp, max_timestamp, bytes, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+        : undefined,
+    /** The oldest batches of a partition from an offset on, for retention (which only ever drops a prefix). */
+    batchMetaFrom: db.prepare<[number, number, number, number], BatchMeta>(
+      'SELECT base_offset, record_count, max_timestamp, bytes FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
+    ),
+    deleteBatch: db.prepare('DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
+    deleteBatches: db.prepare('DELETE FROM batches WHERE topic_id = ?'),
+    batchesFrom: db.prepare<[number, number, number, number], BatchRow>(
+      `SELECT base_offset, record_count, data, ${crc} FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?`,
+    ),
+    containingBatch: db.prepare<[number, number, number], {base_offset: number; record_count: number}>(
+      'SELECT base_offset, record_count FROM batches WHERE topic_id = ? AND partition = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
+    ),
+    firstBatchAtTime: db.prepare<[number, number, number, number], BatchRow>(
+      `SELECT base_offset, record_count, data, ${crc} FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND max_timestamp >= ? ORDER BY base_offset LIMIT 1`,
+    ),
+    timeBounds: db.prepare<[number, number, number, number, number], {first: number | null; last: number | null}>(
+      `SELECT (SELECT min_timestamp FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT 1) AS first,
+              (SELECT max_timestamp FROM batches WHERE topic_id = ? AND partition = ? ORDER BY base_offset DESC LIMIT 1) AS last`,
+    ),
+    groupNames: db.prepare<[], {group_name: string}>('SELECT DISTINCT group_name FROM group_offsets ORDER BY group_name'),
+    groupOffsets: db.prepare<[string], {topic: string; partition: number; committed: number}>(
+      'SELECT t.name AS topic, g.partition, g.committed FROM group_offsets g JOIN topics t ON t.id = g.topic_id WHERE g.group_name = ? ORDER BY t.name, g.partition',
+    ),
+    upsertGroupOffset: db.prepare(
+      'INSERT INTO group_offsets (group_name, topic_id, partition, committed, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_name, topic_id, partition) DO UPDATE SET committed = excluded.committed, updated_at = excluded.updated_at',
+    ),
+    deleteGroup: db.prepare('DELETE FROM group_offsets WHERE group_name = ?'),
+    deleteTopicGroupOffsets: db.prepare('DELETE FROM group_offsets WHERE topic_id = ?'),
+  }
+}
+
+export type Statements = ReturnType<typeof prepareStatements>
