@@ -62,10 +62,12 @@ ${positionHelp}`
     const destinationRef = parseTopicRef(args.destination)
     // The command's own backend only when a topic has no address of its own: a pipe between two Kafka
     // clusters opens no local store. The source is written to only for a group's commits.
+    // The source opens first, so a source that cannot be reached creates no destination store.
     const sourceAccess = flags.group === undefined ? 'read' : 'write'
+    const addressed = sourceRef.address ? await this.openBackendAt(sourceRef.address, flags, sourceAccess) : undefined
     const fallback =
       sourceRef.address && destinationRef.address ? undefined : await this.openBackend(flags, destinationRef.address ? sourceAccess : 'write')
-    const source = sourceRef.address ? await this.openBackendAt(sourceRef.address, flags, sourceAccess) : fallback!
+    const source = addressed ?? fallback!
     const destination = destinationRef.address ? await this.openBackendAt(destinationRef.address, flags, 'write') : fallback!
     if (source.sameStoreAs(destination) && sourceRef.topic === destinationRef.topic)
       throw new UsageError(`source and destination are the same topic '${sourceRef.topic}'`)

@@ -124,7 +124,11 @@ log.cleaner.dedupe.buffer.size=16777216
 num.network.threads=2
 num.io.threads=2
 auto.create.topics.enable=false
-# Tests write records with timestamps decades old: retention must not delete them mid-test.
+# Tests write records with timestamps years old: retention must not delete them mid-test. The check
+# interval alone is not enough: the broker also runs the retention check once, log.initial.task.delay.ms
+# (30 s) after it starts, which deleted such records in the middle of a test (seen as reads coming back
+# empty, and as OFFSET_OUT_OF_RANGE). Topics keep records forever unless a test sets retention.ms.
+log.retention.ms=-1
 log.retention.check.interval.ms=3600000
 `
 }

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {statSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
@@ -308,6 +308,26 @@ describe('spool against Kafka', () => {
     }
     // A hang fails this test by its own timeout below.
   }, 30_000)
+
+  it('pipe honours --timeout for kafka:// topics and, between two Kafka addresses, opens no local store', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = silent.address() as AddressInfo
+      // The default timeout is 10 s; this test's own timeout (8 s) fails it if --timeout is ignored.
+      const result = await run(['pipe', `kafka://127.0.0.1:${port}/${topic}`, 'copy', '--timeout', '2s'], {env})
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(new RegExp(`^spool: cannot reach Kafka at 127\\.0\\.0\\.1:${port} .*\n$`))
+    } finally {
+      silent.close()
+    }
+    await run(['produce', topic], {env, input: 'a\nb\n'})
+    const copy = unique('copy')
+    const piped = await run(['pipe', `${plaintext}/${topic}`, `${plaintext}/${copy}`], {env: {...env, SPOOL_BROKER: ''}})
+    expect(piped.code).toBe(0)
+    expect((await run(['consume', copy], {env})).stdout.toString()).toBe('a\nb\n')
+    expect(existsSync(t.store)).toBe(false)
+  }, 8_000)
 
   it('a broker that is down fails in bounded time with one line and exit 1', async () => {
     const result = await run(['consume', 'anything', '-b', 'kafka://127.0.0.1:1', '--timeout', '3s'], {env})

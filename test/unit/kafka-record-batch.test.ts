@@ -1,4 +1,4 @@
-import {crc32c} from '@platformatic/kafka'
+import {crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
 import {encodeRecordBatch} from '../../src/backends/kafka/record-batch.js'
@@ -41,6 +41,37 @@ describe('Kafka record batches', () => {
     const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, undefined)
     const middle = new KafkaRecordBatch('t', 0, raw, 1, 3)
     expect([middle.offsetAt(0), middle.offsetAt(1), middle.count, middle.nextOffset]).toEqual([1, 2, 2, 3])
+  })
+
+  it("encodes what the client library's own decoder reads back exactly (gzip too)", async () => {
+    const {compressionsAlgorithms} = await import('@platformatic/kafka')
+    const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
+    for (const compression of [undefined, gzip]) {
+      const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, compression)
+      const [batch] = readRecordsBatches(Reader.from(raw))
+      expect(batch!.crc).toBe((crc32c as (b: Buffer) => number)(raw.subarray(21)) >>> 0)
+      expect(batch!.records).toHaveLength(records.length)
+      batch!.records.forEach((r, i) => {
+        const expected = records[i]!
+        expect(batch!.firstTimestamp + r.timestampDelta).toBe(BigInt(expected.timestamp))
+        expect(r.offsetDelta).toBe(i)
+        expect(r.key === null || r.key === undefined ? null : Buffer.from(r.key)).toEqual(expected.key ?? null)
+        expect(r.value === null || r.value === undefined ? null : Buffer.from(r.value)).toEqual(expected.value)
+        expect(r.headers.map(([k, v]) => ({key: Buffer.from(k).toString(), value: v === null || v === undefined ? null : Buffer.from(v)}))).toEqual(expected.headers ?? [])
+      })
+    }
+  })
+
+  it('refuses a fetched batch that does not match its CRC, after the batches before it', () => {
+    const first = encodeRecordBatch(pending(records.slice(0, 2)), 0, 2, crc32c as (b: Buffer) => number, undefined)
+    const second = encodeRecordBatch(pending(records.slice(2)), 0, 2, crc32c as (b: Buffer) => number, undefined)
+    second.writeBigInt64BE(2n, 0) // its base offset follows the first batch
+    const damaged = Buffer.from(second)
+    damaged[damaged.length - 5] = damaged[damaged.length - 5]! ^ 0x01
+    const fetched = new KafkaRecordBatch('t', 3, Buffer.concat([first, damaged]), 0, undefined)
+    expect([fetched.count, fetched.nextOffset]).toEqual([2, 2])
+    expect(fetched.damage?.message).toBe('Kafka returned a damaged record batch for t/3, offsets 2-3: it does not match its CRC')
+    expect(new KafkaRecordBatch('t', 3, Buffer.concat([first, second]), 0, undefined)).toMatchObject({count: 4, damage: undefined})
   })
 
   it('stops at a batch the fetch cut short, to be read whole by the next fetch', () => {

@@ -1,4 +1,6 @@
 import {compressionsAlgorithms, fetchV12, ResponseError} from '@platformatic/kafka'
+import {crc32c} from '../../core/checksum.js'
+import {SpoolError} from '../../core/errors.js'
 import type {Header, RecordBatch} from '../../core/record.js'
 import {COMPRESSIONS} from './settings.js'
 
@@ -97,6 +99,8 @@ export class KafkaRecordBatch implements RecordBatch {
   private readonly valueStarts: number[] = []
   private readonly valueLengths: number[] = []
   private readonly headerLists: (Header[] | null)[] = []
+  /** A damaged batch met after the records above: thrown by the reader once they are out. */
+  damage: SpoolError | undefined
 
   constructor(readonly topic: string, readonly partition: number, raw: Buffer, from: number, until: number | undefined) {
     this.nextOffset = from
@@ -112,6 +116,14 @@ export class KafkaRecordBatch implements RecordBatch {
       const baseTimestamp = Number(raw.readBigInt64BE(at + 27))
       const recordCount = raw.readInt32BE(at + 57)
       const batchEnd = baseOffset + lastOffsetDelta + 1
+      // The CRC-32C covers the batch from its attributes to its end, as Kafka's own clients check it.
+      if (raw.readInt8(at + 16) !== 2 || crc32c(raw.subarray(at + 21, end)) !== raw.readUInt32BE(at + 17)) {
+        this.damage = new SpoolError(
+          `Kafka returned a damaged record batch for ${topic}/${partition}, offsets ${baseOffset}-${batchEnd - 1}: it does not match its CRC`,
+          {hint: 'read again; if it persists, the broker\'s log segment is damaged'},
+        )
+        break
+      }
       if ((attributes & CONTROL) === 0 && batchEnd > from) {
         let body = raw.subarray(at + 61, end)
         const codec = COMPRESSIONS[attributes & 0x07]
