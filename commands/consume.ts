@@ -38,7 +38,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
   }
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Consume, expandNullFlag(this.argv))
+    const {argv, flags} = await this.parse(Consume, expandNullFlag(this.argv, {...Consume.baseFlags, ...Consume.flags}))
     const topics = argv as string[]
     const from = parsePosition(flags.from, '--from')
     const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')

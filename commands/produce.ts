@@ -47,7 +47,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Produce, expandNullFlag(this.argv))
+    const {args, flags} = await this.parse(Produce, expandNullFlag(this.argv, {...Produce.baseFlags, ...Produce.flags}))
     const delimiter = flags.null ? Buffer.from([0]) : parseDelimiter(flags.delimiter ?? '\\n', '--delimiter')
     const headers = (flags.header ?? []).map(parseHeader)
     const maxRecordBytes = parseSize(flags['max-record-size'], '--max-record-size')

@@ -42,7 +42,7 @@ ${positionHelp}`
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Replay, expandNullFlag(this.argv))
+    const {args, flags} = await this.parse(Replay, expandNullFlag(this.argv, {...Replay.baseFlags, ...Replay.flags}))
     const pacing = parsePacing(flags.speed, flags.rate, flags['max-gap'])
     const from = parsePosition(flags.from, '--from')
     const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')

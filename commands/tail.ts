@@ -29,7 +29,7 @@ export default class Tail extends SpoolCommand {
   }
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Tail, expandNullFlag(this.argv))
+    const {argv, flags} = await this.parse(Tail, expandNullFlag(this.argv, {...Tail.baseFlags, ...Tail.flags}))
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = parsePartitions(flags.partition)

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
 import {parseBrokerAddress} from '../../src/backends/index.js'
 import {COMPRESSIONS, saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
-import {SpoolCommand} from '../../src/cli/base-command.js'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 import {parseDuration} from '../../src/core/units.js'
 
@@ -34,6 +34,7 @@ export default class ContextAdd extends SpoolCommand {
     'tls-insecure': Flags.boolean({summary: 'Do not verify the broker certificate or its host name (testing only).', helpGroup: 'TLS'}),
     compression: Flags.string({summary: 'Compression for records produced through this context.', options: [...COMPRESSIONS]}),
     use: Flags.boolean({summary: 'Make it the current context.'}),
+    json: Flags.boolean({summary: 'Print the saved context (without secrets) as JSON.'}),
     force: Flags.boolean({summary: 'Replace a context of the same name.'}),
   }
 
@@ -60,8 +61,12 @@ export default class ContextAdd extends SpoolCommand {
     if (flags.timeout) settings.timeoutMs = parseDuration(flags.timeout, '--timeout')
     if (flags.compression) settings.compression = flags.compression as KafkaSettings['compression']
     file.contexts[name] = {broker: flags.broker, ...(Object.keys(settings).length > 0 ? {settings} : {})}
-    if (flags.use || !file.current) file.current = name
+    // Only --use (or context use) switches: a context that became current by itself would send later
+    // commands without -b to a cluster the user did not pick.
+    if (flags.use) file.current = name
     writeContexts(file)
-    process.stderr.write(`spool: context '${name}' saved${file.current === name ? ' and in use' : ''}\n`)
+    const inUse = file.current === name
+    if (flags.json) printJson({context: name, broker: flags.broker, current: inUse})
+    else process.stderr.write(`spool: context '${name}' saved${inUse ? ' and in use' : `; use it with --context ${name}, or make it current with: spool context use ${name}`}\n`)
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {readContexts, requireContext, writeContexts} from '../../src/backends/contexts.js'
-import {SpoolCommand} from '../../src/cli/base-command.js'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 
 export default class ContextUse extends SpoolCommand {
@@ -9,6 +9,7 @@ export default class ContextUse extends SpoolCommand {
   static override args = {name: Args.string({description: 'Context name (omit with --none).'})}
   static override flags = {
     none: Flags.boolean({summary: 'Use no context: commands without -b use the local store again.'}),
+    json: Flags.boolean({summary: 'Print the context now in use as JSON.'}),
   }
 
   async run(): Promise<void> {
@@ -17,13 +18,15 @@ export default class ContextUse extends SpoolCommand {
     if (flags.none) {
       delete file.current
       writeContexts(file)
-      process.stderr.write('spool: no context in use; commands without -b use the local store\n')
+      if (flags.json) printJson({current: null})
+      else process.stderr.write('spool: no context in use; commands without -b use the local store\n')
       return
     }
     if (!args.name) throw new UsageError('missing NAME', 'give a context name, or --none')
     const context = requireContext(file, args.name)
     file.current = args.name
     writeContexts(file)
-    process.stderr.write(`spool: now using context '${args.name}' (${context.broker})\n`)
+    if (flags.json) printJson({current: args.name, broker: context.broker})
+    else process.stderr.write(`spool: now using context '${args.name}' (${context.broker})\n`)
   }
 }

@@ -1,7 +1,8 @@
 import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand} from '../../src/cli/base-command.js'
-import {UsageError} from '../../src/core/errors.js'
+import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
+import {validateTopicName} from '../../src/core/topic-name.js'
 
 export default class TopicDelete extends SpoolCommand {
   static override summary = 'Delete a topic and all its records.'
@@ -10,25 +11,32 @@ export default class TopicDelete extends SpoolCommand {
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Delete without asking.'}),
+    json: Flags.boolean({summary: 'Print what was deleted as JSON.'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(TopicDelete)
-    const backend = await this.openBackend(flags, 'write')
-    const info = await backend.describeTopic(args.name)
+    validateTopicName(args.name)
+    // Looked up read-only first: deleting a topic that is not there must not create a store.
+    const reader = await this.openBackend(flags, 'read')
+    const info = await reader.describeTopic(args.name).catch((error: unknown) => {
+      throw error instanceof UnknownTopicError ? new SpoolError(error.message, {hint: 'see the topics with: spool topic list'}) : error
+    })
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stderr.isTTY)
         throw new UsageError(`refusing to delete topic '${args.name}' without confirmation`, 'pass --yes')
-      const records = info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)
       const prompt = createInterface({input: process.stdin, output: process.stderr})
-      const answer = await prompt.question(`Delete topic '${args.name}' and its ${records} records? [y/N] `)
+      const answer = await prompt.question(`Delete topic '${args.name}' and its ${info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)} records? [y/N] `)
       prompt.close()
       if (!/^y(es)?$/i.test(answer.trim())) {
         process.stderr.write('spool: nothing deleted\n')
         return
       }
     }
+    const backend = reader.kind === 'local' ? await this.openBackend(flags, 'write') : reader
     await backend.deleteTopic(args.name)
-    process.stderr.write(`spool: deleted topic '${args.name}'\n`)
+    const records = info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)
+    if (flags.json) printJson({deleted: args.name, partitions: info.partitions, records})
+    else process.stderr.write(`spool: deleted topic '${args.name}'\n`)
   }
 }

@@ -133,8 +133,14 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** oclif takes no digits as short flags; spool's -0 (NUL-delimited records, like xargs -0) is spelled --null. */
-export function expandNullFlag(argv: string[]): string[] {
+/**
+ * oclif takes no digits as short flags; spool's -0 (NUL-delimited records, like xargs -0) is spelled
+ * --null. A -0 that is the value of a flag (--from -0: zero records before the end) stays a value.
+ */
+export function expandNullFlag(argv: string[], flags: Record<string, {type: string; char?: string}> = {}): string[] {
   const end = argv.indexOf('--')
-  return argv.map((arg, i) => (arg === '-0' && (end < 0 || i < end) ? '--null' : arg))
+  const takesValue = (arg: string | undefined) =>
+    arg !== undefined &&
+    Object.entries(flags).some(([name, flag]) => flag.type === 'option' && (arg === `--${name}` || (flag.char !== undefined && arg === `-${flag.char}`)))
+  return argv.map((arg, i) => (arg === '-0' && (end < 0 || i < end) && !takesValue(argv[i - 1]) ? '--null' : arg))
 }

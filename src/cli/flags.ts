@@ -49,6 +49,7 @@ export function parsePartitions(values: string[] | undefined): number[] | undefi
     const text = item.trim()
     const range = /^(\d+)-(\d+)$/.exec(text)
     if (range) {
+      if (Number(range[1]) > Number(range[2])) throw new UsageError(`--partition '${item}' is an empty range`, 'write the lower number first: 1-2')
       for (let p = Number(range[1]); p <= Number(range[2]); p++) out.add(p)
     } else if (/^\d+$/.test(text)) out.add(Number(text))
     else throw new UsageError(`--partition '${item}' is not a partition number`, 'use a number, a comma list or a range: 0,2,5-7')

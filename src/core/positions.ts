@@ -69,6 +69,21 @@ export function parseTime(text: string, now = Date.now()): number | undefined {
   return parseAbsoluteTime(text)
 }
 
+/**
+ * Refuses a --from/--until pair of the same kind that cannot hold a record (--from 8 --until 5): a read
+ * that prints nothing and succeeds would hide the mistake.
+ */
+export function checkRange(from: Position, until: Position): void {
+  const later = (() => {
+    if (from.kind === 'offset' && until.kind === 'offset') return from.offset > until.offset
+    if (from.kind === 'after-start' && until.kind === 'after-start') return from.count > until.count
+    if (from.kind === 'before-end' && until.kind === 'before-end') return from.count < until.count
+    if (from.kind === 'time' && until.kind === 'time') return from.timestamp > until.timestamp
+    return from.kind === 'latest' && until.kind === 'earliest'
+  })()
+  if (later) throw new UsageError('--from is after --until, so nothing lies between them', '--until is where the read stops (exclusive): give a later place than --from')
+}
+
 /** The offsets a partition holds now: records live at [start, end). */
 export interface PartitionRange {
   start: number

@@ -28,6 +28,7 @@ export function parseDuration(text: string, what: string): number {
   const ms = tryParseDuration(text.trim())
   if (ms === undefined)
     throw new UsageError(`${what} '${text}' is not a duration`, 'use a number with a unit: 500ms, 10s, 5m, 2h, 7d, 1w, or 1h30m')
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${what} '${text}' is too long`, 'the longest is about 285,000 years (2^53 ms); leave it out to keep records forever')
   return ms
 }
 
@@ -54,7 +55,9 @@ export function parseSize(text: string, what: string): number {
   const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined
   if (!match || unit === undefined)
     throw new UsageError(`${what} '${text}' is not a size`, 'use bytes or a unit: 512KiB, 1MiB, 10MB, 1GB')
-  return Math.round(Number(match[1]) * unit)
+  const bytes = Math.round(Number(match[1]) * unit)
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${what} '${text}' is too large`, 'the largest is 2^53 bytes (8 PiB)')
+  return bytes
 }
 
 export function formatBytes(bytes: number): string {

@@ -46,6 +46,9 @@ export function unescapeBytes(text: string, what: string): Buffer {
 
 export function parseDelimiter(text: string, what: string): Buffer {
   const bytes = unescapeBytes(text, what)
-  if (bytes.length === 0) throw new UsageError(`${what} is empty`, 'give at least one byte, e.g. -D "\\n" or -D "|"')
+  if (bytes.length === 0) {
+    const flag = what === '--key-delimiter' ? '-K' : '-D'
+    throw new UsageError(`${what} is empty`, `give at least one byte, e.g. ${flag} "${flag === '-K' ? ':' : '\\n'}" or ${flag} "|"`)
+  }
   return bytes
 }

@@ -89,6 +89,26 @@ function refuseUnknownFields(object: Record<string, unknown>, known: Set<string>
 
 /** Parses one envelope line. Every field must be one spool knows, and "value" must be there (null for a tombstone). */
 export function decodeEnvelope(line: Buffer): EnvelopeInput {
+  const object = parseObject(line)
+  if (!('value' in object)) throw new EnvelopeError('the envelope has no "value" (write "value": null for a record without one)')
+  const {key = null, value = null, headers = [], ...rest} = decodeFields(object)
+  return {key, value, headers, ...rest}
+}
+
+/** Fields an envelope changes (an --exec answer): undefined where the line leaves a field out. */
+export interface EnvelopeChanges {
+  partition?: number
+  timestamp?: number
+  key?: Buffer | null
+  value?: Buffer | null
+  headers?: Header[]
+}
+
+export function decodeEnvelopeChanges(line: Buffer): EnvelopeChanges {
+  return decodeFields(parseObject(line))
+}
+
+function parseObject(line: Buffer): Record<string, unknown> {
   if (!isUtf8(line)) throw new EnvelopeError('line is not valid UTF-8')
   let parsed: unknown
   try {
@@ -100,12 +120,14 @@ export function decodeEnvelope(line: Buffer): EnvelopeInput {
     throw new EnvelopeError('expected a JSON object like {"key":..,"value":..}')
   const object = parsed as Record<string, unknown>
   refuseUnknownFields(object, ENVELOPE_FIELDS, 'the envelope ')
-  if (!('value' in object)) throw new EnvelopeError('the envelope has no "value" (write "value": null for a record without one)')
-  const envelope: EnvelopeInput = {
-    key: decodeBytes(object, 'key', ''),
-    value: decodeBytes(object, 'value', ''),
-    headers: decodeHeaders(object.headers),
-  }
+  return object
+}
+
+function decodeFields(object: Record<string, unknown>): EnvelopeChanges {
+  const envelope: EnvelopeChanges = {}
+  if ('key' in object) envelope.key = decodeBytes(object, 'key', '')
+  if ('value' in object) envelope.value = decodeBytes(object, 'value', '')
+  if ('headers' in object) envelope.headers = decodeHeaders(object.headers)
   if (object.partition !== undefined && object.partition !== null) {
     if (!Number.isInteger(object.partition) || (object.partition as number) < 0)
       throw new EnvelopeError('"partition" must be a whole number >= 0')

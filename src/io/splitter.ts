@@ -1,25 +1,39 @@
 /**
  * Splits a byte stream into records on a delimiter of one or more bytes, without decoding anything.
  * Records are zero-copy views of the input chunks except where a record straddles chunks. A record that
- * grows past `maxBytes` is reported as soon as it does, so one endless line cannot exhaust memory.
+ * grows past `maxBytes` is no longer kept: the splitter only counts on to its end, so that the report
+ * gives its whole size, and one endless line cannot exhaust memory (past SKIP_LIMIT it reports "at least").
  */
+const SKIP_LIMIT = 1 << 30
+
 export class DelimiterSplitter {
   /** Pieces of the record that began in an earlier chunk. */
   private carry: Buffer[] = []
   private carryBytes = 0
   /** 1-based number of the next record. */
   record = 1
+  /** Bytes counted so far of an oversized record whose end has not been read yet. */
+  private skipped: number | undefined
 
   constructor(
     private readonly delimiter: Buffer,
     private readonly maxBytes: number,
     private readonly onRecord: (bytes: Buffer, record: number) => void,
-    private readonly onOversized: (record: number, bytesSoFar: number) => never,
+    private readonly onOversized: (record: number, bytes: number, atLeast?: boolean) => never,
   ) {}
 
   push(chunk: Buffer): void {
     const delimiter = this.delimiter
     const width = delimiter.length
+    if (this.skipped !== undefined) {
+      // Delimiters of several bytes that straddle chunks are not looked for here: the size is then off
+      // by less than a delimiter, and the record is refused either way.
+      const at = chunk.indexOf(delimiter)
+      if (at >= 0) this.onOversized(this.record, this.skipped + at)
+      this.skipped += chunk.length
+      if (this.skipped > SKIP_LIMIT) this.onOversized(this.record, this.skipped, true)
+      return
+    }
     let start = 0
     if (this.carryBytes > 0 && width > 1) {
       // A delimiter of several bytes may begin at the end of the carry and finish in this chunk.
@@ -51,7 +65,11 @@ export class DelimiterSplitter {
     if (start < chunk.length) {
       this.carry.push(chunk.subarray(start))
       this.carryBytes += chunk.length - start
-      if (this.carryBytes > this.maxBytes) this.onOversized(this.record, this.carryBytes)
+      if (this.carryBytes > this.maxBytes) {
+        this.skipped = this.carryBytes
+        this.carry = []
+        this.carryBytes = 0
+      }
     }
   }
 
@@ -71,6 +89,7 @@ export class DelimiterSplitter {
 
   /** Emits the final record when the input did not end with a delimiter. */
   end(): void {
+    if (this.skipped !== undefined) this.onOversized(this.record, this.skipped)
     if (this.carryBytes > 0) this.emitCarry(Buffer.alloc(0))
   }
 }

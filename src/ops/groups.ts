@@ -6,8 +6,10 @@ import {type Position, resolvePosition} from '../core/positions.js'
 export interface GroupPartitionState {
   topic: string
   partition: number
-  committed: number
+  /** null: the group has committed nothing in this partition yet. */
+  committed: number | null
   end: number
+  /** Records the group has yet to read: from its commit, or from the partition's start without one. */
   lag: number
 }
 
@@ -21,15 +23,16 @@ export interface GroupSummary {
 export async function describeGroup(backend: Backend, group: string): Promise<GroupPartitionState[]> {
   const offsets = await backend.groupOffsets(group)
   if (offsets.length === 0) throw new UnknownGroupError(group, backend.location)
-  const ends = new Map<string, Map<number, number>>()
+  const committed = new Map(offsets.map((o) => [partitionKey(o.topic, o.partition), o.offset]))
+  // Every partition of the group's topics: one it has never committed in still has records to read, and
+  // leaving it out would understate the lag.
   const rows: GroupPartitionState[] = []
-  for (const o of offsets) {
-    if (!ends.has(o.topic)) {
-      const info = await backend.describeTopic(o.topic)
-      ends.set(o.topic, new Map(info.partitionInfo.map((p) => [p.partition, p.end])))
+  for (const topic of [...new Set(offsets.map((o) => o.topic))]) {
+    const info = await backend.describeTopic(topic)
+    for (const p of info.partitionInfo) {
+      const offset = committed.get(partitionKey(topic, p.partition))
+      rows.push({topic, partition: p.partition, committed: offset ?? null, end: p.end, lag: Math.max(0, p.end - (offset ?? p.start))})
     }
-    const end = ends.get(o.topic)!.get(o.partition) ?? o.offset
-    rows.push({topic: o.topic, partition: o.partition, committed: o.offset, end, lag: Math.max(0, end - o.offset)})
   }
   return rows
 }

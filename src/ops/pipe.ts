@@ -18,28 +18,72 @@ export interface PipeResult {
   written: number
 }
 
+/** Records handed to a transform and not yet answered, at most: a bound on memory, not on speed. */
+const RECORDS_IN_FLIGHT = 50_000
+/** After Ctrl-C, how long answers still on their way are waited for before the transform is stopped. */
+const DRAIN_AFTER_INTERRUPT_MS = 1000
+
 /**
  * Copies the source assignments into the sink one source batch at a time: read, transform, write, then
  * commit the batch's position to the group (in the same transaction where the sink can), so a copy
  * killed at any moment and run again neither loses nor, between topics of one store, repeats a record.
+ *
+ * A transform answers in its own time (a program may buffer its output until its input ends), so batches
+ * go to it without waiting and are written, in order, as their answers come back. At the end of the
+ * source its input is closed and every answer is drained; after Ctrl-C the answers are waited for a
+ * moment, and a batch without its answer is neither written nor committed.
  */
 export async function pipe(source: Backend, assignments: Assignment[], options: PipeOptions): Promise<PipeResult> {
   const {sink, group, transform} = options
   let read = 0
   let total = 0
-  for await (const batch of source.read(assignments, {signal: options.signal, follow: options.follow})) {
-    let written = batch.count
-    if (transform) {
-      const output = await transform.apply(Array.from({length: batch.count}, (_, i) => recordAt(batch, i)))
-      const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
-      for (let i = 0; i < changed.count; i++) sink.add(changed, i)
-      written = output.length
-    } else for (let i = 0; i < batch.count; i++) sink.add(batch, i)
-    const last = batch.offsetAt(batch.count - 1)
-    await sink.flush(group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined)
-    read += batch.count
-    total += written
-    options.onBatch?.(read, total)
+  const commitFor = (batch: {topic: string; partition: number}, last: number) =>
+    group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined
+  const reader = source.read(assignments, {signal: options.signal, follow: options.follow})
+  if (!transform) {
+    for await (const batch of reader) {
+      for (let i = 0; i < batch.count; i++) sink.add(batch, i)
+      await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      read += batch.count
+      total += batch.count
+      options.onBatch?.(read, total)
+    }
+    return {read, written: total}
   }
+
+  // Each batch is written once answered, after the batches before it: `writes` chains them in order.
+  let inFlight = 0
+  let failure: unknown
+  let writes: Promise<void> = Promise.resolve()
+  for await (const batch of reader) {
+    const records = Array.from({length: batch.count}, (_, i) => recordAt(batch, i))
+    const last = batch.offsetAt(batch.count - 1)
+    const answered = transform.apply(records)
+    answered.catch(() => {})
+    inFlight += records.length
+    writes = writes.then(async () => {
+      try {
+        if (failure) return
+        const output = await answered
+        const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
+        for (let i = 0; i < changed.count; i++) sink.add(changed, i)
+        await sink.flush(commitFor(batch, last))
+        read += records.length
+        total += output.length
+        options.onBatch?.(read, total)
+      } catch (error) {
+        failure ??= error
+      } finally {
+        inFlight -= records.length
+      }
+    })
+    if (inFlight > RECORDS_IN_FLIGHT) await writes
+    if (failure) break
+  }
+  transform.end()
+  if (options.signal.aborted) await Promise.race([writes, new Promise((r) => setTimeout(r, DRAIN_AFTER_INTERRUPT_MS).unref())])
+  else await writes
+  // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
+  if (failure && !options.signal.aborted) throw failure
   return {read, written: total}
 }

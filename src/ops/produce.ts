@@ -118,10 +118,10 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     pendingBytes += size
   }
 
-  const oversized = (record: number, size: number) =>
+  const oversized = (record: number, size: number, atLeast = false) =>
     new InputFailure(
       record,
-      `record ${record} is ${size} bytes, over the limit of ${maxRecordBytes} (${formatBytes(maxRecordBytes)}); raise it with --max-record-size`,
+      `record ${record} is ${atLeast ? 'more than ' : ''}${size} bytes, over the limit of ${maxRecordBytes} (${formatBytes(maxRecordBytes)}); raise it with --max-record-size`,
     )
 
   const fixedHeaders = options.headers && options.headers.length > 0 ? options.headers : null
@@ -164,8 +164,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
 
   // An envelope line may be longer than the record it carries (base64, field names), so JSON lines get room.
   const maxLineBytes = options.format === 'json' ? maxRecordBytes * 2 + 64 * 1024 : maxRecordBytes + (keyDelimiter?.length ?? 0)
-  const splitter = new DelimiterSplitter(options.delimiter, maxLineBytes, onLine, (record, bytes) => {
-    throw oversized(record, bytes)
+  const splitter = new DelimiterSplitter(options.delimiter, maxLineBytes, onLine, (record, bytes, atLeast) => {
+    throw oversized(record, bytes, atLeast)
   })
 
   let interrupted = false

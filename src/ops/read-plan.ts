@@ -1,6 +1,7 @@
 import {type Assignment, type Backend, type PartitionInfo, partitionKey, type TopicInfo} from '../core/backend.js'
 import {UsageError} from '../core/errors.js'
-import {type Position, resolvePosition} from '../core/positions.js'
+import {type Position, checkRange, resolvePosition} from '../core/positions.js'
+import {validateTopicName} from '../core/topic-name.js'
 
 export interface ReadPlanOptions {
   topics: string[]
@@ -20,8 +21,10 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
   const committed = new Map<string, number>()
   if (options.group)
     for (const o of await backend.groupOffsets(options.group)) committed.set(partitionKey(o.topic, o.partition), o.offset)
+  if (options.until) checkRange(options.from, options.until)
   const assignments: Assignment[] = []
-  for (const topic of options.topics) {
+  // A topic named twice is read once.
+  for (const topic of new Set(options.topics.map(validateTopicName))) {
     const info = await backend.describeTopic(topic)
     for (const part of selectPartitions(info, options.partitions)) {
       const lookup = (ts: number) => backend.offsetForTime(topic, part.partition, ts)

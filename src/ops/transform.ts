@@ -1,12 +1,19 @@
 import {spawn} from 'node:child_process'
 import {SpoolError, UsageError} from '../core/errors.js'
 import {ArrayRecordBatch, type FeedRecord, type Header} from '../core/record.js'
-import {decodeEnvelope, encodeEnvelope, EnvelopeError} from '../io/json-envelope.js'
+import {decodeEnvelopeChanges, encodeEnvelope, EnvelopeError} from '../io/json-envelope.js'
 import {DelimiterSplitter} from '../io/splitter.js'
 
-/** Turns the records of one source batch into the records to write (fewer, changed, or the same). */
+/**
+ * Turns the records of one source batch into the records to write (fewer, changed, or the same). A
+ * transform may answer later than asked (a program that buffers its output): `apply` takes the records at
+ * once and its promise settles when they are answered, in the order asked.
+ */
 export interface Transform {
   apply(records: FeedRecord[]): Promise<FeedRecord[]>
+  /** No more records will come: a program's stdin is closed, so that it writes out what it holds. */
+  end(): void
+  /** Stops the transform; a program that has not exited within a second after its stdin closed is killed. */
   close(): Promise<void>
 }
 
@@ -103,6 +110,7 @@ export function expressionTransform(filter: string | undefined, map: string | un
       }
       return out
     },
+    end() {},
     async close() {},
   }
 }
@@ -146,86 +154,129 @@ export function splitCommandLine(text: string): string[] {
  * drop the record. Fields it leaves out keep their values.
  */
 const SILENCE_HINT_MS = 5000
+/** How long a program gets to exit once its stdin is closed, and again after SIGTERM. */
+const EXIT_GRACE_MS = 1000
+
+interface Request {
+  records: FeedRecord[]
+  output: FeedRecord[]
+  answered: number
+  resolve: (records: FeedRecord[]) => void
+  reject: (error: unknown) => void
+}
 
 export function execTransform(commandLine: string): Transform {
   const [program, ...args] = splitCommandLine(commandLine)
-  const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'inherit'], shell: false})
-  const answers: Buffer[] = []
-  let warnedSilent = false
-  let waiting: (() => void) | undefined
+  // Its own process group: Ctrl-C at a terminal reaches spool alone, which then closes the program's
+  // input, writes and commits what it answers, and stops it (within a second, else it is killed).
+  const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'inherit'], shell: false, detached: true})
+  // Requests in the order their records went to the program; answers come back in the same order.
+  const requests: Request[] = []
   let exited: string | undefined
-  const wake = () => {
-    const resolve = waiting
-    waiting = undefined
-    resolve?.()
+  let silence: NodeJS.Timeout | undefined
+  const fail = (reason: string) => {
+    for (const request of requests.splice(0))
+      request.reject(new SpoolError(`--exec: ${reason} after answering ${request.answered} of ${request.records.length} records of a batch`))
+  }
+  // The usual cause of silence is a program that buffers its output when it is not a terminal.
+  const watchSilence = () => {
+    clearTimeout(silence)
+    silence = undefined
+    if (requests.length === 0) return
+    silence = setTimeout(() => {
+      process.stderr.write(`spool: --exec '${program}' has not answered for ${SILENCE_HINT_MS / 1000} s; it must write each answer line at once (jq --unbuffered, python3 -u, sed -u, grep --line-buffered)\n`)
+    }, SILENCE_HINT_MS)
+    silence.unref()
   }
   const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (line) => {
-    answers.push(Buffer.from(line))
-    wake()
+    const request = requests[0]
+    if (!request) return fail('answered with more lines than it was given records')
+    const original = request.records[request.answered++]!
+    try {
+      const answer = answerRecord(line, original)
+      if (answer) request.output.push(answer)
+    } catch (error) {
+      requests.shift()
+      request.reject(error)
+      return
+    }
+    if (request.answered === request.records.length) {
+      requests.shift()
+      request.resolve(request.output)
+      watchSilence()
+    }
   }, () => {
     throw new SpoolError('--exec answered with a line over 64 MiB')
   })
-  child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk))
+  child.stdout.on('data', (chunk: Buffer) => {
+    try {
+      splitter.push(chunk)
+    } catch (error) {
+      fail((error as Error).message)
+    }
+  })
   child.on('error', (error) => {
     exited = `cannot run '${program}': ${error.message}`
-    wake()
+    fail(exited)
   })
   child.on('exit', (code, signal) => {
     exited ??= `'${program}' exited (${signal ?? `code ${code}`})`
-    wake()
   })
+  // 'close' comes after the exit and after the last answers in its stdout pipe have been read.
+  child.on('close', () => fail(exited ?? `'${program}' closed its output`))
   child.stdin.on('error', () => {})
 
   return {
-    async apply(records) {
-      if (exited) throw new SpoolError(`--exec: ${exited}`)
-      let text = ''
-      for (const record of records) text += `${encodeEnvelope(new ArrayRecordBatch(record.topic, record.partition, [record]), 0)}\n`
-      child.stdin.write(text)
-      const out: FeedRecord[] = []
-      for (let i = 0; i < records.length; i++) {
-        while (answers.length === 0) {
-          if (exited) throw new SpoolError(`--exec: ${exited} after answering ${i} of ${records.length} records of a batch`)
-          // The usual cause of silence is a program that buffers its output when it is not a terminal.
-          const hint = setTimeout(() => {
-            if (warnedSilent) return
-            warnedSilent = true
-            process.stderr.write(`spool: --exec '${program}' has not answered for ${SILENCE_HINT_MS / 1000} s; it must write each answer line at once (jq --unbuffered, python3 -u, sed -u, grep --line-buffered)\n`)
-          }, SILENCE_HINT_MS)
-          await new Promise<void>((resolve) => (waiting = resolve))
-          clearTimeout(hint)
-        }
-        const line = answers.shift()!
-        const trimmed = line.toString('utf8').trim()
-        if (trimmed === '' || trimmed === 'null') continue
-        const original = records[i]!
-        try {
-          const raw = JSON.parse(trimmed) as Record<string, unknown>
-          const envelope = decodeEnvelope(line)
-          out.push({
-            ...original,
-            key: 'key' in raw ? envelope.key : original.key,
-            value: 'value' in raw ? envelope.value : original.value,
-            headers: 'headers' in raw ? envelope.headers : original.headers,
-            timestamp: envelope.timestamp ?? original.timestamp,
-          })
-        } catch (error) {
-          const why = error instanceof EnvelopeError ? error.message : (error as Error).message
-          throw new SpoolError(`--exec answered record ${original.topic}/${original.partition}@${original.offset} with a line that is not an envelope: ${why}`)
-        }
-      }
-      return out
+    apply(records) {
+      if (exited) return Promise.reject(new SpoolError(`--exec: ${exited}`))
+      if (records.length === 0) return Promise.resolve([])
+      return new Promise<FeedRecord[]>((resolve, reject) => {
+        requests.push({records, output: [], answered: 0, resolve, reject})
+        let text = ''
+        for (const record of records) text += `${encodeEnvelope(new ArrayRecordBatch(record.topic, record.partition, [record]), 0)}\n`
+        child.stdin.write(text)
+        if (!silence) watchSilence()
+      })
+    },
+    end() {
+      child.stdin.end()
     },
     async close() {
+      clearTimeout(silence)
       child.stdin.end()
-      if (child.exitCode === null && child.signalCode === null)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => child.kill('SIGTERM'), 5000)
-          child.once('exit', () => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
+      const exit = () => child.exitCode !== null || child.signalCode !== null
+      const waitExit = (ms: number) =>
+        exit()
+          ? Promise.resolve(true)
+          : new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => resolve(false), ms)
+              child.once('exit', () => {
+                clearTimeout(timer)
+                resolve(true)
+              })
+            })
+      if (await waitExit(EXIT_GRACE_MS)) return
+      child.kill('SIGTERM')
+      if (!(await waitExit(EXIT_GRACE_MS))) child.kill('SIGKILL')
     },
+  }
+}
+
+/** A program's answer line as the record to write: null drops it; fields it leaves out keep their values. */
+function answerRecord(line: Buffer, original: FeedRecord): FeedRecord | null {
+  const trimmed = line.toString('utf8').trim()
+  if (trimmed === '' || trimmed === 'null') return null
+  try {
+    const changes = decodeEnvelopeChanges(line)
+    return {
+      ...original,
+      key: changes.key === undefined ? original.key : changes.key,
+      value: changes.value === undefined ? original.value : changes.value,
+      headers: changes.headers ?? original.headers,
+      timestamp: changes.timestamp ?? original.timestamp,
+    }
+  } catch (error) {
+    const why = error instanceof EnvelopeError ? error.message : (error as Error).message
+    throw new SpoolError(`--exec answered record ${original.topic}/${original.partition}@${original.offset} with a line that is not an envelope: ${why}`)
   }
 }

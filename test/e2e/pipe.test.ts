@@ -1,3 +1,4 @@
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -104,6 +105,32 @@ describe('pipe', () => {
     expect(execed.stderr).toMatch(/copied 4 of 4/)
     expect((await run(['consume', 'reversed', '--from', '-1'], {env: t.env})).stdout.toString()).toBe('nosj ton\n')
   })
+
+  it('--exec with a program that buffers its output (jq -c . on a pipe): the copy completes at the end of the source', async () => {
+    await run(['produce', 'src'], {env: t.env, input: Array.from({length: 500}, (_, i) => `{"n":${i}}\n`).join('')})
+    // jq writes in blocks when its output is not a terminal, so its answers come when its input ends.
+    const piped = await run(['pipe', 'src', 'dst', '--exec', 'jq -c .'], {env: t.env})
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toMatch(/copied 500 of 500/)
+    expect((await run(['consume', 'dst'], {env: t.env})).stdout.toString().split('\n').filter(Boolean)).toHaveLength(500)
+  })
+
+  it('Ctrl-C stops a following --exec pipe at once, with every answered record written and committed', async () => {
+    await run(['produce', 'src'], {env: t.env, input: Array.from({length: 300}, (_, i) => `{"n":${i}}\n`).join('')})
+    // A program that answers nothing until its input ends, and says when it has read all 300 records.
+    const marker = join(t.home, 'read-all')
+    const program = join(t.home, 'hold.py')
+    writeFileSync(program, `import sys\nlines = []\nfor line in sys.stdin:\n    lines.append(line)\n    if len(lines) == 300: open(${JSON.stringify(marker)}, 'w').close()\nsys.stdout.write(''.join(lines))\n`)
+    const piping = start(['pipe', 'src', 'dst', '-g', 'g', '-f', '--exec', `python3 ${program}`], {env: t.env})
+    const closed = new Promise<number | null>((resolve) => piping.on('close', resolve))
+    for (let i = 0; i < 400 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25))
+    expect(existsSync(marker)).toBe(true)
+    piping.kill('SIGINT')
+    expect(await closed).toBe(0)
+    expect((await run(['consume', 'dst'], {env: t.env})).stdout.toString().split('\n').filter(Boolean)).toHaveLength(300)
+    const group = JSON.parse((await run(['group', 'describe', 'g', '--json'], {env: t.env})).stdout.toString())
+    expect(group).toEqual([{topic: 'src', partition: 0, committed: 300, end: 300, lag: 0}])
+  }, 20_000)
 
   it('a failing --map stops with a one-line error naming the record', async () => {
     await run(['produce', 'x'], {env: t.env, input: 'a\n'})
