@@ -38,6 +38,6 @@ export default class Complete extends SpoolCommand {
       groups: () => withBackend((b) => b.listGroups()),
       contexts: () => Object.keys(readContexts().contexts),
     })
-    if (candidates.length > 0) process.stdout.write(`${candidates.join('\n')}\n`)
+    if (candidates.length > 0) this.streams.out.write(`${candidates.join('\n')}\n`)
   }
 }

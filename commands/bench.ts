@@ -1,10 +1,10 @@
+import {sizeFlag} from '../src/cli/flags.js'
 import {Flags} from '@oclif/core'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, printJson} from '../src/cli/base-command.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {renderTable} from '../src/cli/table.js'
 import {InterruptedError} from '../src/core/errors.js'
-import {parseSize} from '../src/core/units.js'
 import {parseCount, runLoadTest} from '../src/ops/bench.js'
 
 export default class Bench extends SpoolCommand {
@@ -20,7 +20,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
 
   static override flags = {
     records: Flags.string({char: 'n', summary: 'How many records to write (1000, 250k, 1M).', default: '1M'}),
-    size: Flags.string({char: 's', summary: 'Bytes per record value (100, 1KiB).', default: '100'}),
+    size: sizeFlag({char: 's', summary: 'Bytes per record value (100, 1KiB).', default: 100}),
     partitions: Flags.integer({char: 'p', summary: 'Partitions of the scratch topic.', default: 1, min: 1}),
     batch: Flags.integer({summary: 'Records per append.', default: 16_384, min: 1}),
     'latency-samples': Flags.integer({summary: 'Records timed from append to follower.', default: 200, min: 1}),
@@ -32,7 +32,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
   async run(): Promise<void> {
     const {flags} = await this.parse(Bench)
     const records = parseCount(flags.records, '--records')
-    const recordBytes = parseSize(flags.size, '--size')
+    const recordBytes = flags.size
     const backend = await this.openBackend(flags, 'write')
     const interrupt = abortOnSignals()
     const progress = await startProgress(`bench: ${records.toLocaleString('en-US')} records`)
@@ -53,7 +53,7 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
       if (signal) throw new InterruptedError('bench interrupted; the scratch topic was removed', exitCodeForSignal(signal))
       if (flags.json) return printJson(result)
       const round = (n: number) => Math.round(n).toLocaleString('en-US')
-      process.stdout.write(
+      this.streams.out.write(
         renderTable(
           ['MEASURE', 'RESULT'],
           [

@@ -28,7 +28,7 @@ export default class Check extends SpoolCommand {
         ...report.damage.map((d) => `damaged: topic '${d.topic}' partition ${d.partition}, ${d.from === d.to ? `offset ${d.from}` : `offsets ${d.from}-${d.to}`}: ${d.reason}`),
         ...report.sqlite.map((line) => `damaged: SQLite reports: ${line}`),
       ]
-      process.stdout.write(`${lines.join('\n')}\n`)
+      this.streams.out.write(`${lines.join('\n')}\n`)
     }
     const problems = report.damage.length + report.sqlite.length
     if (problems > 0) throw new SpoolError(`store ${report.location} is damaged: ${problems} problem${problems === 1 ? '' : 's'} found`, {hint: 'copy what still reads with: spool pipe (or consume --json) into a new store'})

@@ -13,6 +13,6 @@ export default class Completion extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args} = await this.parse(Completion)
-    process.stdout.write(completionScript(args.shell as 'bash' | 'zsh' | 'fish', this.config.bin))
+    this.streams.out.write(completionScript(args.shell as 'bash' | 'zsh' | 'fish', this.config.bin))
   }
 }

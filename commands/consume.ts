@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {InterruptedError} from '../src/core/errors.js'
-import {parsePosition} from '../src/core/positions.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, streamRecords} from '../src/ops/consume.js'
 
@@ -28,8 +27,8 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
   }
 
   static override flags = {
-    from: Flags.string({char: 'o', summary: 'Where to start in each partition.', default: 'earliest', aliases: ['offset']}),
-    until: Flags.string({summary: 'Where to stop in each partition (exclusive).'}),
+    from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest', aliases: ['offset']}),
+    until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
     count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     partition: partitionsFlag,
@@ -40,17 +39,15 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Consume, expandNullFlag(this.argv, {...Consume.baseFlags, ...Consume.flags}))
     const topics = argv as string[]
-    const from = parsePosition(flags.from, '--from')
-    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
     const writer = recordWriterFor(flags)
-    const partitions = parsePartitions(flags.partition)
+    const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
     const interrupt = abortOnSignals()
     try {
-      const assignments = await planRead(backend, {topics, partitions, from, until, follow: flags.follow, group: flags.group})
+      const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
       await streamRecords(backend, assignments, {
         writer,
-        out: new BufferedOutput(process.stdout),
+        out: new BufferedOutput(this.streams.out),
         signal: interrupt.signal,
         follow: flags.follow,
         limit: flags.count,

@@ -2,10 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
-import {groupFlag, parsePartitions, partitionsFlag, positionHelp} from '../src/cli/flags.js'
+import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {InterruptedError, UsageError} from '../src/core/errors.js'
-import {parsePosition} from '../src/core/positions.js'
 import {pipe} from '../src/ops/pipe.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
@@ -44,8 +43,8 @@ ${positionHelp}`
 
   static override flags = {
     group: groupFlag,
-    from: Flags.string({char: 'o', summary: 'Where to start where the group has no offsets.', default: 'earliest'}),
-    until: Flags.string({summary: 'Where to stop in each partition (exclusive).'}),
+    from: positionFlag({char: 'o', summary: 'Where to start where the group has no offsets.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
+    until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
     follow: Flags.boolean({char: 'f', summary: 'Keep copying new records instead of stopping at the end.'}),
     partition: partitionsFlag,
     filter: Flags.string({summary: 'Keep only records for which this JavaScript expression over r is truthy.'}),
@@ -55,9 +54,7 @@ ${positionHelp}`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Pipe)
-    const from = parsePosition(flags.from, '--from')
-    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
-    const partitions = parsePartitions(flags.partition)
+    const partitions = partitionsOf(flags.partition)
     const sourceRef = parseTopicRef(args.source)
     const destinationRef = parseTopicRef(args.destination)
     // The command's own backend only when a topic has no address of its own: a pipe between two Kafka
@@ -78,7 +75,7 @@ ${positionHelp}`
     try {
       const sourceInfo = await source.describeTopic(sourceRef.topic)
       const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
-      const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from, until, follow: flags.follow, group: flags.group})
+      const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
       const total = flags.follow ? undefined : recordsInRange(assignments)
       const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
       let result
@@ -88,7 +85,7 @@ ${positionHelp}`
         progress.stop()
       }
       const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
-      process.stderr.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
+      this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
       const signal = interrupt.received()
       if (signal && !flags.follow) throw new InterruptedError(`interrupted after ${result.read} records`, exitCodeForSignal(signal))
     } finally {

@@ -1,3 +1,4 @@
+import {delimiterFlag, durationFlag, sizeFlag} from '../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {COMPRESSIONS} from '../src/backends/kafka/settings.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
@@ -5,8 +6,6 @@ import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {openInput} from '../src/cli/stdin.js'
 import {InterruptedError, UsageError} from '../src/core/errors.js'
 import type {Header} from '../src/core/record.js'
-import {parseDuration, parseSize} from '../src/core/units.js'
-import {parseDelimiter} from '../src/io/escapes.js'
 import {produce} from '../src/ops/produce.js'
 
 export default class Produce extends SpoolCommand {
@@ -31,16 +30,16 @@ Bad input stops the produce with a one-line error naming the line; the records b
 
   static override flags = {
     input: Flags.string({summary: 'How stdin is read: lines (raw bytes) or json (envelopes).', options: ['lines', 'json'], default: 'lines'}),
-    delimiter: Flags.string({char: 'D', summary: 'Record delimiter instead of a newline (escapes: \\n \\t \\0 \\xNN; several bytes allowed).', exclusive: ['null']}),
+    delimiter: delimiterFlag({char: 'D', summary: 'Record delimiter instead of a newline (escapes: \\n \\t \\0 \\xNN; several bytes allowed).', exclusive: ['null']}),
     null: Flags.boolean({summary: 'Records end with a NUL byte; -0 for short.', exclusive: ['delimiter']}),
-    'key-delimiter': Flags.string({char: 'K', summary: 'Split each line into key and value at the first occurrence of this.'}),
+    'key-delimiter': delimiterFlag({char: 'K', summary: 'Split each line into key and value at the first occurrence of this.'}),
     key: Flags.string({char: 'k', summary: 'Key for every record that has none of its own.'}),
     header: Flags.string({char: 'H', summary: 'Add a header name=value to every record; repeat for more (order and duplicates kept).', multiple: true}),
     partition: Flags.integer({char: 'p', summary: 'Write every record to this partition instead of choosing by key.', min: 0}),
     partitions: Flags.integer({summary: 'Partitions for the topic when this produce creates it.', default: 1, min: 1}),
     crlf: Flags.boolean({summary: 'Strip a carriage return before each newline (CRLF input). Off: bytes are kept as they are.'}),
-    'max-record-size': Flags.string({summary: 'Refuse records larger than this (key + value + headers).', default: '1MiB'}),
-    linger: Flags.string({summary: 'How long a record may wait for more before its batch is committed.', default: '5ms'}),
+    'max-record-size': sizeFlag({summary: 'Refuse records larger than this (key + value + headers).', default: 1024 * 1024, defaultHelp: async () => '1MiB'}),
+    linger: durationFlag({summary: 'How long a record may wait for more before its batch is committed.', default: 5, defaultHelp: async () => '5ms'}),
     compression: Flags.string({summary: 'Kafka: compress record batches.', options: [...COMPRESSIONS], helpGroup: 'KAFKA'}),
     acks: Flags.string({summary: 'Kafka: acknowledgements to wait for: all (every in-sync replica), 1 (the leader), 0 (none).', options: ['all', '1', '0'], helpGroup: 'KAFKA'}),
     durable: Flags.boolean({summary: 'Sync every commit to disk (survives a power cut, slower).'}),
@@ -48,10 +47,10 @@ Bad input stops the produce with a one-line error naming the line; the records b
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Produce, expandNullFlag(this.argv, {...Produce.baseFlags, ...Produce.flags}))
-    const delimiter = flags.null ? Buffer.from([0]) : parseDelimiter(flags.delimiter ?? '\\n', '--delimiter')
+    const delimiter = flags.null ? Buffer.from([0]) : (flags.delimiter ?? Buffer.from('\n'))
     const headers = (flags.header ?? []).map(parseHeader)
-    const maxRecordBytes = parseSize(flags['max-record-size'], '--max-record-size')
-    const lingerMs = parseDuration(flags.linger, '--linger')
+    const maxRecordBytes = flags['max-record-size']
+    const lingerMs = flags.linger
     const backend = await this.openBackend(flags, 'write')
 
     const interrupt = abortOnSignals()
@@ -61,7 +60,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         input: openInput(),
         format: flags.input as 'lines' | 'json',
         delimiter,
-        keyDelimiter: flags['key-delimiter'] === undefined ? undefined : parseDelimiter(flags['key-delimiter'], '--key-delimiter'),
+        keyDelimiter: flags['key-delimiter'],
         key: flags.key === undefined ? undefined : Buffer.from(flags.key),
         headers,
         partition: flags.partition,
@@ -73,7 +72,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         batchBytes: 1024 * 1024,
         signal: interrupt.signal,
         onTopicCreated: (topic, partitions) =>
-          process.stderr.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${backend.location}\n`),
+          this.streams.err.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${backend.location}\n`),
       })
       if (result.interrupted) {
         const dropped = result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : ''

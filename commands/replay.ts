@@ -2,11 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, parsePartitions, partitionsFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {durationFlag, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
 import {InterruptedError, UsageError} from '../src/core/errors.js'
-import {parsePosition} from '../src/core/positions.js'
-import {parseDuration} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
@@ -29,11 +27,11 @@ ${positionHelp}`
 
   static override args = {topic: Args.string({description: 'Topic to replay.', required: true})}
   static override flags = {
-    from: Flags.string({char: 'o', summary: 'Where to start in each partition.', default: 'earliest'}),
-    until: Flags.string({summary: 'Where to stop in each partition (exclusive); default: the end when the replay starts.'}),
+    from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
+    until: positionFlag({summary: 'Where to stop in each partition (exclusive); default: the end when the replay starts.'}),
     speed: Flags.string({char: 's', summary: 'Divide the original gaps by this (0.5 is half speed), or "max" for no pacing.', default: '1', exclusive: ['rate']}),
     rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s or 500.', exclusive: ['speed', 'max-gap']}),
-    'max-gap': Flags.string({summary: 'Cap each pause at this long (e.g. 5s).'}),
+    'max-gap': durationFlag({summary: 'Cap each pause at this long (e.g. 5s).'}),
     to: Flags.string({summary: 'Write into this topic ([ADDRESS/]TOPIC) instead of stdout.'}),
     retime: Flags.boolean({summary: 'Give replayed records the time they are written instead of their original timestamps.'}),
     partition: partitionsFlag,
@@ -44,9 +42,7 @@ ${positionHelp}`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Replay, expandNullFlag(this.argv, {...Replay.baseFlags, ...Replay.flags}))
     const pacing = parsePacing(flags.speed, flags.rate, flags['max-gap'])
-    const from = parsePosition(flags.from, '--from')
-    const until = flags.until === undefined ? undefined : parsePosition(flags.until, '--until')
-    const partitions = parsePartitions(flags.partition)
+    const partitions = partitionsOf(flags.partition)
     if (flags.to !== undefined && (flags.json || flags.format !== undefined || flags.delimiter !== undefined || flags.null))
       throw new UsageError('--to writes into a topic; output flags (--json, --format, -D, -0) only apply to stdout')
     if (flags.retime && flags.to === undefined) throw new UsageError('--retime only applies with --to')
@@ -55,9 +51,9 @@ ${positionHelp}`
     const source = await this.openBackend(flags, writesSource ? 'write' : 'read')
     const interrupt = abortOnSignals()
     try {
-      const assignments = await planRead(source, {topics: [args.topic], partitions, from, until, follow: false, group: flags.group})
+      const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group})
       let sink: RecordSink
-      if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(process.stdout))
+      if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out))
       else {
         const ref = parseTopicRef(flags.to)
         const destination = ref.address ? await this.openBackendAt(ref.address, flags, 'write') : source
@@ -75,20 +71,19 @@ ${positionHelp}`
       }
       const signal = interrupt.received()
       if (signal && !result.outputClosed) throw new InterruptedError(`interrupted after ${result.written} records`, exitCodeForSignal(signal))
-      if (flags.to !== undefined) process.stderr.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
+      if (flags.to !== undefined) this.streams.err.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
     } finally {
       interrupt.dispose()
     }
   }
 }
 
-function parsePacing(speed: string, rate: string | undefined, maxGap: string | undefined): Pacing {
+function parsePacing(speed: string, rate: string | undefined, maxGapMs: number | undefined): Pacing {
   if (rate !== undefined) {
     const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/s)?\s*$/.exec(rate)
     if (!match || Number(match[1]) <= 0) throw new UsageError(`--rate '${rate}' is not a rate`, 'use records per second, e.g. --rate 500/s')
     return {kind: 'rate', perSecond: Number(match[1])}
   }
-  const maxGapMs = maxGap === undefined ? undefined : parseDuration(maxGap, '--max-gap')
   if (speed.trim().toLowerCase() === 'max') return {kind: 'speed', speed: Number.POSITIVE_INFINITY, maxGapMs}
   const value = Number(speed.replace(/x$/i, ''))
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--speed '${speed}' is not a speed`, 'use a positive number (1, 10, 0.5) or max')

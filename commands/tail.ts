@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, parsePartitions, partitionsFlag, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {abortOnSignals} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
@@ -32,11 +32,11 @@ export default class Tail extends SpoolCommand {
     const {argv, flags} = await this.parse(Tail, expandNullFlag(this.argv, {...Tail.baseFlags, ...Tail.flags}))
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
-    const partitions = parsePartitions(flags.partition)
+    const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
     const interrupt = abortOnSignals()
     try {
-      const out = new BufferedOutput(process.stdout)
+      const out = new BufferedOutput(this.streams.out)
       const resuming = flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))
       let next
       if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})

@@ -1,8 +1,9 @@
+import {durationFlag} from '../src/cli/flags.js'
 import {Flags} from '@oclif/core'
 import {SpoolCommand, printJson} from '../src/cli/base-command.js'
 import {renderTable} from '../src/cli/table.js'
 import {UsageError} from '../src/core/errors.js'
-import {formatBytes, parseDuration} from '../src/core/units.js'
+import {formatBytes} from '../src/core/units.js'
 import {lastRecords} from '../src/ops/consume.js'
 import {takeSnapshot} from '../src/ops/top.js'
 import {loadUi} from '../src/ui/load-ui.js'
@@ -18,22 +19,22 @@ export default class Top extends SpoolCommand {
   static override flags = {
     once: Flags.boolean({summary: 'Print one snapshot and exit (works without a terminal).'}),
     json: Flags.boolean({summary: 'With --once: print the snapshot as JSON.', dependsOn: ['once']}),
-    interval: Flags.string({summary: 'How often to refresh.', default: '1s'}),
+    interval: durationFlag({summary: 'How often to refresh.', default: 1000, defaultHelp: async () => '1s'}),
     peek: Flags.integer({summary: 'Records shown when peeking at a topic.', default: 15, min: 1}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Top)
-    const intervalMs = parseDuration(flags.interval, '--interval')
+    const intervalMs = flags.interval
     if (!flags.once && !(process.stdout.isTTY && process.stdin.isTTY))
       throw new UsageError('spool top needs a terminal', 'for a snapshot use: spool top --once (or --once --json)')
     const backend = await this.openBackend(flags, 'read')
     if (flags.once) {
       const snapshot = await takeSnapshot(backend)
       if (flags.json) return printJson(snapshot)
-      process.stdout.write(renderTable(['TOPIC', 'PARTITIONS', 'RECORDS', 'SIZE'], snapshot.topics.map((t) => [t.name, t.partitions, t.records, formatBytes(t.bytes)])))
+      this.streams.out.write(renderTable(['TOPIC', 'PARTITIONS', 'RECORDS', 'SIZE'], snapshot.topics.map((t) => [t.name, t.partitions, t.records, formatBytes(t.bytes)])))
       if (snapshot.groups.length > 0)
-        process.stdout.write(`\n${renderTable(['GROUP', 'TOPICS', 'LAG'], snapshot.groups.map((g) => [g.group, g.topics.join(','), g.lag]))}`)
+        this.streams.out.write(`\n${renderTable(['GROUP', 'TOPICS', 'LAG'], snapshot.groups.map((g) => [g.group, g.topics.join(','), g.lag]))}`)
       return
     }
     // ink and react load only here: the other commands never pay for them.

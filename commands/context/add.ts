@@ -4,7 +4,6 @@ import {parseBrokerAddress} from '../../src/backends/index.js'
 import {COMPRESSIONS, saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
 import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
-import {parseDuration} from '../../src/core/units.js'
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -51,14 +50,14 @@ export default class ContextAdd extends SpoolCommand {
       if (!flags.username) throw new UsageError('SASL needs --username')
       settings.sasl = {mechanism: saslMechanism(flags['sasl-mechanism'] ?? 'PLAIN'), username: flags.username}
       if (flags['password-stdin']) {
-        if (process.stdin.isTTY) process.stderr.write('Password (then Ctrl-D): ')
+        if (process.stdin.isTTY) this.streams.err.write('Password (then Ctrl-D): ')
         settings.sasl.password = await readStdin()
         if (!settings.sasl.password) throw new UsageError('the password read from stdin is empty')
       }
     }
     if (flags.tls || flags['tls-ca'] || flags['tls-cert'] || flags['tls-key'] || flags['tls-insecure'])
       settings.tls = {ca: flags['tls-ca'], cert: flags['tls-cert'], key: flags['tls-key'], insecure: flags['tls-insecure'] || undefined}
-    if (flags.timeout) settings.timeoutMs = parseDuration(flags.timeout, '--timeout')
+    if (flags.timeout) settings.timeoutMs = flags.timeout
     if (flags.compression) settings.compression = flags.compression as KafkaSettings['compression']
     file.contexts[name] = {broker: flags.broker, ...(Object.keys(settings).length > 0 ? {settings} : {})}
     // Only --use (or context use) switches: a context that became current by itself would send later
@@ -67,6 +66,6 @@ export default class ContextAdd extends SpoolCommand {
     writeContexts(file)
     const inUse = file.current === name
     if (flags.json) printJson({context: name, broker: flags.broker, current: inUse})
-    else process.stderr.write(`spool: context '${name}' saved${inUse ? ' and in use' : `; use it with --context ${name}, or make it current with: spool context use ${name}`}\n`)
+    else this.streams.err.write(`spool: context '${name}' saved${inUse ? ' and in use' : `; use it with --context ${name}, or make it current with: spool context use ${name}`}\n`)
   }
 }

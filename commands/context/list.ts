@@ -22,9 +22,9 @@ export default class ContextList extends SpoolCommand {
       }))
     if (flags.json) return printJson(rows)
     if (rows.length === 0) {
-      process.stderr.write(`spool: no contexts in ${contextsPath()} (add one with: spool context add NAME -b kafka://host:9092)\n`)
+      this.streams.err.write(`spool: no contexts in ${contextsPath()} (add one with: spool context add NAME -b kafka://host:9092)\n`)
       return
     }
-    process.stdout.write(renderTable(['', 'NAME', 'BROKER', 'AUTH', 'TLS'], rows.map((r) => [r.current ? '*' : '', r.name, r.broker, r.auth, r.tls])))
+    this.streams.out.write(renderTable(['', 'NAME', 'BROKER', 'AUTH', 'TLS'], rows.map((r) => [r.current ? '*' : '', r.name, r.broker, r.auth, r.tls])))
   }
 }

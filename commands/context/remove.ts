@@ -16,6 +16,6 @@ export default class ContextRemove extends SpoolCommand {
     if (file.current === args.name) delete file.current
     writeContexts(file)
     if (flags.json) printJson({removed: args.name})
-    else process.stderr.write(`spool: context '${args.name}' removed\n`)
+    else this.streams.err.write(`spool: context '${args.name}' removed\n`)
   }
 }

@@ -19,7 +19,7 @@ export default class ContextUse extends SpoolCommand {
       delete file.current
       writeContexts(file)
       if (flags.json) printJson({current: null})
-      else process.stderr.write('spool: no context in use; commands without -b use the local store\n')
+      else this.streams.err.write('spool: no context in use; commands without -b use the local store\n')
       return
     }
     if (!args.name) throw new UsageError('missing NAME', 'give a context name, or --none')
@@ -27,6 +27,6 @@ export default class ContextUse extends SpoolCommand {
     file.current = args.name
     writeContexts(file)
     if (flags.json) printJson({current: args.name, broker: context.broker})
-    else process.stderr.write(`spool: now using context '${args.name}' (${context.broker})\n`)
+    else this.streams.err.write(`spool: now using context '${args.name}' (${context.broker})\n`)
   }
 }

@@ -18,6 +18,6 @@ export default class GroupDelete extends SpoolCommand {
     const backend = reader.kind === 'local' ? await this.openBackend(flags, 'write') : reader
     await backend.deleteGroup(args.group)
     if (flags.json) printJson({deleted: args.group, partitions: offsets.length})
-    else process.stderr.write(`spool: deleted consumer group '${args.group}'\n`)
+    else this.streams.err.write(`spool: deleted consumer group '${args.group}'\n`)
   }
 }

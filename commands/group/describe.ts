@@ -16,6 +16,6 @@ export default class GroupDescribe extends SpoolCommand {
     const backend = await this.openBackend(flags, 'read')
     const rows = await describeGroup(backend, args.group)
     if (flags.json) return printJson(rows)
-    process.stdout.write(renderTable(['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG'], rows.map((r) => [r.topic, r.partition, r.committed ?? '-', r.end, r.lag])))
+    this.streams.out.write(renderTable(['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG'], rows.map((r) => [r.topic, r.partition, r.committed ?? '-', r.end, r.lag])))
   }
 }

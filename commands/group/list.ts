@@ -16,9 +16,9 @@ export default class GroupList extends SpoolCommand {
     const groups = await summarizeGroups(backend)
     if (flags.json) return printJson(groups)
     if (groups.length === 0) {
-      process.stderr.write(`spool: no consumer groups in ${backend.location}\n`)
+      this.streams.err.write(`spool: no consumer groups in ${backend.location}\n`)
       return
     }
-    process.stdout.write(renderTable(['GROUP', 'TOPICS', 'PARTITIONS', 'LAG'], groups.map((g) => [g.group, g.topics.join(','), g.partitions, g.lag])))
+    this.streams.out.write(renderTable(['GROUP', 'TOPICS', 'PARTITIONS', 'LAG'], groups.map((g) => [g.group, g.topics.join(','), g.partitions, g.lag])))
   }
 }

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
-import {positionHelp} from '../../src/cli/flags.js'
+import {positionFlag, positionHelp} from '../../src/cli/flags.js'
 import {renderTable} from '../../src/cli/table.js'
-import {parsePosition} from '../../src/core/positions.js'
 import {applyReset, planReset} from '../../src/ops/groups.js'
 
 export default class GroupReset extends SpoolCommand {
@@ -17,7 +16,7 @@ export default class GroupReset extends SpoolCommand {
 
   static override args = {group: Args.string({description: 'Consumer group.', required: true})}
   static override flags = {
-    to: Flags.string({summary: 'The position to move to.', exclusive: ['shift-by']}),
+    to: positionFlag({summary: 'The position to move to.', exclusive: ['shift-by']}),
     'shift-by': Flags.integer({summary: 'Move the committed offsets by this many records.', exclusive: ['to']}),
     topic: Flags.string({char: 't', summary: 'Only this topic (repeatable); the group need not have offsets for it yet.', multiple: true}),
     execute: Flags.boolean({summary: 'Apply the plan. Without it nothing changes.'}),
@@ -26,19 +25,19 @@ export default class GroupReset extends SpoolCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(GroupReset)
-    const to = flags.to === undefined ? undefined : parsePosition(flags.to, '--to')
+    const to = flags.to
     const backend = await this.openBackend(flags, flags.execute ? 'write' : 'read')
     const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})
     if (flags.execute) await applyReset(backend, args.group, plan)
     if (flags.json) printJson(plan.map((row) => ({...row, applied: Boolean(flags.execute)})))
     else
-      process.stdout.write(
+      this.streams.out.write(
         renderTable(
           ['TOPIC', 'PARTITION', 'CURRENT', 'NEW'],
           plan.map((r) => [r.topic, r.partition, r.current === null ? '-' : String(r.current), r.target]),
         ),
       )
-    process.stderr.write(
+    this.streams.err.write(
       flags.execute
         ? `spool: reset consumer group '${args.group}' on ${plan.length} partition${plan.length === 1 ? '' : 's'}\n`
         : 'spool: dry run, nothing changed; add --execute to apply\n',

@@ -1,8 +1,8 @@
+import {durationFlag, sizeFlag} from '../../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 import {collidingName, validateTopicName} from '../../src/core/topic-name.js'
-import {parseDuration, parseSize} from '../../src/core/units.js'
 import {detailTopic} from '../../src/ops/topics.js'
 
 export default class TopicCreate extends SpoolCommand {
@@ -17,8 +17,8 @@ export default class TopicCreate extends SpoolCommand {
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
     partitions: Flags.integer({char: 'p', summary: 'Number of partitions.', default: 1, min: 1}),
-    retention: Flags.string({summary: 'Delete records older than this (e.g. 7d, 12h); default: keep forever.'}),
-    'retention-bytes': Flags.string({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first.'}),
+    retention: durationFlag({summary: 'Delete records older than this (e.g. 7d, 12h); default: keep forever.'}),
+    'retention-bytes': sizeFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first.'}),
     'replication-factor': Flags.integer({char: 'r', summary: 'Kafka: copies of each partition (default: the cluster\'s).', min: 1}),
     config: Flags.string({char: 'c', summary: 'Kafka: a topic config name=value (e.g. cleanup.policy=compact); repeat for more.', multiple: true}),
     json: Flags.boolean({summary: 'Print the new topic as JSON.'}),
@@ -37,16 +37,16 @@ export default class TopicCreate extends SpoolCommand {
       partitions: flags.partitions,
       replicationFactor: flags['replication-factor'],
       configs,
-      retentionMs: flags.retention === undefined ? undefined : parseDuration(flags.retention, '--retention'),
-      retentionBytes: flags['retention-bytes'] === undefined ? undefined : parseSize(flags['retention-bytes'], '--retention-bytes'),
+      retentionMs: flags.retention,
+      retentionBytes: flags['retention-bytes'],
     }
     const backend = await this.openBackend(flags, 'write')
     if (backend.kind === 'local' && ((settings.replicationFactor ?? 1) > 1 || Object.keys(configs).length > 0))
       throw new UsageError('--replication-factor and --config are Kafka settings; the local store keeps one copy', 'drop them, or use -b kafka://host:port')
     const clash = collidingName(args.name, (await backend.listTopics()).map((t) => t.name))
-    if (clash) process.stderr.write(`spool: warning: '${args.name}' and '${clash}' differ only in '.' and '_', which Kafka treats as colliding\n`)
+    if (clash) this.streams.err.write(`spool: warning: '${args.name}' and '${clash}' differ only in '.' and '_', which Kafka treats as colliding\n`)
     const info = await backend.createTopic(args.name, settings)
     if (flags.json) printJson(detailTopic(info))
-    else process.stderr.write(`spool: created topic '${info.name}' (${info.partitions} partition${info.partitions === 1 ? '' : 's'})\n`)
+    else this.streams.err.write(`spool: created topic '${info.name}' (${info.partitions} partition${info.partitions === 1 ? '' : 's'})\n`)
   }
 }

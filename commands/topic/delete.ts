@@ -23,13 +23,13 @@ export default class TopicDelete extends SpoolCommand {
       throw error instanceof UnknownTopicError ? new SpoolError(error.message, {hint: 'see the topics with: spool topic list'}) : error
     })
     if (!flags.yes) {
-      if (!process.stdin.isTTY || !process.stderr.isTTY)
+      if (!process.stdin.isTTY || !this.streams.errIsTTY)
         throw new UsageError(`refusing to delete topic '${args.name}' without confirmation`, 'pass --yes')
-      const prompt = createInterface({input: process.stdin, output: process.stderr})
+      const prompt = createInterface({input: process.stdin, output: this.streams.err})
       const answer = await prompt.question(`Delete topic '${args.name}' and its ${info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)} records? [y/N] `)
       prompt.close()
       if (!/^y(es)?$/i.test(answer.trim())) {
-        process.stderr.write('spool: nothing deleted\n')
+        this.streams.err.write('spool: nothing deleted\n')
         return
       }
     }
@@ -37,6 +37,6 @@ export default class TopicDelete extends SpoolCommand {
     await backend.deleteTopic(args.name)
     const records = info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)
     if (flags.json) printJson({deleted: args.name, partitions: info.partitions, records})
-    else process.stderr.write(`spool: deleted topic '${args.name}'\n`)
+    else this.streams.err.write(`spool: deleted topic '${args.name}'\n`)
   }
 }

@@ -18,7 +18,7 @@ export default class TopicDescribe extends SpoolCommand {
     const backend = await this.openBackend(flags, 'read')
     const topic = detailTopic(await backend.describeTopic(args.name))
     if (flags.json) return printJson(topic)
-    process.stdout.write(
+    this.streams.out.write(
       [
         ['Topic:', paint.bold(topic.name)],
         ['Partitions:', String(topic.partitions)],
@@ -29,7 +29,7 @@ export default class TopicDescribe extends SpoolCommand {
         .map(([label, value]) => `${paint.dim(label!.padEnd(12))}${value}\n`)
         .join('') + '\n',
     )
-    process.stdout.write(
+    this.streams.out.write(
       renderTable(
         ['PARTITION', 'START', 'END', 'RECORDS', 'SIZE', 'FIRST', 'LAST'],
         topic.partition_info.map((p) => [p.partition, p.start_offset, p.end_offset, p.records, formatBytes(p.bytes), p.first_timestamp ?? '-', p.last_timestamp ?? '-']),

@@ -17,10 +17,10 @@ export default class TopicList extends SpoolCommand {
     const topics = (await backend.listTopics()).map(summarizeTopic)
     if (flags.json) return printJson(topics)
     if (topics.length === 0) {
-      process.stderr.write(`spool: no topics in ${backend.location}\n`)
+      this.streams.err.write(`spool: no topics in ${backend.location}\n`)
       return
     }
-    process.stdout.write(
+    this.streams.out.write(
       renderTable(
         ['TOPIC', 'PARTITIONS', 'RECORDS', 'SIZE', 'RETENTION'],
         topics.map((t) => [t.name, t.partitions, t.records, formatBytes(t.bytes), describeRetention(t)]),

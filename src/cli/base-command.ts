@@ -1,11 +1,13 @@
+import type {Writable} from 'node:stream'
 import {Command, Flags, type Interfaces} from '@oclif/core'
+import {type Streams, currentStreams, isProcessStreams} from '../io/streams.js'
 import {type BrokerAddress, type OpenOptions, openBackend, parseBrokerAddress} from '../backends/index.js'
 import type {Backend} from '../core/backend.js'
 import type {StoreAccess} from '../backends/local/store-file.js'
 import {selectedContext} from '../backends/contexts.js'
+import {durationFlag} from './flags.js'
 import {withSpinner} from './progress.js'
 import {SpoolError, describeError, errorTree, exitCodeOf} from '../core/errors.js'
-import {parseDuration} from '../core/units.js'
 
 /**
  * What every spool command shares: the backend flags, opening the backend through the one factory, and
@@ -24,7 +26,7 @@ export abstract class SpoolCommand extends Command {
       summary: 'Use this named cluster (see: spool context list) instead of the current context or -b.',
       helpGroup: 'BACKEND',
     }),
-    timeout: Flags.string({
+    timeout: durationFlag({
       summary: 'Kafka: fail when a broker has not answered within this long (e.g. 30s). Default: 10s.',
       helpGroup: 'BACKEND',
     }),
@@ -32,6 +34,11 @@ export abstract class SpoolCommand extends Command {
   }
 
   private backends: Backend[] = []
+
+  /** stdout (data) and stderr (notes): the process's, or a test's captured ones (src/io/streams.ts). */
+  protected get streams(): Streams {
+    return currentStreams()
+  }
 
   /**
    * Opens the backend the flags name. `access` says what the command will do with it: a local store
@@ -47,7 +54,7 @@ export abstract class SpoolCommand extends Command {
     const backend = await openBackend(address, {
       access,
       durable,
-      timeoutMs: timeout === undefined ? undefined : parseDuration(timeout, '--timeout'),
+      timeoutMs: timeout,
       compression: compression as OpenOptions['compression'],
       acks: acks === undefined ? undefined : acks === 'all' ? -1 : (Number(acks) as 0 | 1),
     })
@@ -58,12 +65,16 @@ export abstract class SpoolCommand extends Command {
 
   override async catch(error: Interfaces.CommandError): Promise<void> {
     const code = exitCodeOf(error)
-    process.exitCode = code
+    const streams = this.streams
+    streams.exitCode = code
+    if (isProcessStreams(streams)) process.exitCode = code
     const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
-    const message = isParseError(error) ? describeParseError(error.message, this.id) : describeError(error).split('\n')[0]!.replace(/^Error: /, '')
+    const message = isParseError(error)
+      ? describeParseError(error.message, this.id)
+      : describeError(unwrapFlagError(error)).split('\n')[0]!.replace(/^Error: /, '')
     const {paintStderr} = await import('./colour.js')
-    process.stderr.write(`${paintStderr.red('spool:')} ${message}\n`)
-    if (debug) printErrorChain(error)
+    streams.err.write(`${isProcessStreams(streams) ? paintStderr.red('spool:') : 'spool:'} ${message}\n`)
+    if (debug) printErrorChain(error, streams.err)
   }
 
   override async finally(error: Error | undefined): Promise<void> {
@@ -73,19 +84,20 @@ export abstract class SpoolCommand extends Command {
 }
 
 /** --debug: the error, its causes and the errors it aggregates (a client's failures nest several deep). */
-function printErrorChain(error: unknown): void {
+function printErrorChain(error: unknown, err: Writable): void {
   for (const {error: node, depth} of errorTree(error)) {
     if (!(node instanceof Error)) continue
     const indent = '  '.repeat(depth)
-    process.stderr.write(`${indent}${(node.stack ?? String(node)).split('\n').join(`\n${indent}`)}\n`)
-    if (node.code !== undefined) process.stderr.write(`${indent}code: ${String(node.code)}\n`)
+    err.write(`${indent}${(node.stack ?? String(node)).split('\n').join(`\n${indent}`)}\n`)
+    if (node.code !== undefined) err.write(`${indent}code: ${String(node.code)}\n`)
   }
 }
 
 export interface BackendFlags {
   broker?: string
   context?: string
-  timeout?: string
+  /** Milliseconds. */
+  timeout?: number
   durable?: boolean
   compression?: string
   acks?: string
@@ -105,6 +117,17 @@ export function resolveBrokerAddress(flags: BackendFlags, env: NodeJS.ProcessEnv
     }
   }
   return parseBrokerAddress(flags.broker, env)
+}
+
+/**
+ * oclif wraps an error thrown by a flag's parser as "Parsing --flag \n\t<message>\nSee more help": a
+ * typed flag's UsageError keeps its own one-line message.
+ */
+function unwrapFlagError(error: unknown): unknown {
+  if (!(error instanceof SpoolError)) return error
+  const match = /^Parsing --[\w-]+ ?\n\t([\s\S]*?)(\nSee more help with --help)?$/.exec(error.message)
+  if (match) error.message = match[1]!
+  return error
 }
 
 function isParseError(error: unknown): error is Error {
@@ -130,7 +153,7 @@ export function describeParseError(message: string, commandId: string | undefine
 
 /** Writes a JSON document for scripts: stdout only carries data. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+  currentStreams().out.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 
 /**

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
-import {POSITION_HELP} from '../core/positions.js'
+import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
+import {parseDuration, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
 import {FORMAT_HELP, FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../io/record-writers.js'
 
@@ -36,19 +37,42 @@ export function recordWriterFor(flags: {format?: string; json?: boolean; delimit
   return new ValueWriter()
 }
 
-export const partitionsFlag = Flags.string({
+// Typed flags: durations, sizes, positions, delimiters and partition lists are parsed when oclif parses
+// the command line, before run() opens anything, so a bad value is a usage error (exit 2) that leaves no
+// trace (no store created). A parse error keeps spool's message; base-command strips oclif's wrapping.
+
+/** A duration (500ms, 10s, 7d, 1h30m) as milliseconds. */
+export const durationFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseDuration(input, `--${flag.name}`)})
+
+/** A size (1048576, 512KiB, 1GB) as bytes. */
+export const sizeFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseSize(input, `--${flag.name}`)})
+
+/** A position of the one grammar (earliest, latest, N, +N, -N, @TIME, @-DURATION). */
+export const positionFlag = Flags.custom<Position>({parse: async (input, _context, flag) => parsePosition(input, `--${flag.name}`)})
+
+/** Delimiter bytes with escapes (\n \t \0 \xNN). */
+export const delimiterFlag = Flags.custom<Buffer>({parse: async (input, _context, flag) => parseDelimiter(input, `--${flag.name}`)})
+
+export const partitionsFlag = Flags.custom<number[]>({
   char: 'p',
   summary: 'Only these partitions: a number, a comma list or a range (0,2,5-7).',
   multiple: true,
-})
+  parse: async (input) => parsePartitionList(input),
+})()
 
-export function parsePartitions(values: string[] | undefined): number[] | undefined {
+/** The partitions of every -p given (each a list), once each, ascending; undefined for all. */
+export function partitionsOf(values: ReadonlyArray<number | number[]> | undefined): number[] | undefined {
   if (!values || values.length === 0) return undefined
+  return [...new Set(values.flat())].sort((a, b) => a - b)
+}
+
+export function parsePartitionList(value: string): number[] {
   const out = new Set<number>()
-  for (const item of values.flatMap((v) => v.split(','))) {
+  for (const item of value.split(',')) {
     const text = item.trim()
     const range = /^(\d+)-(\d+)$/.exec(text)
     if (range) {
+      if (Number(range[2]) >= 100_000) throw new UsageError(`--partition '${item}' is past any topic's partitions`, 'topics have at most 10,000 partitions')
       if (Number(range[1]) > Number(range[2])) throw new UsageError(`--partition '${item}' is an empty range`, 'write the lower number first: 1-2')
       for (let p = Number(range[1]); p <= Number(range[2]); p++) out.add(p)
     } else if (/^\d+$/.test(text)) out.add(Number(text))

@@ -1,4 +1,5 @@
 import type {Ora} from 'ora'
+import {currentStreams} from '../io/streams.js'
 
 /**
  * Progress on stderr for waits longer than a moment, drawn only when stderr is a terminal: nothing of
@@ -15,9 +16,10 @@ export interface Progress {
 
 const silent: Progress = {update() {}, phase() {}, stop() {}}
 
-export function progressWanted(stream: NodeJS.WriteStream = process.stderr): boolean {
+export function progressWanted(): boolean {
   // A terminal that reports no width (a bare pty) would make the spinner's line arithmetic run away.
-  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0
+  const streams = currentStreams()
+  return streams.errIsTTY && streams.columns > 0
 }
 
 const number = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -42,7 +44,7 @@ export function describeProgress(label: string, done: number, total: number | un
 /** A spinner on stderr; ora loads only when one is drawn. stdin is left alone: it may carry the records. */
 async function startSpinner(text: string): Promise<Ora> {
   const {default: ora} = await import('ora')
-  return ora({text, stream: process.stderr, discardStdin: false}).start()
+  return ora({text, stream: currentStreams().err as NodeJS.WriteStream, discardStdin: false}).start()
 }
 
 export async function startProgress(label: string, total?: number): Promise<Progress> {

@@ -1,3 +1,4 @@
+import {currentStreams} from '../io/streams.js'
 import type {Backend, GroupOffset} from '../core/backend.js'
 import {UnknownTopicError} from '../core/errors.js'
 import {partitionForKey} from '../core/partitioner.js'
@@ -84,7 +85,7 @@ export class TopicSink implements RecordSink {
       if (!(error instanceof UnknownTopicError)) throw error
       partitions = options.sourcePartitions ?? 1
       await destination.createTopic(topic, {partitions})
-      process.stderr.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${destination.location}\n`)
+      currentStreams().err.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${destination.location}\n`)
     }
     const atomic = source !== undefined && destination.atomicCommit && destination.sameStoreAs(source)
     return new TopicSink(destination, topic, partitions, options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')

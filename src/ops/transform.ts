@@ -1,3 +1,4 @@
+import {currentStreams} from '../io/streams.js'
 import {spawn} from 'node:child_process'
 import {SpoolError, UsageError} from '../core/errors.js'
 import {ArrayRecordBatch, type FeedRecord, type Header} from '../core/record.js'
@@ -184,7 +185,7 @@ export function execTransform(commandLine: string): Transform {
     silence = undefined
     if (requests.length === 0) return
     silence = setTimeout(() => {
-      process.stderr.write(`spool: --exec '${program}' has not answered for ${SILENCE_HINT_MS / 1000} s; it must write each answer line at once (jq --unbuffered, python3 -u, sed -u, grep --line-buffered)\n`)
+      currentStreams().err.write(`spool: --exec '${program}' has not answered for ${SILENCE_HINT_MS / 1000} s; it must write each answer line at once (jq --unbuffered, python3 -u, sed -u, grep --line-buffered)\n`)
     }, SILENCE_HINT_MS)
     silence.unref()
   }
