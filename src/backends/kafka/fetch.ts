@@ -1,4 +1,4 @@
-import {compressionsAlgorithms, fetchV12, ResponseError} from '@platformatic/kafka'
+import {compressionsAlgorithms, ResponseError} from '@platformatic/kafka'
 import {crc32c} from '../../core/checksum.js'
 import {SpoolError} from '../../core/errors.js'
 import type {Header, RecordBatch} from '../../core/record.js'
@@ -65,8 +65,6 @@ export function parseFetchResponse(_correlationId: number, apiKey: number, apiVe
   if (errors.length > 0) throw new ResponseError(apiKey, apiVersion, Object.fromEntries(errors), topics)
   return topics
 }
-
-export const fetchRequest = fetchV12.createRequest
 
 /** A zigzag varint (Kafka's varint and varlong). One byte is the common case and the fast path. */
 function readVarint(body: Buffer, cursor: {at: number}): number {

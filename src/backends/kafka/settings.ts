@@ -1,5 +1,19 @@
 import {UsageError} from '../../core/errors.js'
-import type {KafkaConnection, SaslMechanism} from './kafka-backend.js'
+
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
+
+/** Everything needed to reach one cluster, as a command resolved it (context, environment, flags). */
+export interface KafkaConnection {
+  brokers: string[]
+  sasl?: {mechanism: SaslMechanism; username: string; password: string}
+  /** TLS on: a CA file to trust (else the system's), a client certificate and key for mutual TLS. */
+  tls?: {ca?: string; cert?: string; key?: string; insecure?: boolean}
+  /** How long a broker may take to answer before the command fails. Milliseconds. */
+  timeoutMs?: number
+  compression?: Compression
+  /** -1 all in-sync replicas, 1 the leader, 0 none. */
+  acks?: -1 | 0 | 1
+}
 
 /** How to reach a cluster beyond its addresses: what a context stores, or the environment supplies. */
 export interface KafkaSettings {

@@ -1,0 +1,122 @@
+import {readFileSync} from 'node:fs'
+import {Admin} from '@platformatic/kafka'
+import {errorTree, SpoolError, UnknownTopicError} from '../../core/errors.js'
+import type {KafkaConnection} from './settings.js'
+import {KafkaWire} from './wire.js'
+
+/** Kafka protocol error names found anywhere in a client error (they nest in `errors` arrays). */
+export function apiErrors(error: unknown): Set<string> {
+  return new Set([...errorTree(error)].flatMap(({error: e}) => (typeof e.apiId === 'string' ? [e.apiId] : [])))
+}
+
+/** Node's error codes (ERR_TLS_*, CERT_*, ECONNREFUSED...) found anywhere in a client error. */
+function nodeErrors(error: unknown): {code: string; message: string}[] {
+  return [...errorTree(error)].flatMap(({error: e}) =>
+    typeof e.code === 'string' && !e.code.startsWith('PLT_') ? [{code: e.code, message: typeof e.message === 'string' ? e.message : e.code}] : [],
+  )
+}
+
+function messages(error: unknown): string[] {
+  return [...errorTree(error)].flatMap(({error: e}) => (typeof e.message === 'string' && e.message ? [e.message] : []))
+}
+
+/**
+ * What the parts of the Kafka backend share: the connection settings, the client's admin API and spool's
+ * own wire calls, and the one place where the client's failures become a line a user can act on.
+ */
+export class KafkaClient {
+  readonly location: string
+  readonly timeoutMs: number
+  readonly wire: KafkaWire
+  private readonly options: ConstructorParameters<typeof Admin>[0]
+  private adminClient?: Admin
+
+  constructor(readonly connection: KafkaConnection) {
+    this.location = `kafka://${connection.brokers.join(',')}`
+    const timeout = (this.timeoutMs = connection.timeoutMs ?? 10_000)
+    const tls = connection.tls
+      ? {
+          ca: connection.tls.ca ? readFileSync(connection.tls.ca) : undefined,
+          cert: connection.tls.cert ? readFileSync(connection.tls.cert) : undefined,
+          key: connection.tls.key ? readFileSync(connection.tls.key) : undefined,
+          rejectUnauthorized: !connection.tls.insecure,
+        }
+      : undefined
+    this.options = {
+      clientId: 'spool',
+      bootstrapBrokers: connection.brokers,
+      connectTimeout: Math.min(timeout, 5000),
+      requestTimeout: timeout,
+      timeout,
+      // One retry after a short pause; call() holds the whole call to the timeout.
+      retries: 1,
+      retryDelay: 250,
+      ...(tls ? {tls} : {}),
+      ...(connection.sasl ? {sasl: {mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password}} : {}),
+    }
+    this.wire = new KafkaWire(this.options)
+  }
+
+  get admin(): Admin {
+    return (this.adminClient ??= new Admin(this.options))
+  }
+
+  /**
+   * Runs a client call within the timeout, turning the client's errors into one line a user can act on.
+   * The deadline is spool's own: the client's retries each wait for their own timeouts (a broker that
+   * accepts connections and never answers took 8.8 s to fail with a 2 s timeout and one retry).
+   */
+  async call<T>(what: string, fn: () => Promise<T>, topic?: string): Promise<T> {
+    const pending = fn()
+    pending.catch(() => {})
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${this.timeoutMs} ms`), {code: 'ETIMEDOUT'})), this.timeoutMs + 500)
+      timer.unref()
+    })
+    try {
+      return await Promise.race([pending, deadline])
+    } catch (error) {
+      throw this.translate(error, what, topic)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  translate(error: unknown, what: string, topic?: string): Error {
+    if (error instanceof SpoolError) return error
+    const codes = apiErrors(error)
+    const text = messages(error)
+    const brokers = this.connection.brokers.join(',')
+    const named = text.map((m) => /^Unknown topic (.+)\.$/.exec(m)?.[1]).find((n) => n !== undefined)
+    if (topic && (codes.has('UNKNOWN_TOPIC_OR_PARTITION') || codes.has('UNKNOWN_TOPIC_ID') || named !== undefined))
+      return new UnknownTopicError(named ?? topic, this.location)
+    if (codes.has('SASL_AUTHENTICATION_FAILED') || text.some((m) => /authentication/i.test(m)))
+      return new SpoolError(`authentication to ${this.location} failed: ${text.find((m) => /auth/i.test(m)) ?? 'credentials refused'}`, {
+        hint: 'check the user, password and mechanism (spool context list shows what is in use)',
+        cause: error,
+      })
+    const tlsFailure = nodeErrors(error).find((e) => /^ERR_TLS|^ERR_SSL|CERT|UNABLE_TO_VERIFY|SELF_SIGNED|DEPTH_ZERO/.test(e.code))
+    if (tlsFailure)
+      return new SpoolError(`TLS with ${brokers} failed: ${tlsFailure.message}`, {
+        hint: 'a private CA needs --tls-ca; the broker certificate must name the host in the address',
+        cause: error,
+      })
+    if (this.connection.tls?.cert === undefined && this.connection.tls && text.some((m) => /Connection closed/.test(m)))
+      return new SpoolError(`the TLS connection to ${brokers} was closed by the broker (${what})`, {
+        hint: 'it may require a client certificate: --tls-cert and --tls-key',
+        cause: error,
+      })
+    if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
+      return new SpoolError(`cannot reach Kafka at ${brokers} (${what})`, {
+        hint: 'is the broker running and the address right? --timeout sets how long to wait',
+        cause: error,
+      })
+    const detail = [...codes].join(', ') || text.filter((m) => !/failed \d+ times|Received response with error/.test(m)).at(-1) || text[0] || String(error)
+    return new SpoolError(`Kafka ${what} failed: ${detail}`, {cause: error})
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.adminClient?.close(), this.wire.close()].map((p) => p?.catch(() => {})))
+  }
+}
