@@ -2,9 +2,8 @@ import {sizeFlag} from '../src/cli/flags.js'
 import {Flags} from '@oclif/core'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, printJson} from '../src/cli/base-command.js'
-import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {interruptible} from '../src/cli/signals.js'
 import {renderTable} from '../src/cli/table.js'
-import {InterruptedError} from '../src/core/errors.js'
 import {parseCount, runLoadTest} from '../src/ops/bench.js'
 
 export default class Bench extends SpoolCommand {
@@ -34,10 +33,11 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
     const records = parseCount(flags.records, '--records')
     const recordBytes = flags.size
     const backend = await this.openBackend(flags, 'write')
-    const interrupt = abortOnSignals()
     const progress = await startProgress(`bench: ${records.toLocaleString('en-US')} records`)
     try {
-      const result = await runLoadTest(backend, {
+      const result = await interruptible(
+        (signal) =>
+          runLoadTest(backend, {
         topic: flags.topic ?? `spool-bench-${process.pid}-${Date.now()}`,
         records,
         recordBytes,
@@ -45,12 +45,12 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
         batchRecords: flags.batch,
         latencySamples: flags['latency-samples'],
         keep: flags.keep,
-        signal: interrupt.signal,
-        onPhase: (phase) => progress.phase(`bench: ${phase}`),
-      })
+            signal,
+            onPhase: (phase) => progress.phase(`bench: ${phase}`),
+          }),
+        () => 'bench interrupted; the scratch topic was removed',
+      )
       progress.stop()
-      const signal = interrupt.received()
-      if (signal) throw new InterruptedError('bench interrupted; the scratch topic was removed', exitCodeForSignal(signal))
       if (flags.json) return printJson(result)
       const round = (n: number) => Math.round(n).toLocaleString('en-US')
       this.streams.out.write(
@@ -65,7 +65,6 @@ It measures the backend, not stdin parsing or stdout writing: for the whole pipe
       )
     } finally {
       progress.stop()
-      interrupt.dispose()
     }
   }
 }

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
-import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
-import {InterruptedError} from '../src/core/errors.js'
+import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, streamRecords} from '../src/ops/consume.js'
 
@@ -42,22 +41,12 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
-    const interrupt = abortOnSignals()
-    try {
-      const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
-      await streamRecords(backend, assignments, {
-        writer,
-        out: new BufferedOutput(this.streams.out),
-        signal: interrupt.signal,
-        follow: flags.follow,
-        limit: flags.count,
-        group: flags.group,
-      })
-      const signal = interrupt.received()
+    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
+    const out = new BufferedOutput(this.streams.out)
+    await interruptible(
+      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group}),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
-      if (signal && !flags.follow) throw new InterruptedError('interrupted', exitCodeForSignal(signal))
-    } finally {
-      interrupt.dispose()
-    }
+      () => (flags.follow ? undefined : 'interrupted'),
+    )
   }
 }

@@ -3,8 +3,8 @@ import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
-import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
-import {InterruptedError, UsageError} from '../src/core/errors.js'
+import {interruptible} from '../src/cli/signals.js'
+import {UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
@@ -71,25 +71,24 @@ ${positionHelp}`
     let transform: Transform | undefined
     if (flags.exec !== undefined) transform = execTransform(flags.exec)
     else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
-    const interrupt = abortOnSignals()
     try {
       const sourceInfo = await source.describeTopic(sourceRef.topic)
       const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
       const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
       const total = flags.follow ? undefined : recordsInRange(assignments)
       const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
-      let result
-      try {
-        result = await pipe(source, assignments, {sink, signal: interrupt.signal, follow: flags.follow, group: flags.group, transform, onBatch: (read) => progress.update(read)})
-      } finally {
-        progress.stop()
-      }
       const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
-      this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
-      const signal = interrupt.received()
-      if (signal && !flags.follow) throw new InterruptedError(`interrupted after ${result.read} records`, exitCodeForSignal(signal))
+      await interruptible(
+        async (signal) => {
+          const result = await pipe(source, assignments, {sink, signal, follow: flags.follow, group: flags.group, transform, onBatch: (read) => progress.update(read)}).finally(() =>
+            progress.stop(),
+          )
+          this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
+          return result
+        },
+        (result) => (flags.follow ? undefined : `interrupted after ${result.read} records`),
+      )
     } finally {
-      interrupt.dispose()
       await transform?.close()
     }
   }

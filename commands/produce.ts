@@ -2,9 +2,9 @@ import {delimiterFlag, durationFlag, sizeFlag} from '../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {COMPRESSIONS} from '../src/backends/kafka/settings.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
+import {interruptible} from '../src/cli/signals.js'
 import {openInput} from '../src/cli/stdin.js'
-import {InterruptedError, UsageError} from '../src/core/errors.js'
+import {UsageError} from '../src/core/errors.js'
 import type {Header} from '../src/core/record.js'
 import {produce} from '../src/ops/produce.js'
 
@@ -53,9 +53,9 @@ Bad input stops the produce with a one-line error naming the line; the records b
     const lingerMs = flags.linger
     const backend = await this.openBackend(flags, 'write')
 
-    const interrupt = abortOnSignals()
-    try {
-      const result = await produce(backend, {
+    await interruptible(
+      (signal) =>
+        produce(backend, {
         topic: args.topic,
         input: openInput(),
         format: flags.input as 'lines' | 'json',
@@ -70,20 +70,14 @@ Bad input stops the produce with a one-line error naming the line; the records b
         lingerMs,
         batchRecords: 16_384,
         batchBytes: 1024 * 1024,
-        signal: interrupt.signal,
-        onTopicCreated: (topic, partitions) =>
-          this.streams.err.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${backend.location}\n`),
-      })
-      if (result.interrupted) {
-        const dropped = result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : ''
-        throw new InterruptedError(
-          `interrupted: stored ${result.stored} record${result.stored === 1 ? '' : 's'}${dropped}`,
-          exitCodeForSignal(interrupt.received() ?? 'SIGINT'),
-        )
-      }
-    } finally {
-      interrupt.dispose()
-    }
+          signal,
+        }),
+      (result) =>
+        result.interrupted
+          ? `interrupted: stored ${result.stored} record${result.stored === 1 ? '' : 's'}` +
+            (result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : '')
+          : undefined,
+    )
   }
 }
 

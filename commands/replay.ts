@@ -3,8 +3,8 @@ import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {durationFlag, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
-import {abortOnSignals, exitCodeForSignal} from '../src/cli/signals.js'
-import {InterruptedError, UsageError} from '../src/core/errors.js'
+import {interruptible} from '../src/cli/signals.js'
+import {UsageError} from '../src/core/errors.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
@@ -49,8 +49,7 @@ ${positionHelp}`
     // The source is written to when it takes the group's commits or, without an address, the copy.
     const writesSource = flags.group !== undefined || (flags.to !== undefined && !parseTopicRef(flags.to).address)
     const source = await this.openBackend(flags, writesSource ? 'write' : 'read')
-    const interrupt = abortOnSignals()
-    try {
+    {
       const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group})
       let sink: RecordSink
       if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out))
@@ -63,17 +62,12 @@ ${positionHelp}`
       const total = recordsInRange(assignments)
       // Progress only when the records go into a topic: on stdout they are the display.
       const progress = flags.to ? await startProgress(`replaying ${args.topic} → ${flags.to}`, total) : undefined
-      let result
-      try {
-        result = await replay(source, assignments, {pacing, sink, signal: interrupt.signal, group: flags.group, onRecord: progress && ((written) => progress.update(written))})
-      } finally {
-        progress?.stop()
-      }
-      const signal = interrupt.received()
-      if (signal && !result.outputClosed) throw new InterruptedError(`interrupted after ${result.written} records`, exitCodeForSignal(signal))
+      const result = await interruptible(
+        (signal) =>
+          replay(source, assignments, {pacing, sink, signal, group: flags.group, onRecord: progress && ((written) => progress.update(written))}).finally(() => progress?.stop()),
+        (result) => (result.outputClosed ? undefined : `interrupted after ${result.written} records`),
+      )
       if (flags.to !== undefined) this.streams.err.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
-    } finally {
-      interrupt.dispose()
     }
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
-import {abortOnSignals} from '../src/cli/signals.js'
+import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
 
@@ -34,22 +34,20 @@ export default class Tail extends SpoolCommand {
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
-    const interrupt = abortOnSignals()
-    try {
+    // Stopping a follow is how a tail ends: never an error.
+    await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
       const resuming = flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))
       let next
       if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
       else {
-        const last = await lastRecords(backend, topics, partitions, flags.lines, interrupt.signal)
+        const last = await lastRecords(backend, topics, partitions, flags.lines, signal)
         if (!(await writeRecords(last.records, writer, out))) return
         if (flags.group && (await out.settle().then(() => true, () => false)))
           await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal: interrupt.signal, follow: true, group: flags.group})
-    } finally {
-      interrupt.dispose()
-    }
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group})
+    }, () => undefined)
   }
 }

@@ -1,12 +1,12 @@
 import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
-import {InputError, PartialAppendError, SpoolError, UnknownTopicError, UsageError} from '../core/errors.js'
-import {partitionForKey} from '../core/partitioner.js'
+import {InputError, PartialAppendError, SpoolError, UsageError} from '../core/errors.js'
 import {type Header, PendingBatch, recordSize} from '../core/record.js'
 import {validateTopicName} from '../core/topic-name.js'
 import {formatBytes} from '../core/units.js'
 import {EnvelopeError, decodeEnvelope} from '../io/json-envelope.js'
 import {DelimiterSplitter} from '../io/splitter.js'
+import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
 export interface ProduceOptions {
   topic: string
@@ -31,7 +31,6 @@ export interface ProduceOptions {
   batchBytes: number
   /** Aborting stops reading; what was read (but an unfinished last line) is still stored. */
   signal: AbortSignal
-  onTopicCreated?: (topic: string, partitions: number) => void
 }
 
 export interface ProduceResult {
@@ -52,14 +51,9 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   const {topic, maxRecordBytes} = options
   validateTopicName(topic)
   // A new topic gets the partitions asked for (or the default), never more: a record naming a partition
-  // the topic lacks is bad input, not a reason to grow the topic.
-  let partitions: number
-  try {
-    partitions = (await backend.describeTopic(topic)).partitions
-  } catch (error) {
-    if (!(error instanceof UnknownTopicError)) throw error
-    partitions = options.createWith.partitions
-  }
+  // the topic lacks is bad input, not a reason to grow the topic. The first append creates it.
+  const {partitions} = await topicPartitions(backend, topic, options.createWith)
+  const router = new PartitionRouter(partitions)
   const partitionCount = `${partitions} partition${partitions === 1 ? '' : 's'}`
   if (options.partition !== undefined && options.partition >= partitions)
     throw new UsageError(`topic '${topic}' has ${partitionCount}; there is no partition ${options.partition}`, 'partitions are numbered from 0')
@@ -69,8 +63,6 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   let pending = new Map<number, PendingBatch>()
   let pendingCount = 0
   let pendingBytes = 0
-  // Keyless records go to one partition per batch, starting at a random one, as Kafka's sticky partitioner does.
-  let sticky = Math.floor(Math.random() * partitions)
   let flushChain: Promise<void> = Promise.resolve()
   let previousFlush: Promise<void> = Promise.resolve()
   let flushError: unknown
@@ -84,7 +76,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     pending = new Map()
     pendingCount = 0
     pendingBytes = 0
-    sticky = (sticky + 1) % Math.max(partitions, 1)
+    router.nextBatch()
     flushChain = flushChain.then(async () => {
       if (flushError) return
       try {
@@ -92,7 +84,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
         stored += result.count
         if (result.created) {
           created = true
-          options.onTopicCreated?.(topic, partitions)
+          noteTopicCreated(topic, partitions, backend.location)
         }
       } catch (error) {
         if (error instanceof PartialAppendError) stored += error.stored
@@ -105,12 +97,9 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   const add = (value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, partition: number | undefined, record: number) => {
     const size = recordSize(key, value, headers)
     if (size > maxRecordBytes) throw oversized(record, size)
-    let target: number
-    if (partition !== undefined) {
-      if (partition >= partitions) throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitionCount} (create it first with more: spool topic create ${topic} -p ${partition + 1})`)
-      target = partition
-    } else if (key !== null) target = partitionForKey(key, partitions)
-    else target = sticky % partitions
+    if (partition !== undefined && partition >= partitions)
+      throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitionCount} (create it first with more: spool topic create ${topic} -p ${partition + 1})`)
+    const target = router.route(key, partition)
     let batch = pending.get(target)
     if (!batch) pending.set(target, (batch = new PendingBatch(target)))
     batch.add(value, key, headers, timestamp, size)

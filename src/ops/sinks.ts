@@ -1,10 +1,8 @@
-import {currentStreams} from '../io/streams.js'
 import type {Backend, GroupOffset} from '../core/backend.js'
-import {UnknownTopicError} from '../core/errors.js'
-import {partitionForKey} from '../core/partitioner.js'
 import {PendingBatch, type RecordBatch, recordSize} from '../core/record.js'
 import type {BufferedOutput} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
+import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
 /**
  * Where replay and pipe put records. `flush` writes what was added and then, only once that write has
@@ -63,32 +61,25 @@ export interface TopicSinkOptions {
 export class TopicSink implements RecordSink {
   private batches = new Map<number, PendingBatch>()
   private count = 0
-  private sticky = 0
 
   private constructor(
     private readonly destination: Backend,
     private readonly topic: string,
-    private readonly partitions: number,
+    private readonly router: PartitionRouter,
     private readonly keepPartitions: boolean,
     private readonly options: TopicSinkOptions,
     readonly guarantee: 'exactly-once' | 'at-least-once',
-  ) {
-    this.sticky = Math.floor(Math.random() * partitions)
-  }
+  ) {}
 
   /** Opens the destination topic, creating it like the source (same partition count) when missing. */
   static async open(destination: Backend, topic: string, source: Backend | undefined, options: TopicSinkOptions): Promise<TopicSink> {
-    let partitions: number
-    try {
-      partitions = (await destination.describeTopic(topic)).partitions
-    } catch (error) {
-      if (!(error instanceof UnknownTopicError)) throw error
-      partitions = options.sourcePartitions ?? 1
+    const {partitions, exists} = await topicPartitions(destination, topic, {partitions: options.sourcePartitions ?? 1})
+    if (!exists) {
       await destination.createTopic(topic, {partitions})
-      currentStreams().err.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${destination.location}\n`)
+      noteTopicCreated(topic, partitions, destination.location)
     }
     const atomic = source !== undefined && destination.atomicCommit && destination.sameStoreAs(source)
-    return new TopicSink(destination, topic, partitions, options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')
+    return new TopicSink(destination, topic, new PartitionRouter(partitions), options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')
   }
 
   get pending() {
@@ -98,7 +89,7 @@ export class TopicSink implements RecordSink {
   add(source: RecordBatch, index: number): void {
     const key = source.keyAt(index)
     const value = source.valueAt(index)
-    const partition = this.keepPartitions ? source.partition : key !== null ? partitionForKey(key, this.partitions) : this.sticky
+    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined)
     let batch = this.batches.get(partition)
     if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
     const headerList = source.headersAt(index)
@@ -111,7 +102,7 @@ export class TopicSink implements RecordSink {
     const batches = [...this.batches.values()]
     this.batches = new Map()
     this.count = 0
-    this.sticky = (this.sticky + 1) % this.partitions
+    this.router.nextBatch()
     if (commit && this.guarantee === 'exactly-once') {
       await this.destination.append(this.topic, batches, {commit: {group: commit.group, offsets: commit.offsets}})
       return

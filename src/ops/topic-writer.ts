@@ -1,0 +1,46 @@
+import type {Backend, TopicSettings} from '../core/backend.js'
+import {UnknownTopicError} from '../core/errors.js'
+import {partitionForKey} from '../core/partitioner.js'
+import {currentStreams} from '../io/streams.js'
+
+/**
+ * Which partition a record goes to, for everything that writes into a topic (produce, the pipe and
+ * replay sinks): a partition the record names, else its key's (Kafka's murmur2, so a key lands on the
+ * same partition locally and on Kafka), else one partition per batch, moving on after each, as Kafka's
+ * sticky partitioner does.
+ */
+export class PartitionRouter {
+  private sticky: number
+
+  constructor(readonly partitions: number) {
+    this.sticky = Math.floor(Math.random() * partitions)
+  }
+
+  route(key: Buffer | null, named?: number): number {
+    if (named !== undefined) return named
+    return key !== null ? partitionForKey(key, this.partitions) : this.sticky
+  }
+
+  /** A batch was written: keyless records go to the next partition. */
+  nextBatch(): void {
+    this.sticky = (this.sticky + 1) % this.partitions
+  }
+}
+
+/**
+ * The partitions a topic has, or will have when the first write creates it with `createWith`: the one
+ * "open or create" of produce and the sinks.
+ */
+export async function topicPartitions(backend: Backend, topic: string, createWith: TopicSettings): Promise<{partitions: number; exists: boolean}> {
+  try {
+    return {partitions: (await backend.describeTopic(topic)).partitions, exists: true}
+  } catch (error) {
+    if (!(error instanceof UnknownTopicError)) throw error
+    return {partitions: createWith.partitions, exists: false}
+  }
+}
+
+/** The note on stderr when a write created its topic. */
+export function noteTopicCreated(topic: string, partitions: number, location: string): void {
+  currentStreams().err.write(`spool: created topic '${topic}' (${partitions} partition${partitions === 1 ? '' : 's'}) in ${location}\n`)
+}
