@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
 import {parseBrokerAddress} from '../../src/backends/index.js'
 import {COMPRESSIONS, saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 
 async function readStdin(): Promise<string> {
@@ -12,6 +12,7 @@ async function readStdin(): Promise<string> {
 }
 
 export default class ContextAdd extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = 'Name a Kafka cluster (address, TLS, SASL) so commands can use it by name.'
   static override description = `Contexts live in $XDG_CONFIG_HOME/spool/contexts.json (~/.config/spool), written with mode 0600. A password is read from stdin (--password-stdin), never from the command line, and never printed. Instead of storing it, SPOOL_SASL_PASSWORD can supply it when a command runs.`
   static override examples = [
@@ -33,11 +34,10 @@ export default class ContextAdd extends SpoolCommand {
     'tls-insecure': Flags.boolean({summary: 'Do not verify the broker certificate or its host name (testing only).', helpGroup: 'TLS'}),
     compression: Flags.string({summary: 'Compression for records produced through this context.', options: [...COMPRESSIONS]}),
     use: Flags.boolean({summary: 'Make it the current context.'}),
-    json: Flags.boolean({summary: 'Print the saved context (without secrets) as JSON.'}),
     force: Flags.boolean({summary: 'Replace a context of the same name.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const {args, flags} = await this.parse(ContextAdd)
     const name = validateContextName(args.name)
     if (!flags.broker) throw new UsageError('a context needs a broker address', `e.g. spool context add ${name} -b kafka://localhost:9092`)
@@ -65,7 +65,7 @@ export default class ContextAdd extends SpoolCommand {
     if (flags.use) file.current = name
     writeContexts(file)
     const inUse = file.current === name
-    if (flags.json) printJson({context: name, broker: flags.broker, current: inUse})
-    else this.streams.err.write(`spool: context '${name}' saved${inUse ? ' and in use' : `; use it with --context ${name}, or make it current with: spool context use ${name}`}\n`)
+    if (this.jsonEnabled()) return {context: name, broker: flags.broker, current: inUse}
+    this.streams.err.write(`spool: context '${name}' saved${inUse ? ' and in use' : `; use it with --context ${name}, or make it current with: spool context use ${name}`}\n`)
   }
 }

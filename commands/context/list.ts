@@ -1,15 +1,14 @@
-import {Flags} from '@oclif/core'
 import {contextsPath, readContexts} from '../../src/backends/contexts.js'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {renderTable} from '../../src/cli/table.js'
 
 export default class ContextList extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = 'List the named clusters; the current one is marked. Secrets are never shown.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
-  static override flags = {json: Flags.boolean({summary: 'Print a JSON array for scripts.'})}
 
-  async run(): Promise<void> {
-    const {flags} = await this.parse(ContextList)
+  async run(): Promise<unknown> {
+    await this.parse(ContextList)
     const file = readContexts()
     const rows = Object.entries(file.contexts)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -20,7 +19,7 @@ export default class ContextList extends SpoolCommand {
         auth: c.settings?.sasl ? `${c.settings.sasl.mechanism} ${c.settings.sasl.username}${c.settings.sasl.password ? ' (password stored)' : ''}` : 'none',
         tls: c.settings?.tls ? (c.settings.tls.insecure ? 'on, unverified' : 'on') : 'off',
       }))
-    if (flags.json) return printJson(rows)
+    if (this.jsonEnabled()) return rows
     if (rows.length === 0) {
       this.streams.err.write(`spool: no contexts in ${contextsPath()} (add one with: spool context add NAME -b kafka://host:9092)\n`)
       return

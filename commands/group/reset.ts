@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {positionFlag, positionHelp} from '../../src/cli/flags.js'
 import {renderTable} from '../../src/cli/table.js'
 import {applyReset, planReset} from '../../src/ops/groups.js'
 
 export default class GroupReset extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = "Move a consumer group's committed offsets; shows the plan and changes nothing without --execute."
   static override description = `--to takes a position (${positionHelp.replace('Positions: ', '')}); --shift-by moves the current offsets by N (negative to re-read). Without --topic it resets every topic the group has offsets for.`
   static override examples = [
@@ -20,17 +21,15 @@ export default class GroupReset extends SpoolCommand {
     'shift-by': Flags.integer({summary: 'Move the committed offsets by this many records.', exclusive: ['to']}),
     topic: Flags.string({char: 't', summary: 'Only this topic (repeatable); the group need not have offsets for it yet.', multiple: true}),
     execute: Flags.boolean({summary: 'Apply the plan. Without it nothing changes.'}),
-    json: Flags.boolean({summary: 'Print the plan as JSON.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const {args, flags} = await this.parse(GroupReset)
     const to = flags.to
     const backend = await this.openBackend(flags, flags.execute ? 'write' : 'read')
     const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})
     if (flags.execute) await applyReset(backend, args.group, plan)
-    if (flags.json) printJson(plan.map((row) => ({...row, applied: Boolean(flags.execute)})))
-    else
+    if (!this.jsonEnabled())
       this.streams.out.write(
         renderTable(
           ['TOPIC', 'PARTITION', 'CURRENT', 'NEW'],
@@ -42,5 +41,6 @@ export default class GroupReset extends SpoolCommand {
         ? `spool: reset consumer group '${args.group}' on ${plan.length} partition${plan.length === 1 ? '' : 's'}\n`
         : 'spool: dry run, nothing changed; add --execute to apply\n',
     )
+    return plan.map((row) => ({...row, applied: Boolean(flags.execute)}))
   }
 }

@@ -1,11 +1,12 @@
 import {durationFlag, sizeFlag} from '../../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
 import {collidingName, validateTopicName} from '../../src/core/topic-name.js'
 import {detailTopic} from '../../src/ops/topics.js'
 
 export default class TopicCreate extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = 'Create a topic.'
   static override description = 'Names follow Kafka\'s rules: up to 249 ASCII letters, digits, ".", "_" and "-". Retention is enforced by the processes that use the topic; there is no daemon.'
   static override examples = [
@@ -21,10 +22,9 @@ export default class TopicCreate extends SpoolCommand {
     'retention-bytes': sizeFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first.'}),
     'replication-factor': Flags.integer({char: 'r', summary: 'Kafka: copies of each partition (default: the cluster\'s).', min: 1}),
     config: Flags.string({char: 'c', summary: 'Kafka: a topic config name=value (e.g. cleanup.policy=compact); repeat for more.', multiple: true}),
-    json: Flags.boolean({summary: 'Print the new topic as JSON.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const {args, flags} = await this.parse(TopicCreate)
     validateTopicName(args.name)
     const configs: Record<string, string> = {}
@@ -46,7 +46,7 @@ export default class TopicCreate extends SpoolCommand {
     const clash = collidingName(args.name, (await backend.listTopics()).map((t) => t.name))
     if (clash) this.streams.err.write(`spool: warning: '${args.name}' and '${clash}' differ only in '.' and '_', which Kafka treats as colliding\n`)
     const info = await backend.createTopic(args.name, settings)
-    if (flags.json) printJson(detailTopic(info))
-    else this.streams.err.write(`spool: created topic '${info.name}' (${info.partitions} partition${info.partitions === 1 ? '' : 's'})\n`)
+    if (this.jsonEnabled()) return detailTopic(info)
+    this.streams.err.write(`spool: created topic '${info.name}' (${info.partitions} partition${info.partitions === 1 ? '' : 's'})\n`)
   }
 }

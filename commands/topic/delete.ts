@@ -1,20 +1,20 @@
 import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {SpoolError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
 import {validateTopicName} from '../../src/core/topic-name.js'
 
 export default class TopicDelete extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = 'Delete a topic and all its records.'
   static override description = 'Asks for confirmation on a terminal; scripts must pass --yes.'
   static override examples = ['<%= config.bin %> <%= command.id %> clicks --yes']
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Delete without asking.'}),
-    json: Flags.boolean({summary: 'Print what was deleted as JSON.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const {args, flags} = await this.parse(TopicDelete)
     validateTopicName(args.name)
     // Looked up read-only first: deleting a topic that is not there must not create a store.
@@ -36,7 +36,7 @@ export default class TopicDelete extends SpoolCommand {
     const backend = reader.kind === 'local' ? await this.openBackend(flags, 'write') : reader
     await backend.deleteTopic(args.name)
     const records = info.partitionInfo.reduce((n, p) => n + p.end - p.start, 0)
-    if (flags.json) printJson({deleted: args.name, partitions: info.partitions, records})
-    else this.streams.err.write(`spool: deleted topic '${args.name}'\n`)
+    if (this.jsonEnabled()) return {deleted: args.name, partitions: info.partitions, records}
+    this.streams.err.write(`spool: deleted topic '${args.name}'\n`)
   }
 }

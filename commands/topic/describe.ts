@@ -1,23 +1,23 @@
-import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, printJson} from '../../src/cli/base-command.js'
+import {Args} from '@oclif/core'
+import {SpoolCommand} from '../../src/cli/base-command.js'
 import {paint} from '../../src/cli/colour.js'
 import {renderTable} from '../../src/cli/table.js'
 import {formatBytes} from '../../src/core/units.js'
 import {describeRetention, detailTopic} from '../../src/ops/topics.js'
 
 export default class TopicDescribe extends SpoolCommand {
+  static override enableJsonFlag = true
   static override summary = 'Show a topic\'s settings and, per partition, its offsets, size and time span.'
   static override examples = ['<%= config.bin %> <%= command.id %> clicks', '<%= config.bin %> <%= command.id %> clicks --json']
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
-    json: Flags.boolean({summary: 'Print JSON for scripts.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const {args, flags} = await this.parse(TopicDescribe)
     const backend = await this.openBackend(flags, 'read')
     const topic = detailTopic(await backend.describeTopic(args.name))
-    if (flags.json) return printJson(topic)
+    if (this.jsonEnabled()) return topic
     this.streams.out.write(
       [
         ['Topic:', paint.bold(topic.name)],

@@ -77,6 +77,11 @@ export abstract class SpoolCommand extends Command {
     if (debug) printErrorChain(error, streams.err)
   }
 
+  /** --json (oclif's enableJsonFlag): what run() returns, printed on this command's stdout. */
+  protected override logJson(json: unknown): void {
+    printJson(json)
+  }
+
   override async finally(error: Error | undefined): Promise<void> {
     for (const backend of this.backends.splice(0)) await backend.close().catch(() => {})
     await super.finally(error)
