@@ -29,9 +29,10 @@ await build({
   outdir: 'dist/bundle',
   chunkNames: 'chunks/[name]-[hash]',
   // Native addons and optional dev-time loaders of oclif stay outside the bundle.
-  // The Kafka client loads its WebAssembly helpers relative to its own modules.
+  // The Kafka client loads its WebAssembly helpers relative to its own modules; the schema codecs
+  // (avsc, protobufjs, ajv) load only when a schema is involved, from their own files.
   // react-devtools-core is an optional development hook of ink.
-  external: ['better-sqlite3', '@node-rs/crc32', '@platformatic/kafka', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['better-sqlite3', '@node-rs/crc32', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
   logLevel: 'warning',

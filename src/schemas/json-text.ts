@@ -1,0 +1,38 @@
+/**
+ * JSON text with exact integers. Schema formats carry 64-bit integers (Avro long, Protobuf int64 when
+ * written as a number) that JSON.parse would round; these keep them as bigint on the way in and print
+ * them digit for digit on the way out (JSON.rawJSON and the reviver's source text, both Node 22+).
+ */
+
+// Only a run of 16 or more digits can be an integer beyond 2^53: lines without one take the fast path.
+const LONG_DIGITS = /\d{16}/
+
+type ReviverContext = {source?: string}
+
+function exactIntegers(this: unknown, _key: string, value: unknown, context?: ReviverContext): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)) {
+    return BigInt(context.source)
+  }
+  return value
+}
+
+/** JSON.parse, except that integers beyond 2^53 become bigints instead of rounded numbers. */
+export function parseJson(text: string): unknown {
+  return LONG_DIGITS.test(text) ? JSON.parse(text, exactIntegers as (key: string, value: unknown) => unknown) : JSON.parse(text)
+}
+
+const rawJson = (JSON as unknown as {rawJSON(text: string): unknown}).rawJSON
+
+function bigintsAsNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? rawJson(value.toString()) : value
+}
+
+/** JSON.stringify, except that bigints print as JSON numbers, exactly. */
+export function stringifyJson(value: unknown): string {
+  return JSON.stringify(value, bigintsAsNumbers)
+}
+
+/** A JSON number holding exactly this integer, for values built by hand (JSON.stringify keeps it raw). */
+export function exactNumber(value: bigint | number): unknown {
+  return rawJson(value.toString())
+}
