@@ -1,0 +1,445 @@
+/**
+ * Avro codec: avsc's compiled readers and writers, with
+ * - unions wrapped as Avro's JSON encoding writes them ({"branch": value}, null as null, named types by
+ *   full name), which is also how avsc's `wrapUnions: true` holds them in memory;
+ * - longs as exact integers (numbers when safe, bigints beyond 2^53) through avsc's custom long hook;
+ * - bytes and fixed as strings of \u0000-\u00FF code points, enums as their symbols, logical types as
+ *   their underlying type (no logical type implementations are registered).
+ * Decoding prints JSON text straight from avsc's decoded value with writers compiled per type, which
+ * skips JSON.stringify's generic walk and the conversions a canonical-object step would need.
+ */
+import type * as Avsc from 'avsc'
+import {collectReferences, describeValue, parseSchemaJson, propertyStep} from './codecs.js'
+import {SchemaParseError, SchemaPayloadError, SchemaValueError, type ReferenceResolver, type SchemaCodec, type SchemaText} from './types.js'
+
+type AvscModule = typeof Avsc
+
+/** The parts of avsc's type objects this module reads (its typings do not describe all of them). */
+interface AvroType {
+  readonly typeName: string
+  readonly name?: string
+  readonly fields?: ReadonlyArray<{name: string; type: AvroType; defaultValue(): unknown}>
+  readonly symbols?: readonly string[]
+  readonly size?: number
+  readonly itemsType?: AvroType
+  readonly valuesType?: AvroType
+  readonly types?: readonly AvroType[]
+  readonly branchName?: string
+  fromBuffer(buffer: Buffer): unknown
+  toBuffer(value: unknown): Buffer
+}
+
+const MIN_LONG = -(2n ** 63n)
+const MAX_LONG = 2n ** 63n - 1n
+const TWO_32 = 4294967296
+
+/**
+ * A long that keeps every bit: numbers while they are safe integers, bigints beyond. avsc hands it the
+ * raw zigzag varint bytes (noUnpack) and writes back the bytes it returns.
+ */
+function exactLongType(avro: AvscModule): unknown {
+  const scratch = Buffer.alloc(10)
+  return avro.types.LongType.__with(
+    {
+      fromBuffer(buffer: Buffer): number | bigint {
+        const length = buffer.length
+        if (length <= 7) {
+          // At most 49 bits of zigzag: exact in a double.
+          let n = 0
+          let scale = 1
+          for (let i = 0; i < length; i++) {
+            n += (buffer[i]! & 0x7f) * scale
+            scale *= 128
+          }
+          return n % 2 === 0 ? n / 2 : -(n + 1) / 2
+        }
+        let n = 0n
+        for (let i = length - 1; i >= 0; i--) n = (n << 7n) | BigInt(buffer[i]! & 0x7f)
+        n &= 0xffffffffffffffffn
+        const value = n & 1n ? -(n >> 1n) - 1n : n >> 1n
+        return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value
+      },
+      toBuffer(value: number | bigint): Buffer {
+        let i = 0
+        if (typeof value === 'number' && value >= -TWO_32 * 1024 && value <= TWO_32 * 1024) {
+          let n = value >= 0 ? value * 2 : -value * 2 - 1
+          while (n >= 128) {
+            scratch[i++] = (n % 128) | 0x80
+            n = Math.floor(n / 128)
+          }
+          scratch[i++] = n
+        } else {
+          const big = BigInt(value)
+          let n = (big >= 0n ? big << 1n : ((-big) << 1n) - 1n) & 0xffffffffffffffffn
+          while (n >= 128n) {
+            scratch[i++] = Number(n & 0x7fn) | 0x80
+            n >>= 7n
+          }
+          scratch[i++] = Number(n)
+        }
+        return scratch.subarray(0, i)
+      },
+      fromJSON(value: unknown): number | bigint {
+        return typeof value === 'bigint' ? value : Number(value)
+      },
+      toJSON(value: number | bigint): number {
+        return Number(value)
+      },
+      isValid(value: unknown): boolean {
+        return typeof value === 'bigint' ? value >= MIN_LONG && value <= MAX_LONG : Number.isSafeInteger(value)
+      },
+      compare(a: number | bigint, b: number | bigint): number {
+        return a < b ? -1 : a > b ? 1 : 0
+      },
+    },
+    true,
+  )
+}
+
+export async function compileAvro(schema: SchemaText, resolve: ReferenceResolver): Promise<SchemaCodec> {
+  const avro = ((await import('avsc')) as unknown as {default: AvscModule}).default
+  const longType = exactLongType(avro)
+  const registry: Record<string, unknown> = {}
+  const options = {
+    registry,
+    wrapUnions: true,
+    typeHook: (definition: unknown) =>
+      definition === 'long' || (typeof definition === 'object' && definition !== null && (definition as {type?: unknown}).type === 'long')
+        ? longType
+        : undefined,
+  } as unknown as Partial<Avsc.ForSchemaOptions>
+  const parse = (text: string, what: string): AvroType => {
+    // A bare primitive or type name (`long`) is taken as its JSON string (`"long"`), as the registry prints it.
+    const json = /^\s*[A-Za-z_][A-Za-z0-9_.]*\s*$/.test(text) ? text.trim() : parseSchemaJson(text, what)
+    try {
+      return avro.Type.forSchema(json as Avsc.Schema, options) as unknown as AvroType
+    } catch (error) {
+      throw new SchemaParseError(`${what}: ${(error as Error).message}`)
+    }
+  }
+  for (const reference of await collectReferences(schema, resolve)) {
+    if (reference.schema.type !== 'AVRO') throw new SchemaParseError(`Avro reference '${reference.name}' is a ${reference.schema.type} schema`)
+    parse(reference.schema.schema, `referenced schema '${reference.name}'`)
+  }
+  const type = parse(schema.schema, 'Avro schema')
+  return new AvroCodec(type)
+}
+
+class AvroCodec implements SchemaCodec {
+  readonly type = 'AVRO' as const
+  readonly #type: AvroType
+  readonly #write: Writer
+  readonly #convert: Converter | undefined
+
+  constructor(type: AvroType) {
+    this.#type = type
+    this.#write = jsonWriter(type, new Map())
+    this.#convert = converter(type, new Map())
+  }
+
+  decodeToJson(payload: Uint8Array): string {
+    const buffer = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    let value: unknown
+    try {
+      value = this.#type.fromBuffer(buffer)
+    } catch (error) {
+      throw new SchemaPayloadError(`payload does not match the Avro schema: ${(error as Error).message}`)
+    }
+    return this.#write(value)
+  }
+
+  encode(value: unknown): Uint8Array {
+    try {
+      return this.#type.toBuffer(this.#convert ? this.#convert(value) : value)
+    } catch (error) {
+      const found = explain(this.#type, value, '')
+      if (found) throw new SchemaValueError(found.path, found.detail)
+      throw new SchemaValueError('', (error as Error).message)
+    }
+  }
+}
+
+// ---- decoded value -> JSON text ----
+
+type Writer = (value: any) => string
+
+const BYTES_WRITER: Writer = (value: Buffer) => JSON.stringify(value.toString('latin1'))
+
+function numberText(value: number): string {
+  return Number.isFinite(value) ? '' + value : `"${value}"`
+}
+
+/** A float32 as the shortest decimal that reads back to the same float32 (as Java's Avro tools print it). */
+function floatText(value: number): string {
+  if (!Number.isFinite(value)) return `"${value}"`
+  for (let precision = 1; precision < 9; precision++) {
+    const candidate = Number(value.toPrecision(precision))
+    if (Math.fround(candidate) === value) return '' + candidate
+  }
+  return '' + value
+}
+
+function jsonWriter(type: AvroType, named: Map<AvroType, Writer>): Writer {
+  switch (type.typeName) {
+    case 'null':
+      return () => 'null'
+    case 'boolean':
+      return (value: boolean) => (value ? 'true' : 'false')
+    case 'int':
+    case 'long':
+    case 'abstract:long':
+      return (value: number | bigint) => '' + value
+    case 'float':
+      return floatText
+    case 'double':
+      return numberText
+    case 'string':
+      return JSON.stringify
+    case 'bytes':
+      return BYTES_WRITER
+    case 'fixed':
+      return BYTES_WRITER
+    case 'enum': {
+      const quoted: Record<string, string> = Object.create(null)
+      for (const symbol of type.symbols!) quoted[symbol] = JSON.stringify(symbol)
+      return (value: string) => quoted[value] ?? JSON.stringify(value)
+    }
+    case 'array': {
+      const item = jsonWriter(type.itemsType!, named)
+      return (values: unknown[]) => {
+        const length = values.length
+        if (length === 0) return '[]'
+        let text = '[' + item(values[0])
+        for (let i = 1; i < length; i++) text += ',' + item(values[i])
+        return text + ']'
+      }
+    }
+    case 'map': {
+      const item = jsonWriter(type.valuesType!, named)
+      return (values: Record<string, unknown>) => {
+        let text = ''
+        for (const key in values) text += (text ? ',' : '{') + JSON.stringify(key) + ':' + item(values[key])
+        return text ? text + '}' : '{}'
+      }
+    }
+    case 'union:wrapped': {
+      const branches: Record<string, {prefix: string; write: Writer}> = Object.create(null)
+      for (const branch of type.types!) {
+        if (branch.typeName === 'null') continue
+        const name = branch.branchName!
+        branches[name] = {prefix: '{' + JSON.stringify(name) + ':', write: jsonWriter(branch, named)}
+      }
+      return (value: Record<string, unknown> | null) => {
+        if (value === null) return 'null'
+        for (const name in value) {
+          const branch = branches[name]!
+          return branch.prefix + branch.write(value[name]) + '}'
+        }
+        return 'null'
+      }
+    }
+    case 'record':
+    case 'error': {
+      const known = named.get(type)
+      if (known) return known
+      // Recursive types reach themselves through this indirection before their writer exists.
+      let write: Writer | undefined
+      named.set(type, (value) => write!(value))
+      const fields = type.fields!
+      const writers = fields.map((field) => jsonWriter(field.type, named))
+      let body = 'return '
+      fields.forEach((field, i) => {
+        const key = JSON.stringify((i === 0 ? '{' : ',') + JSON.stringify(field.name) + ':')
+        body += `${i === 0 ? '' : ' + '}${key} + w[${i}](v[${JSON.stringify(field.name)}])`
+      })
+      body += fields.length === 0 ? "'{}'" : " + '}'"
+      write = new Function('w', `return function (v) { ${body} }`)(writers) as Writer
+      return write
+    }
+    default:
+      throw new SchemaParseError(`Avro type '${type.typeName}' is not supported`)
+  }
+}
+
+// ---- canonical JSON value -> avsc value ----
+
+/** Converts a canonical JSON value to what avsc writes; undefined where the value passes as it is. */
+type Converter = (value: any) => unknown
+
+/** Thrown by converters on a value that does not fit; `explain` finds where and why. */
+const MISMATCH = new Error('value does not fit the schema')
+
+const LATIN1 = /^[\x00-\xff]*$/
+
+function bytesFromText(value: unknown): Buffer {
+  if (typeof value !== 'string' || !LATIN1.test(value)) throw MISMATCH
+  return Buffer.from(value, 'latin1')
+}
+
+const NON_FINITE: Record<string, number> = {NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY}
+
+function numberFromJson(value: unknown): unknown {
+  return typeof value === 'string' && value in NON_FINITE ? NON_FINITE[value] : value
+}
+
+function converter(type: AvroType, named: Map<AvroType, Converter | undefined>): Converter | undefined {
+  switch (type.typeName) {
+    case 'bytes':
+    case 'fixed':
+      return bytesFromText
+    case 'float':
+    case 'double':
+      return numberFromJson
+    case 'array': {
+      const item = converter(type.itemsType!, named)
+      if (!item) return undefined
+      return (values: unknown) => (Array.isArray(values) ? values.map(item) : values)
+    }
+    case 'map': {
+      const item = converter(type.valuesType!, named)
+      if (!item) return undefined
+      return (values: unknown) => {
+        if (values === null || typeof values !== 'object' || Array.isArray(values)) return values
+        const out: Record<string, unknown> = {}
+        for (const key in values) out[key] = item((values as Record<string, unknown>)[key])
+        return out
+      }
+    }
+    case 'union:wrapped': {
+      const branches: Record<string, Converter> = Object.create(null)
+      let any = false
+      for (const branch of type.types!) {
+        const convert = converter(branch, named)
+        if (convert) {
+          branches[branch.branchName!] = convert
+          any = true
+        }
+      }
+      if (!any) return undefined
+      return (value: unknown) => {
+        if (value === null || typeof value !== 'object') return value
+        for (const name in value) {
+          const convert = branches[name]
+          return convert ? {[name]: convert((value as Record<string, unknown>)[name])} : value
+        }
+        return value
+      }
+    }
+    case 'record':
+    case 'error': {
+      if (named.has(type)) return named.get(type) ?? undefined
+      let convert: Converter | undefined
+      named.set(type, (value) => convert!(value))
+      const fields = type.fields!
+      const declared = new Set(fields.map((field) => field.name))
+      const converters = fields.map((field) => converter(field.type, named))
+      const converting = converters.some(Boolean)
+      convert = (value: unknown) => {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+        const record = value as Record<string, unknown>
+        for (const key in record) if (!declared.has(key)) throw MISMATCH
+        if (!converting) return record
+        const out: Record<string, unknown> = {}
+        for (let i = 0; i < fields.length; i++) {
+          const name = fields[i]!.name
+          const field = record[name]
+          const convertField = converters[i]
+          out[name] = convertField && field !== undefined ? convertField(field) : field
+        }
+        return out
+      }
+      return convert
+    }
+    default:
+      return undefined
+  }
+}
+
+// ---- why a value does not fit ----
+
+function typeLabel(type: AvroType): string {
+  if (type.typeName === 'union:wrapped') return type.types!.map(typeLabel).join(' or ')
+  if (type.typeName === 'abstract:long') return 'long'
+  if (type.name) return `${type.typeName} ${type.name}`
+  return type.typeName
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** The first place where `value` does not fit `type`, with what was expected there. */
+function explain(type: AvroType, value: unknown, path: string): {path: string; detail: string} | undefined {
+  const expected = (what = typeLabel(type)) => ({path, detail: `expected ${what}, got ${describeValue(value)}`})
+  switch (type.typeName) {
+    case 'null':
+      return value === null ? undefined : expected()
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : expected()
+    case 'int':
+      return Number.isInteger(value) && (value as number) >= -2147483648 && (value as number) <= 2147483647 ? undefined : expected('int (32-bit integer)')
+    case 'long':
+    case 'abstract:long':
+      return (typeof value === 'bigint' && value >= MIN_LONG && value <= MAX_LONG) || Number.isSafeInteger(value) ? undefined : expected('long (64-bit integer)')
+    case 'float':
+    case 'double':
+      return typeof value === 'number' || (typeof value === 'string' && value in NON_FINITE) ? undefined : expected()
+    case 'string':
+      return typeof value === 'string' ? undefined : expected()
+    case 'bytes':
+      return typeof value === 'string' && LATIN1.test(value) ? undefined : expected('bytes (a string of \\u0000-\\u00FF code points)')
+    case 'fixed':
+      if (typeof value !== 'string' || !LATIN1.test(value)) return expected(`fixed ${type.name} (a string of ${type.size} \\u0000-\\u00FF code points)`)
+      return value.length === type.size ? undefined : {path, detail: `expected ${type.size} bytes for fixed ${type.name}, got ${value.length}`}
+    case 'enum':
+      return typeof value === 'string' && type.symbols!.includes(value) ? undefined : expected(`one of ${type.symbols!.join(', ')}`)
+    case 'array': {
+      if (!Array.isArray(value)) return expected('array')
+      for (let i = 0; i < value.length; i++) {
+        const found = explain(type.itemsType!, value[i], `${path}[${i}]`)
+        if (found) return found
+      }
+      return undefined
+    }
+    case 'map': {
+      if (!isObject(value)) return expected('map (a JSON object)')
+      for (const key in value) {
+        const found = explain(type.valuesType!, value[key], path + propertyStep(key))
+        if (found) return found
+      }
+      return undefined
+    }
+    case 'union:wrapped': {
+      const branches = type.types!
+      if (value === null) return branches.some((branch) => branch.typeName === 'null') ? undefined : expected()
+      if (isObject(value)) {
+        const keys = Object.keys(value)
+        const branch = keys.length === 1 ? branches.find((candidate) => candidate.typeName !== 'null' && candidate.branchName === keys[0]) : undefined
+        if (branch) return explain(branch, value[keys[0]!], path)
+      }
+      const fitting = branches.find((branch) => branch.typeName !== 'null' && !explain(branch, value, path))
+      const hint = fitting ? ` (a union value is written {${JSON.stringify(fitting.branchName)}: value})` : ''
+      return {path, detail: `expected ${typeLabel(type)}, got ${describeValue(value)}${hint}`}
+    }
+    case 'record':
+    case 'error': {
+      if (!isObject(value)) return expected(`record ${type.name} (a JSON object)`)
+      const fields = type.fields!
+      for (const key in value) {
+        if (!fields.some((field) => field.name === key)) return {path: path + propertyStep(key), detail: `not a field of record ${type.name}`}
+      }
+      for (const field of fields) {
+        const fieldValue = value[field.name]
+        if (fieldValue === undefined) {
+          if (field.defaultValue() === undefined) return {path: path + propertyStep(field.name), detail: `missing (a ${typeLabel(field.type)} without default)`}
+          continue
+        }
+        const found = explain(field.type, fieldValue, path + propertyStep(field.name))
+        if (found) return found
+      }
+      return undefined
+    }
+    default:
+      return undefined
+  }
+}
