@@ -157,3 +157,215 @@ describe('Avro', () => {
     expect(() => codec.decodeToJson(Buffer.from([0x02, 0x61, 0x00]))).toThrow(/trailing data/)
   })
 })
+
+describe('Protobuf', () => {
+  const shop = `syntax = "proto3";
+package shop;
+
+import "google/protobuf/timestamp.proto";
+
+message Ping {
+  int32 a = 1;
+}
+
+message Order {
+  enum Status { STATUS_UNKNOWN = 0; PAID = 1; SHIPPED = 2; }
+  message Line {
+    string sku = 1;
+    uint32 qty = 2;
+  }
+  int64 order_id = 1;
+  Status status = 2;
+  bytes blob = 3;
+  repeated Line lines = 4;
+  google.protobuf.Timestamp placed_at = 5;
+  map<string, double> prices = 6;
+  uint64 big = 7;
+  optional string note = 8;
+}
+`
+
+  it('writes the single 0 byte for the first message: a 1-field message is 00 08 96 01', async () => {
+    const codec = await compileSchema(text('PROTOBUF', 'syntax = "proto3";\nmessage Test1 { int32 a = 1; }\n'), noReferences)
+    const payload = codec.encode({a: 150})
+    expect(hex(payload)).toBe('00089601')
+    expect(codec.decodeToJson(payload)).toBe('{"a":150}')
+    // Defaults are omitted; an explicit [0] index list (count 1, index 0) reads the same message.
+    expect(codec.decodeToJson(Buffer.from('00', 'hex'))).toBe('{}')
+    expect(codec.decodeToJson(Buffer.from('0200089601', 'hex'))).toBe('{"a":150}')
+  })
+
+  it('round-trips int64 as strings, enum names, bytes as base64, Timestamp, maps, nested messages', async () => {
+    const codec = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'Order'})
+    const line =
+      '{"orderId":"9223372036854775807","status":"SHIPPED","blob":"AP+A","lines":[{"sku":"a","qty":2},{"sku":"b"}],' +
+      '"placedAt":"2024-05-06T07:08:09.123Z","prices":{"x":1.5},"big":"18446744073709551615","note":""}'
+    const payload = codec.encode(parseJson(line))
+    expect(hex(payload.subarray(0, 2))).toBe('0202') // count 1, index 1 (Order is the second top-level message)
+    expect(codec.decodeToJson(payload)).toBe(line)
+    // A number (a bigint beyond 2^53 from parseJson) is taken for an int64 too, and prints as a string.
+    expect(codec.decodeToJson(codec.encode(parseJson('{"orderId":9223372036854775807,"status":1}')))).toBe('{"orderId":"9223372036854775807","status":"PAID"}')
+    expect(codec.decodeToJson(codec.encode({order_id: '-5'}))).toBe('{"orderId":"-5"}')
+  })
+
+  it('chooses messages by index, nested ones included', async () => {
+    const order = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'shop.Order'})
+    const line = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'Order.Line'})
+    const ping = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'Ping'})
+    const linePayload = line.encode({sku: 'z', qty: 1})
+    expect(hex(linePayload.subarray(0, 3))).toBe('040200') // count 2, indexes [1, 0]
+    // Any codec of the schema decodes every message by the indexes in the payload.
+    expect(order.decodeToJson(linePayload)).toBe('{"sku":"z","qty":1}')
+    expect(order.decodeToJson(ping.encode({a: 1}))).toBe('{"a":1}')
+    expect(hex(ping.encode({a: 1}))).toBe('000801')
+    expect(() => order.decodeToJson(Buffer.from('0206', 'hex'))).toThrow(SchemaPayloadError)
+    expect(() => order.decodeToJson(Buffer.from('02', 'hex'))).toThrow(/message indexes/)
+    expect(() => order.decodeToJson(Buffer.from('000a05', 'hex'))).toThrow(SchemaPayloadError)
+    const unnamed = await compileSchema(text('PROTOBUF', shop), noReferences)
+    expect(unnamed.decodeToJson(linePayload)).toBe('{"sku":"z","qty":1}')
+    let error: unknown
+    try {
+      unnamed.encode({a: 1})
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(SchemaParseError)
+    expect((error as Error).message).toBe('the Protobuf schema defines several messages (shop.Ping, shop.Order): pass --value-message or --key-message with the one to write')
+    await expect(compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'Nope'})).rejects.toThrow(/has no message 'Nope'/)
+  })
+
+  it('reads a base64 FileDescriptorProto as Confluent clients register it', async () => {
+    const protobuf = (await import('protobufjs')).default
+    const descriptor = await import('protobufjs/ext/descriptor.js')
+    const root = new protobuf.Root()
+    protobuf.parse(shop.replace('import "google/protobuf/timestamp.proto";', '').replace('google.protobuf.Timestamp placed_at = 5;', ''), root)
+    const set = root.toDescriptor('proto3')
+    const file = set.file.find((f) => f.package === 'shop')!
+    const bytes = descriptor.FileDescriptorProto.encode(file).finish()
+    const base64 = Buffer.from(bytes).toString('base64')
+    expect(base64).toMatch(/^[A-Za-z0-9+/]+=*$/)
+    const fromDescriptor = await compileSchema(text('PROTOBUF', base64), noReferences, {messageName: 'shop.Order'})
+    const fromText = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'shop.Order'})
+    const line = '{"orderId":"42","status":"PAID","blob":"AQI=","lines":[{"sku":"a","qty":3}]}'
+    expect(fromDescriptor.decodeToJson(fromDescriptor.encode(parseJson(line)))).toBe(line)
+    // Same bytes, same indexes as the .proto text.
+    expect(hex(fromDescriptor.encode(parseJson(line)))).toBe(hex(fromText.encode(parseJson(line))))
+    // A descriptor lists map entries among the nested types, and indexes count them: protobufjs puts
+    // Order's PricesEntry before Line, so Line is [1, 1] in this descriptor (the codec follows nested_type).
+    expect(file.messageType![1]!.nestedType!.map((n) => n.name)).toEqual(['Prices', 'Line'])
+    const nested = await compileSchema(text('PROTOBUF', base64), noReferences, {messageName: 'shop.Order.Line'})
+    expect(hex(nested.encode({sku: 'q'}).subarray(0, 3))).toBe('040202')
+    expect(fromDescriptor.decodeToJson(nested.encode({sku: 'q'}))).toBe('{"sku":"q"}')
+  })
+
+  it('compiles imports from references (text and descriptor), and well-known types without one', async () => {
+    const common = text('PROTOBUF', 'syntax = "proto3";\npackage shop.common;\nmessage Money { string currency = 1; int64 units = 2; }\n')
+    const main = text(
+      'PROTOBUF',
+      'syntax = "proto3";\npackage shop;\nimport "shop/common/money.proto";\nimport "google/protobuf/wrappers.proto";\nimport "google/protobuf/duration.proto";\n' +
+        'message Price { shop.common.Money amount = 1; google.protobuf.StringValue label = 2; google.protobuf.Duration valid_for = 3; }\n',
+      [{name: 'shop/common/money.proto', subject: 'money', version: 1}],
+    )
+    const codec = await compileSchema(main, resolverOf({money: common}))
+    const line = '{"amount":{"currency":"EUR","units":"12"},"label":"","validFor":"3.500s"}'
+    expect(roundTrip(codec, line)).toBe(line)
+
+    const protobuf = (await import('protobufjs')).default
+    const descriptor = await import('protobufjs/ext/descriptor.js')
+    const moneyRoot = new protobuf.Root()
+    protobuf.parse(common.schema, moneyRoot)
+    const moneyFile = moneyRoot.toDescriptor('proto3').file.find((f) => f.package === 'shop.common')!
+    const asDescriptor = text('PROTOBUF', Buffer.from(descriptor.FileDescriptorProto.encode(moneyFile).finish()).toString('base64'))
+    const viaDescriptor = await compileSchema(main, resolverOf({money: asDescriptor}))
+    expect(roundTrip(viaDescriptor, line)).toBe(line)
+
+    await expect(compileSchema({...main, references: []}, noReferences)).rejects.toThrow(/imports without a reference: shop\/common\/money.proto/)
+  })
+
+  it('says where a value does not fit', async () => {
+    const codec = await compileSchema(text('PROTOBUF', shop), noReferences, {messageName: 'Order'})
+    let error = valueError(() => codec.encode({lines: [{sku: 'a'}, {sku: 'b'}, {sku: 3}]}))
+    expect([error.path, error.detail]).toEqual(['.lines[2].sku', 'expected string, got 3'])
+    error = valueError(() => codec.encode({status: 'LOST'}))
+    expect([error.path, error.detail]).toEqual(['.status', 'expected shop.Order.Status (one of STATUS_UNKNOWN, PAID, SHIPPED), got "LOST" (unknown enum value)'])
+    error = valueError(() => codec.encode({orderId: 'x1'}))
+    expect([error.path, error.detail]).toEqual(['.orderId', 'expected int64 (an integer or a decimal string), got "x1" (invalid integer)'])
+    error = valueError(() => codec.encode({placedAt: 'yesterday'}))
+    expect([error.path, error.detail]).toEqual(['.placedAt', 'expected google.protobuf.Timestamp, got "yesterday" (invalid timestamp)'])
+    error = valueError(() => codec.encode({prices: {x: 'cheap'}}))
+    expect([error.path, error.detail]).toEqual(['.prices.x', 'expected double, got "cheap" (invalid number)'])
+    error = valueError(() => codec.encode({colour: 1}))
+    expect([error.path, error.detail]).toEqual(['.colour', 'not a field of shop.Order'])
+  })
+
+  it('reports the line of a .proto syntax error', async () => {
+    const error = await parseError(() => compileSchema(text('PROTOBUF', 'syntax = "proto3";\n\nmessage A {\n  int32 a = ;\n}\n'), noReferences))
+    expect(error.line).toBe(4)
+    expect(error.message).toMatch(/^4:1: Protobuf schema: illegal/)
+  })
+})
+
+describe('JSON Schema', () => {
+  const product = {
+    type: 'object',
+    properties: {
+      sku: {type: 'string'},
+      price: {type: 'number'},
+      id: {type: 'integer'},
+      email: {type: 'string', format: 'email'},
+      items: {type: 'array', items: {type: 'object', properties: {sku: {type: 'string'}}, required: ['sku']}},
+    },
+    required: ['sku'],
+    additionalProperties: false,
+  }
+
+  it('writes valid documents as they are and prints payloads on one line', async () => {
+    const codec = await compileSchema(text('JSON', product), noReferences)
+    const line = '{"sku":"a","price":1.5,"id":9223372036854775807,"items":[{"sku":"b"}]}'
+    expect(Buffer.from(codec.encode(parseJson(line))).toString()).toBe(line)
+    expect(roundTrip(codec, line)).toBe(line)
+    expect(codec.decodeToJson(Buffer.from('{\n  "sku": "a",\n  "id": 12345678901234567890\n}\n'))).toBe('{"sku":"a","id":12345678901234567890}')
+    expect(() => codec.decodeToJson(Buffer.from('{"sku":'))).toThrow(SchemaPayloadError)
+  })
+
+  it('says where a document does not fit', async () => {
+    const codec = await compileSchema(text('JSON', product), noReferences)
+    let error = valueError(() => codec.encode({sku: 'a', price: 'abc'}))
+    expect([error.path, error.detail]).toEqual(['.price', 'must be number, got "abc"'])
+    error = valueError(() => codec.encode({sku: 'a', items: [{sku: 'a'}, {sku: 'b'}, {sku: 3}]}))
+    expect([error.path, error.detail]).toEqual(['.items[2].sku', 'must be string, got 3'])
+    error = valueError(() => codec.encode({price: 1}))
+    expect([error.path, error.detail]).toEqual(['.sku', 'missing (a required property)'])
+    error = valueError(() => codec.encode({sku: 'a', colour: 'red'}))
+    expect([error.path, error.detail]).toEqual(['.colour', 'not allowed by the schema (additionalProperties)'])
+    error = valueError(() => codec.encode({sku: 'a', email: 'nope'}))
+    expect([error.path, error.detail]).toEqual(['.email', 'must match format "email", got "nope"'])
+  })
+
+  it('picks the draft from $schema and resolves references by name', async () => {
+    const address = text('JSON', {type: 'object', properties: {city: {type: 'string'}}, required: ['city']})
+    const draft2020 = text(
+      'JSON',
+      {$schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: {home: {$ref: 'address.json'}, pair: {type: 'array', prefixItems: [{type: 'string'}, {type: 'integer'}]}}},
+      [{name: 'address.json', subject: 'address', version: 1}],
+    )
+    const codec = await compileSchema(draft2020, resolverOf({address}))
+    expect(() => codec.encode({home: {city: 'Oslo'}, pair: ['a', 1]})).not.toThrow()
+    expect(valueError(() => codec.encode({home: {}})).path).toBe('.home.city')
+    expect(valueError(() => codec.encode({pair: ['a', 'b']})).path).toBe('.pair[1]')
+    const withId = text('JSON', {$id: 'https://example.com/schemas/order.json', $schema: 'http://json-schema.org/draft-07/schema#', properties: {to: {$ref: 'address.json'}}}, [
+      {name: 'address.json', subject: 'address', version: 1},
+    ])
+    const codec07 = await compileSchema(withId, resolverOf({address}))
+    expect(valueError(() => codec07.encode({to: {city: 1}})).path).toBe('.to.city')
+    const draft2019 = await compileSchema(text('JSON', {$schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', dependentRequired: {a: ['b']}}), noReferences)
+    expect(valueError(() => draft2019.encode({a: 1})).detail).toMatch(/must have property b when property a is present/)
+  })
+
+  it('rejects schemas that do not parse or compile', async () => {
+    const error = await parseError(() => compileSchema(text('JSON', '{"type": "object",\n "properties": {]}'), noReferences))
+    expect([error.line, error.column]).toEqual([2, 17])
+    await expect(compileSchema(text('JSON', {type: 'object', properties: {a: {$ref: 'missing.json'}}}), noReferences)).rejects.toThrow(SchemaParseError)
+    await expect(compileSchema(text('JSON', {type: 'nonsense'}), noReferences)).rejects.toThrow(/does not compile/)
+  })
+})
