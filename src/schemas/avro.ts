@@ -25,59 +25,91 @@ interface AvroType {
   readonly valuesType?: AvroType
   readonly types?: readonly AvroType[]
   readonly branchName?: string
+  readonly _branchConstructor?: unknown
   fromBuffer(buffer: Buffer): unknown
   toBuffer(value: unknown): Buffer
+  /** Writes into `buffer` at `pos`: the end position, or minus the bytes missing when it does not fit. */
+  encode(value: unknown, buffer: Buffer, pos: number): number
 }
 
 const MIN_LONG = -(2n ** 63n)
 const MAX_LONG = 2n ** 63n - 1n
-const TWO_32 = 4294967296
+
+/** The part of avsc's Tap (its reading and writing cursor) the long type uses. */
+interface Tap {
+  buf: Buffer
+  pos: number
+  writeLong(value: number): void
+}
+
+function readExactLong(tap: Tap): number | bigint {
+  const buf = tap.buf
+  let pos = tap.pos
+  let byte = buf[pos++]!
+  if (byte < 0x80) {
+    tap.pos = pos
+    return (byte >>> 1) ^ -(byte & 1)
+  }
+  // Up to 7 bytes (49 bits of zigzag) add up exactly in a double; beyond, in a bigint.
+  let n = byte & 0x7f
+  let scale = 128
+  for (let i = 1; i < 7; i++) {
+    byte = buf[pos++]!
+    n += (byte & 0x7f) * scale
+    if (byte < 0x80) {
+      tap.pos = pos
+      return n % 2 === 0 ? n / 2 : -(n + 1) / 2
+    }
+    scale *= 128
+  }
+  let big = BigInt(n)
+  let shift = 49n
+  do {
+    byte = buf[pos++]!
+    big |= BigInt(byte & 0x7f) << shift
+    shift += 7n
+  } while (byte >= 0x80 && shift < 70n)
+  tap.pos = pos
+  big &= 0xffffffffffffffffn
+  const value = big & 1n ? -(big >> 1n) - 1n : big >> 1n
+  return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value
+}
+
+function writeExactLong(tap: Tap, value: number | bigint): void {
+  if (typeof value === 'number') {
+    // avsc's own varint writer is exact for safe integers (isValid let only those through).
+    tap.writeLong(value)
+    return
+  }
+  const buf = tap.buf
+  let n = (value >= 0n ? value << 1n : ((-value) << 1n) - 1n) & 0xffffffffffffffffn
+  while (n >= 128n) {
+    buf[tap.pos++] = Number(n & 0x7fn) | 0x80
+    n >>= 7n
+  }
+  buf[tap.pos++] = Number(n)
+}
+
+function isExactLong(value: unknown): boolean {
+  return typeof value === 'bigint' ? value >= MIN_LONG && value <= MAX_LONG : Number.isSafeInteger(value)
+}
 
 /**
- * A long that keeps every bit: numbers while they are safe integers, bigints beyond. avsc hands it the
- * raw zigzag varint bytes (noUnpack) and writes back the bytes it returns.
+ * A long that keeps every bit: numbers while they are safe integers, bigints beyond. It is avsc's custom
+ * long type (LongType.__with), whose generic hooks copy every long through a Buffer of its own; reading
+ * and writing the varint straight from avsc's cursor instead keeps decoding at avsc's native speed.
  */
 function exactLongType(avro: AvscModule): unknown {
   const scratch = Buffer.alloc(10)
-  return avro.types.LongType.__with(
+  const base = avro.types.LongType.__with(
     {
       fromBuffer(buffer: Buffer): number | bigint {
-        const length = buffer.length
-        if (length <= 7) {
-          // At most 49 bits of zigzag: exact in a double.
-          let n = 0
-          let scale = 1
-          for (let i = 0; i < length; i++) {
-            n += (buffer[i]! & 0x7f) * scale
-            scale *= 128
-          }
-          return n % 2 === 0 ? n / 2 : -(n + 1) / 2
-        }
-        let n = 0n
-        for (let i = length - 1; i >= 0; i--) n = (n << 7n) | BigInt(buffer[i]! & 0x7f)
-        n &= 0xffffffffffffffffn
-        const value = n & 1n ? -(n >> 1n) - 1n : n >> 1n
-        return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value
+        return readExactLong({buf: buffer, pos: 0, writeLong() {}})
       },
       toBuffer(value: number | bigint): Buffer {
-        let i = 0
-        if (typeof value === 'number' && value >= -TWO_32 * 1024 && value <= TWO_32 * 1024) {
-          let n = value >= 0 ? value * 2 : -value * 2 - 1
-          while (n >= 128) {
-            scratch[i++] = (n % 128) | 0x80
-            n = Math.floor(n / 128)
-          }
-          scratch[i++] = n
-        } else {
-          const big = BigInt(value)
-          let n = (big >= 0n ? big << 1n : ((-big) << 1n) - 1n) & 0xffffffffffffffffn
-          while (n >= 128n) {
-            scratch[i++] = Number(n & 0x7fn) | 0x80
-            n >>= 7n
-          }
-          scratch[i++] = Number(n)
-        }
-        return scratch.subarray(0, i)
+        const tap = {buf: scratch, pos: 0, writeLong: (n: number) => writeExactLong(tap, BigInt(n))}
+        writeExactLong(tap, value)
+        return scratch.subarray(0, tap.pos)
       },
       fromJSON(value: unknown): number | bigint {
         return typeof value === 'bigint' ? value : Number(value)
@@ -85,15 +117,20 @@ function exactLongType(avro: AvscModule): unknown {
       toJSON(value: number | bigint): number {
         return Number(value)
       },
-      isValid(value: unknown): boolean {
-        return typeof value === 'bigint' ? value >= MIN_LONG && value <= MAX_LONG : Number.isSafeInteger(value)
-      },
+      isValid: isExactLong,
       compare(a: number | bigint, b: number | bigint): number {
         return a < b ? -1 : a > b ? 1 : 0
       },
     },
     true,
   )
+  const fast = Object.create(base) as {_read(tap: Tap): unknown; _write(tap: Tap, value: unknown): void}
+  fast._read = readExactLong
+  fast._write = (tap: Tap, value: unknown) => {
+    if (!isExactLong(value)) throw new Error(`invalid long: ${describeValue(value)}`)
+    writeExactLong(tap, value as number | bigint)
+  }
+  return Object.freeze(fast)
 }
 
 export async function compileAvro(schema: SchemaText, resolve: ReferenceResolver): Promise<SchemaCodec> {
@@ -125,6 +162,8 @@ export async function compileAvro(schema: SchemaText, resolve: ReferenceResolver
   return new AvroCodec(type)
 }
 
+let scratch = Buffer.allocUnsafeSlow(64 * 1024)
+
 class AvroCodec implements SchemaCodec {
   readonly type = 'AVRO' as const
   readonly #type: AvroType
@@ -150,7 +189,14 @@ class AvroCodec implements SchemaCodec {
 
   encode(value: unknown): Uint8Array {
     try {
-      return this.#type.toBuffer(this.#convert ? this.#convert(value) : value)
+      const avscValue = this.#convert ? this.#convert(value) : value
+      // Into a reused buffer, then one copy of the bytes written (toBuffer zero-fills a fresh one each time).
+      let end = this.#type.encode(avscValue, scratch, 0)
+      while (end < 0) {
+        scratch = Buffer.allocUnsafeSlow(Math.max(scratch.length * 2, scratch.length - end))
+        end = this.#type.encode(avscValue, scratch, 0)
+      }
+      return Uint8Array.prototype.slice.call(scratch, 0, end)
     } catch (error) {
       const found = explain(this.#type, value, '')
       if (found) throw new SchemaValueError(found.path, found.detail)
@@ -223,17 +269,29 @@ function jsonWriter(type: AvroType, named: Map<AvroType, Writer>): Writer {
       }
     }
     case 'union:wrapped': {
-      const branches: Record<string, {prefix: string; write: Writer}> = Object.create(null)
-      for (const branch of type.types!) {
-        if (branch.typeName === 'null') continue
-        const name = branch.branchName!
-        branches[name] = {prefix: '{' + JSON.stringify(name) + ':', write: jsonWriter(branch, named)}
+      // avsc reads a branch as an instance of that branch's own class, whose one property is its name.
+      const branches = type.types!
+        .filter((branch) => branch.typeName !== 'null')
+        .map((branch) => ({
+          of: branch._branchConstructor,
+          name: branch.branchName!,
+          prefix: '{' + JSON.stringify(branch.branchName!) + ':',
+          write: jsonWriter(branch, named),
+        }))
+      if (branches.length === 1) {
+        const [{name, prefix, write}] = branches as [(typeof branches)[0]]
+        return (value: Record<string, unknown> | null) => (value === null ? 'null' : prefix + write(value[name]) + '}')
       }
       return (value: Record<string, unknown> | null) => {
         if (value === null) return 'null'
+        const of = value.constructor
+        for (let i = 0; i < branches.length; i++) {
+          const branch = branches[i]!
+          if (branch.of === of) return branch.prefix + branch.write(value[branch.name]) + '}'
+        }
         for (const name in value) {
-          const branch = branches[name]!
-          return branch.prefix + branch.write(value[name]) + '}'
+          const branch = branches.find((candidate) => candidate.name === name)
+          if (branch) return branch.prefix + branch.write(value[name]) + '}'
         }
         return 'null'
       }
