@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, streamRecords} from '../src/ops/consume.js'
@@ -17,6 +18,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     {description: 'A time window as JSON envelopes', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m --until @-5m --json'},
     {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
+    {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -33,6 +35,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     partition: partitionsFlag,
     group: groupFlag,
     ...outputFlags,
+    ...decodeFlags,
   }
 
   async run(): Promise<void> {
@@ -41,10 +44,11 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    const decoder = await openDecoder(backend, flags)
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
     const out = new BufferedOutput(this.streams.out)
     await interruptible(
-      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group}),
+      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),
     )

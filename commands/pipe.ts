@@ -3,6 +3,7 @@ import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
+import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
@@ -50,6 +51,7 @@ ${positionHelp}`
     filter: Flags.string({summary: 'Keep only records for which this JavaScript expression over r is truthy.'}),
     map: Flags.string({summary: 'A JavaScript expression over r returning the fields to change, or null to drop.'}),
     exec: Flags.string({summary: 'A program (with arguments) that transforms JSON envelopes, one line in, one line out.', exclusive: ['filter', 'map']}),
+    ...registryFlags,
   }
 
   async run(): Promise<void> {
@@ -73,7 +75,12 @@ ${positionHelp}`
     else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
     try {
       const sourceInfo = await source.describeTopic(sourceRef.topic)
-      const sink = await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions})
+      const sink = await carryingSchemas(
+        await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions}),
+        source,
+        destination,
+        flags,
+      )
       const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
       const total = flags.follow ? undefined : recordsInRange(assignments)
       const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)

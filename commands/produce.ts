@@ -7,6 +7,12 @@ import {openInput} from '../src/cli/stdin.js'
 import {UsageError} from '../src/core/errors.js'
 import type {Header} from '../src/core/record.js'
 import {produce} from '../src/ops/produce.js'
+import {type RegistryFlags, registryFlags, requireRegistry} from '../src/cli/registry.js'
+import type {Backend} from '../src/core/backend.js'
+import {framed} from '../src/schemas/framing.js'
+import {parseJson} from '../src/schemas/json-text.js'
+import {subjectFor} from '../src/schemas/registry.js'
+import type {WriteSchema} from '../src/schemas/schema-file.js'
 
 export default class Produce extends SpoolCommand {
   static override summary = 'Write records from stdin to a topic, one per line.'
@@ -43,6 +49,20 @@ Bad input stops the produce with a one-line error naming the line; the records b
     compression: Flags.string({summary: 'Kafka: compress record batches.', options: [...COMPRESSIONS], helpGroup: 'KAFKA'}),
     acks: Flags.string({summary: 'Kafka: acknowledgements to wait for: all (every in-sync replica), 1 (the leader), 0 (none).', options: ['all', '1', '0'], helpGroup: 'KAFKA'}),
     durable: Flags.boolean({summary: 'Sync every commit to disk (survives a power cut, slower).'}),
+    'value-schema': Flags.string({
+      summary: 'Values are JSON documents to encode with this schema: a file (.avsc, .proto, .json) or @SUBJECT[:VERSION].',
+      helpGroup: 'SCHEMAS',
+    }),
+    'key-schema': Flags.string({summary: 'Keys are JSON documents to encode with this schema (as --value-schema).', helpGroup: 'SCHEMAS'}),
+    'value-message': Flags.string({summary: 'Protobuf: the message of --value-schema, when its file defines several.', helpGroup: 'SCHEMAS'}),
+    'key-message': Flags.string({summary: 'Protobuf: the message of --key-schema, when its file defines several.', helpGroup: 'SCHEMAS'}),
+    register: Flags.boolean({
+      summary: 'Register a schema file under TOPIC-value / TOPIC-key when it is not there yet; --no-register only looks it up.',
+      default: true,
+      allowNo: true,
+      helpGroup: 'SCHEMAS',
+    }),
+    ...registryFlags,
   }
 
   async run(): Promise<void> {
@@ -52,6 +72,9 @@ Bad input stops the produce with a one-line error naming the line; the records b
     const maxRecordBytes = flags['max-record-size']
     const lingerMs = flags.linger
     const backend = await this.openBackend(flags, 'write')
+    const schemas = await this.writeSchemas(backend, args.topic, flags)
+    // A fixed key is a JSON document too when keys have a schema: encoded once.
+    const fixedKey = flags.key === undefined ? undefined : schemas?.key ? encodeFixedKey(schemas.key, flags.key) : Buffer.from(flags.key)
 
     await interruptible(
       (signal) =>
@@ -61,7 +84,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         format: flags.input as 'lines' | 'json',
         delimiter,
         keyDelimiter: flags['key-delimiter'],
-        key: flags.key === undefined ? undefined : Buffer.from(flags.key),
+        key: fixedKey,
         headers,
         partition: flags.partition,
         stripCr: flags.crlf,
@@ -71,6 +94,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         batchRecords: 16_384,
         batchBytes: 1024 * 1024,
           signal,
+          schemas,
         }),
       (result) =>
         result.interrupted
@@ -78,6 +102,36 @@ Bad input stops the produce with a one-line error naming the line; the records b
             (result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : '')
           : undefined,
     )
+  }
+
+  /** Registers (or looks up) the schemas, before any input is read: a bad schema produces nothing. */
+  private async writeSchemas(backend: Backend, topic: string, flags: {
+    'value-schema'?: string
+    'key-schema'?: string
+    'value-message'?: string
+    'key-message'?: string
+    register: boolean
+  } & RegistryFlags): Promise<{value?: WriteSchema; key?: WriteSchema} | undefined> {
+    if (!flags['value-schema'] && !flags['key-schema']) {
+      if (flags['value-message'] || flags['key-message']) throw new UsageError('--value-message and --key-message go with --value-schema and --key-schema')
+      return undefined
+    }
+    const registry = await requireRegistry(backend, flags, 'produce with a schema')
+    const {writeSchema} = await import('../src/schemas/schema-file.js')
+    const options = (flag: string, message?: string) => ({register: flags.register, messageName: message, flag})
+    return {
+      value: flags['value-schema'] ? await writeSchema(flags['value-schema'], subjectFor(topic, 'value'), registry, options('--value-schema', flags['value-message'])) : undefined,
+      key: flags['key-schema'] ? await writeSchema(flags['key-schema'], subjectFor(topic, 'key'), registry, options('--key-schema', flags['key-message'])) : undefined,
+    }
+  }
+}
+
+/** -k with --key-schema: the key, a JSON document, encoded and framed. */
+function encodeFixedKey(schema: WriteSchema, text: string): Buffer {
+  try {
+    return framed(schema.id, schema.codec.encode(parseJson(text)))
+  } catch (error) {
+    throw new UsageError(`--key '${text}' does not fit --key-schema: ${(error as Error).message}`)
   }
 }
 

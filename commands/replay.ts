@@ -8,7 +8,8 @@ import {UsageError} from '../src/core/errors.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
-import {OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
+import {DecodingOutputSink, OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
+import {carryingSchemas, decodeFlags, openDecoder} from '../src/cli/registry.js'
 
 export default class Replay extends SpoolCommand {
   static override summary = 'Re-emit a range of a topic at its original pace, faster, or at a fixed rate.'
@@ -37,6 +38,7 @@ ${positionHelp}`
     partition: partitionsFlag,
     group: groupFlag,
     ...outputFlags,
+    ...decodeFlags,
   }
 
   async run(): Promise<void> {
@@ -45,6 +47,7 @@ ${positionHelp}`
     const partitions = partitionsOf(flags.partition)
     if (flags.to !== undefined && (flags.json || flags.format !== undefined || flags.delimiter !== undefined || flags.null))
       throw new UsageError('--to writes into a topic; output flags (--json, --format, -D, -0) only apply to stdout')
+    if (flags.to !== undefined && flags.decode) throw new UsageError('--to copies records as they are; --decode only applies to stdout')
     if (flags.retime && flags.to === undefined) throw new UsageError('--retime only applies with --to')
     // The source is written to when it takes the group's commits or, without an address, the copy.
     const writesSource = flags.group !== undefined || (flags.to !== undefined && !parseTopicRef(flags.to).address)
@@ -52,12 +55,21 @@ ${positionHelp}`
     {
       const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group})
       let sink: RecordSink
-      if (flags.to === undefined) sink = new OutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out))
+      const decoder = flags.to === undefined ? await openDecoder(source, flags) : undefined
+      if (flags.to === undefined)
+        sink = decoder
+          ? new DecodingOutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out), decoder)
+          : new OutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out))
       else {
         const ref = parseTopicRef(flags.to)
         const destination = ref.address ? await this.openBackendAt(ref.address, flags, 'write') : source
         const sourceInfo = await source.describeTopic(args.topic)
-        sink = await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions})
+        sink = await carryingSchemas(
+          await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions}),
+          source,
+          destination,
+          flags,
+        )
       }
       const total = recordsInRange(assignments)
       // Progress only when the records go into a topic: on stdout they are the display.

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
+import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
@@ -26,6 +27,7 @@ export default class Tail extends SpoolCommand {
     partition: partitionsFlag,
     group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
     ...outputFlags,
+    ...decodeFlags,
   }
 
   async run(): Promise<void> {
@@ -34,6 +36,7 @@ export default class Tail extends SpoolCommand {
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    const decoder = await openDecoder(backend, flags)
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
@@ -42,12 +45,12 @@ export default class Tail extends SpoolCommand {
       if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
       else {
         const last = await lastRecords(backend, topics, partitions, flags.lines, signal)
-        if (!(await writeRecords(last.records, writer, out))) return
+        if (!(await writeRecords(last.records, writer, out, decoder))) return
         if (flags.group && (await out.settle().then(() => true, () => false)))
           await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder})
     }, () => undefined)
   }
 }

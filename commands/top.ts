@@ -5,6 +5,7 @@ import {renderTable} from '../src/cli/table.js'
 import {UsageError} from '../src/core/errors.js'
 import {formatBytes} from '../src/core/units.js'
 import {lastRecords} from '../src/ops/consume.js'
+import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {takeSnapshot} from '../src/ops/top.js'
 import {loadUi} from '../src/ui/load-ui.js'
 
@@ -21,6 +22,7 @@ export default class Top extends SpoolCommand {
     json: Flags.boolean({summary: 'With --once: print the snapshot as JSON.', dependsOn: ['once']}),
     interval: durationFlag({summary: 'How often to refresh.', default: 1000, defaultHelp: async () => '1s'}),
     peek: Flags.integer({summary: 'Records shown when peeking at a topic.', default: 15, min: 1}),
+    ...decodeFlags,
   }
 
   async run(): Promise<void> {
@@ -40,9 +42,13 @@ export default class Top extends SpoolCommand {
     // ink and react load only here: the other commands never pay for them.
     const {runTop} = await loadUi(() => import('../src/ui/top.js'))
     const signal = new AbortController().signal
+    const decoder = await openDecoder(backend, flags)
     await runTop({
       load: (previous) => takeSnapshot(backend, previous),
-      peek: async (topic) => (await lastRecords(backend, [topic], undefined, flags.peek, signal)).records,
+      peek: async (topic) => {
+        const {records} = await lastRecords(backend, [topic], undefined, flags.peek, signal)
+        return decoder ? Promise.all(records.map((record) => decoder.decodeRecord(record))) : records
+      },
       intervalMs,
       width: process.stdout.columns ?? 100,
     })

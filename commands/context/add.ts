@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
+import {type RegistrySettings, readContexts, validateContextName, writeContexts} from '../../src/backends/contexts.js'
 import {parseBrokerAddress} from '../../src/backends/index.js'
 import {COMPRESSIONS, saslMechanism, type KafkaSettings} from '../../src/backends/kafka/settings.js'
 import {SpoolCommand} from '../../src/cli/base-command.js'
@@ -14,9 +14,10 @@ async function readStdin(): Promise<string> {
 export default class ContextAdd extends SpoolCommand {
   static override enableJsonFlag = true
   static override summary = 'Name a Kafka cluster (address, TLS, SASL) so commands can use it by name.'
-  static override description = `Contexts live in $XDG_CONFIG_HOME/spool/contexts.json (~/.config/spool), written with mode 0600. A password is read from stdin (--password-stdin), never from the command line, and never printed. Instead of storing it, SPOOL_SASL_PASSWORD can supply it when a command runs.`
+  static override description = `Contexts live in $XDG_CONFIG_HOME/spool/contexts.json (~/.config/spool), written with mode 0600. A password is read from stdin (--password-stdin), never from the command line, and never printed. Instead of storing it, SPOOL_SASL_PASSWORD can supply it when a command runs (SPOOL_REGISTRY_PASSWORD for the registry's).`
   static override examples = [
     {description: 'A cluster without authentication, made current', command: '<%= config.bin %> <%= command.id %> dev -b kafka://localhost:9092 --use'},
+    {description: 'With its schema registry, for --decode and produce --value-schema', command: '<%= config.bin %> <%= command.id %> dev -b kafka://localhost:9092 --registry http://localhost:8081'},
     {
       description: 'SCRAM over TLS, the password from a secrets manager',
       command: "pass show kafka/prod | <%= config.bin %> <%= command.id %> prod -b kafka://k1:9093,k2:9093 --tls --tls-ca ca.pem --sasl-mechanism SCRAM-SHA-512 --username app --password-stdin",
@@ -33,6 +34,10 @@ export default class ContextAdd extends SpoolCommand {
     'tls-key': Flags.string({summary: 'PEM client key (mutual TLS).', helpGroup: 'TLS'}),
     'tls-insecure': Flags.boolean({summary: 'Do not verify the broker certificate or its host name (testing only).', helpGroup: 'TLS'}),
     compression: Flags.string({summary: 'Compression for records produced through this context.', options: [...COMPRESSIONS]}),
+    registry: Flags.string({summary: "The cluster's schema registry (http[s]://host:port[/path]), used by --decode, produce --value-schema and schema commands.", helpGroup: 'SCHEMAS'}),
+    'registry-username': Flags.string({summary: 'Registry user name (basic auth).', helpGroup: 'SCHEMAS'}),
+    'registry-password-stdin': Flags.boolean({summary: 'Read the registry password from stdin and store it in the context file (mode 0600).', helpGroup: 'SCHEMAS', exclusive: ['password-stdin']}),
+    'registry-ca': Flags.string({summary: 'PEM file of the CAs to trust for an https registry.', helpGroup: 'SCHEMAS'}),
     use: Flags.boolean({summary: 'Make it the current context.'}),
     force: Flags.boolean({summary: 'Replace a context of the same name.'}),
   }
@@ -59,7 +64,17 @@ export default class ContextAdd extends SpoolCommand {
       settings.tls = {ca: flags['tls-ca'], cert: flags['tls-cert'], key: flags['tls-key'], insecure: flags['tls-insecure'] || undefined}
     if (flags.timeout) settings.timeoutMs = flags.timeout
     if (flags.compression) settings.compression = flags.compression as KafkaSettings['compression']
-    file.contexts[name] = {broker: flags.broker, ...(Object.keys(settings).length > 0 ? {settings} : {})}
+    let registry: RegistrySettings | undefined
+    if (flags.registry) {
+      registry = {url: flags.registry, username: flags['registry-username'], ca: flags['registry-ca']}
+      if (flags['registry-password-stdin']) {
+        if (process.stdin.isTTY) this.streams.err.write('Registry password (then Ctrl-D): ')
+        registry.password = await readStdin()
+        if (!registry.password) throw new UsageError('the registry password read from stdin is empty')
+      }
+    } else if (flags['registry-username'] || flags['registry-password-stdin'] || flags['registry-ca'])
+      throw new UsageError('--registry-username, --registry-password-stdin and --registry-ca go with --registry URL')
+    file.contexts[name] = {broker: flags.broker, ...(Object.keys(settings).length > 0 ? {settings} : {}), ...(registry ? {registry} : {})}
     // Only --use (or context use) switches: a context that became current by itself would send later
     // commands without -b to a cluster the user did not pick.
     if (flags.use) file.current = name

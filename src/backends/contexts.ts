@@ -8,6 +8,17 @@ import type {KafkaSettings} from './kafka/settings.js'
 export interface Context {
   broker: string
   settings?: KafkaSettings
+  /** The cluster's schema registry. */
+  registry?: RegistrySettings
+}
+
+/** Where a context's schema registry is and how to authenticate to it. */
+export interface RegistrySettings {
+  url: string
+  username?: string
+  password?: string
+  /** A PEM file of certificate authorities to trust. */
+  ca?: string
 }
 
 export interface ContextFile {

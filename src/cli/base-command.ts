@@ -63,6 +63,24 @@ export abstract class SpoolCommand extends Command {
     return backend
   }
 
+  /**
+   * The schema registry a command names (--registry, SPOOL_REGISTRY, the context's), else the local
+   * store's own, opened with `access`.
+   */
+  protected async openSchemaRegistry(flags: BackendFlags & {registry?: string; 'registry-username'?: string; 'registry-ca'?: string}, access: StoreAccess) {
+    const {httpRegistry, namedRegistry, requireRegistry} = await import('./registry.js')
+    const named = namedRegistry(flags)
+    if (named) return httpRegistry(named, flags.timeout)
+    return requireRegistry(await this.openBackend(flags, access), flags, `spool ${this.id?.replaceAll(':', ' ') ?? 'schema'}`)
+  }
+
+  /** An exit status for a command that ends normally but must not say 0 (schema check: not compatible). */
+  protected setExitCode(code: number): void {
+    const streams = this.streams
+    streams.exitCode = code
+    if (isProcessStreams(streams)) process.exitCode = code
+  }
+
   override async catch(error: Interfaces.CommandError): Promise<void> {
     const code = exitCodeOf(error)
     const streams = this.streams

@@ -1,3 +1,4 @@
+import type {ImportingRegistry} from '../schemas/registry.js'
 import type {PartitionRange} from './positions.js'
 import type {PendingBatch, RecordBatch} from './record.js'
 
@@ -114,6 +115,9 @@ export interface Backend {
   commitOffsets(group: string, offsets: GroupOffset[]): Promise<void>
   /** Forgets a group and all its offsets; throws UnknownGroupError for a group with none. */
   deleteGroup(group: string): Promise<void>
+
+  /** The local store keeps schemas itself: its registry (Kafka's lives elsewhere, named by the command). */
+  schemaRegistry?(): ImportingRegistry
 
   /** Reaches the backend once, so that a command fails early and a terminal can show the wait; optional. */
   connect?(): Promise<void>

@@ -1,6 +1,8 @@
 import {isUtf8} from 'node:buffer'
 import type {Header, RecordBatch} from '../core/record.js'
 import {ABSOLUTE_TIME_HELP, parseAbsoluteTime} from '../core/timestamps.js'
+import {type SchemaTag, isDecoded} from '../schemas/decoded.js'
+import {parseJson} from '../schemas/json-text.js'
 
 /**
  * The JSON envelope, one per line, that `consume --json` writes and `produce --input json` reads:
@@ -25,7 +27,27 @@ function bytesField(name: string, bytes: Buffer | null): string {
   return `"${name}":"${bytes.toString('base64')}","${name}_encoding":"base64"`
 }
 
+/** A decoded key or value (--decode): its JSON as the field's value, and which schema it was framed with. */
+function decodedField(name: string, json: string, tag: SchemaTag): string {
+  return `"${name}":${json},"${name}_schema":{"id":${tag.id},"type":"${tag.type}"}`
+}
+
 export function encodeEnvelope(batch: RecordBatch, index: number): string {
+  if (isDecoded(batch)) {
+    const key = batch.keyJsonAt(index)
+    const value = batch.valueJsonAt(index)
+    if (key !== undefined || value !== undefined)
+      return envelopeWith(
+        batch,
+        index,
+        key === undefined ? bytesField('key', batch.keyAt(index)) : decodedField('key', key, batch.keySchemaAt(index)!),
+        value === undefined ? bytesField('value', batch.valueAt(index)) : decodedField('value', value, batch.valueSchemaAt(index)!),
+      )
+  }
+  return envelopeWith(batch, index, bytesField('key', batch.keyAt(index)), bytesField('value', batch.valueAt(index)))
+}
+
+function envelopeWith(batch: RecordBatch, index: number, key: string, value: string): string {
   const headers = batch.headersAt(index)
   let headerJson = '['
   for (let i = 0; i < headers.length; i++) {
@@ -35,8 +57,7 @@ export function encodeEnvelope(batch: RecordBatch, index: number): string {
   headerJson += ']'
   return (
     `{"topic":${JSON.stringify(batch.topic)},"partition":${batch.partition},"offset":${batch.offsetAt(index)},` +
-    `"timestamp":${batch.timestampAt(index)},${bytesField('key', batch.keyAt(index))},` +
-    `${bytesField('value', batch.valueAt(index))},"headers":${headerJson}}`
+    `"timestamp":${batch.timestampAt(index)},${key},${value},"headers":${headerJson}}`
   )
 }
 
@@ -80,6 +101,7 @@ function decodeHeaders(raw: unknown): Header[] {
 /** The fields an envelope may have; "topic" and "offset" are read but ignored: the store assigns those. */
 const ENVELOPE_FIELDS = new Set(['topic', 'partition', 'offset', 'timestamp', 'key', 'key_encoding', 'value', 'value_encoding', 'headers'])
 const HEADER_FIELDS = new Set(['key', 'value', 'value_encoding'])
+const SCHEMA_ENVELOPE_FIELDS = new Set([...ENVELOPE_FIELDS, 'key_schema', 'value_schema'])
 
 /** A misspelt field would otherwise be dropped in silence (a "valu" would store a tombstone). */
 function refuseUnknownFields(object: Record<string, unknown>, known: Set<string>, where: string): void {
@@ -87,12 +109,38 @@ function refuseUnknownFields(object: Record<string, unknown>, known: Set<string>
     if (!known.has(name)) throw new EnvelopeError(`${where}has an unknown field ${JSON.stringify(name)} (fields: ${[...known].join(', ')})`)
 }
 
+/**
+ * Which fields are JSON documents for a schema to encode (produce --value-schema / --key-schema) rather
+ * than bytes: returned as parsed values, with integers beyond 2^53 kept exact.
+ */
+export interface SchemaFields {
+  key: boolean
+  value: boolean
+}
+
+export interface SchemaEnvelopeInput extends EnvelopeInput {
+  keyDocument?: unknown
+  valueDocument?: unknown
+}
+
 /** Parses one envelope line. Every field must be one spool knows, and "value" must be there (null for a tombstone). */
-export function decodeEnvelope(line: Buffer): EnvelopeInput {
-  const object = parseObject(line)
+export function decodeEnvelope(line: Buffer, schemaFields?: SchemaFields): SchemaEnvelopeInput {
+  const object = parseObject(line, schemaFields !== undefined)
   if (!('value' in object)) throw new EnvelopeError('the envelope has no "value" (write "value": null for a record without one)')
+  // A document field is taken as it is; "value_schema" and "key_schema" (what consume --decode --json prints) are ignored.
+  const valueDocument = schemaFields?.value ? takeDocument(object, 'value') : undefined
+  const keyDocument = schemaFields?.key ? takeDocument(object, 'key') : undefined
   const {key = null, value = null, headers = [], ...rest} = decodeFields(object)
-  return {key, value, headers, ...rest}
+  return {key, value, headers, ...rest, keyDocument, valueDocument}
+}
+
+/** Removes a field that holds a JSON document for a schema (and its schema tag) from the envelope. */
+function takeDocument(object: Record<string, unknown>, name: 'key' | 'value'): unknown {
+  if (object[`${name}_encoding`] !== undefined) throw new EnvelopeError(`"${name}_encoding" does not go with a schema: "${name}" is a JSON document`)
+  const document = object[name]
+  delete object[name]
+  delete object[`${name}_schema`]
+  return document
 }
 
 /** Fields an envelope changes (an --exec answer): undefined where the line leaves a field out. */
@@ -108,18 +156,18 @@ export function decodeEnvelopeChanges(line: Buffer): EnvelopeChanges {
   return decodeFields(parseObject(line))
 }
 
-function parseObject(line: Buffer): Record<string, unknown> {
+function parseObject(line: Buffer, exactIntegers = false): Record<string, unknown> {
   if (!isUtf8(line)) throw new EnvelopeError('line is not valid UTF-8')
   let parsed: unknown
   try {
-    parsed = JSON.parse(line.toString('utf8'))
+    parsed = exactIntegers ? parseJson(line.toString('utf8')) : JSON.parse(line.toString('utf8'))
   } catch (error) {
     throw new EnvelopeError(`not valid JSON (${(error as Error).message})`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new EnvelopeError('expected a JSON object like {"key":..,"value":..}')
   const object = parsed as Record<string, unknown>
-  refuseUnknownFields(object, ENVELOPE_FIELDS, 'the envelope ')
+  refuseUnknownFields(object, exactIntegers ? SCHEMA_ENVELOPE_FIELDS : ENVELOPE_FIELDS, 'the envelope ')
   return object
 }
 

@@ -1,5 +1,6 @@
 import type {Assignment, Backend} from '../core/backend.js'
-import {type FeedRecord, ArrayRecordBatch, recordAt} from '../core/record.js'
+import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
+import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
@@ -15,6 +16,8 @@ export interface StreamOptions {
   limit?: number
   /** Commit each batch's position to this consumer group once the batch is written out. */
   group?: string
+  /** --decode: framed keys and values are printed as JSON. */
+  decoder?: RecordDecoder
 }
 
 export interface StreamResult {
@@ -32,14 +35,24 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
-      const take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
-      writer.write(batch, 0, take, out)
+      let take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
+      let view: RecordBatch = batch
+      let failure: Error | undefined
+      if (options.decoder) {
+        // A record that cannot be decoded ends the read after the records before it are out.
+        const decoded = await options.decoder.decode(batch, take)
+        view = decoded.batch
+        take = decoded.batch.count
+        failure = decoded.error
+      }
+      writer.write(view, 0, take, out)
       written += take
-      if (options.group) {
+      if (options.group && take > 0) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
         await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
       } else await out.flush()
+      if (failure) throw failure
       if (limit !== undefined && written >= limit) {
         stop.abort()
         break
@@ -82,9 +95,20 @@ export async function lastRecords(
 }
 
 /** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */
-export async function writeRecords(records: FeedRecord[], writer: RecordWriter, out: BufferedOutput): Promise<boolean> {
+export async function writeRecords(records: FeedRecord[], writer: RecordWriter, out: BufferedOutput, decoder?: RecordDecoder): Promise<boolean> {
   try {
-    for (const record of records) writer.write(new ArrayRecordBatch(record.topic, record.partition, [record]), 0, 1, out)
+    for (const record of records) {
+      const batch = new ArrayRecordBatch(record.topic, record.partition, [record])
+      if (!decoder) writer.write(batch, 0, 1, out)
+      else {
+        const decoded = await decoder.decode(batch, 1)
+        writer.write(decoded.batch, 0, decoded.batch.count, out)
+        if (decoded.error) {
+          await out.flush()
+          throw decoded.error
+        }
+      }
+    }
     await out.flush()
     return true
   } catch (error) {

@@ -5,6 +5,10 @@ import {type Header, PendingBatch, recordSize} from '../core/record.js'
 import {validateTopicName} from '../core/topic-name.js'
 import {formatBytes} from '../core/units.js'
 import {EnvelopeError, decodeEnvelope} from '../io/json-envelope.js'
+import {framed} from '../schemas/framing.js'
+import {parseJson} from '../schemas/json-text.js'
+import type {WriteSchema} from '../schemas/schema-file.js'
+import {SchemaValueError} from '../schemas/types.js'
 import {DelimiterSplitter} from '../io/splitter.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
@@ -31,6 +35,11 @@ export interface ProduceOptions {
   batchBytes: number
   /** Aborting stops reading; what was read (but an unfinished last line) is still stored. */
   signal: AbortSignal
+  /**
+   * Keys and values are JSON documents that these schemas encode and frame (the lines themselves, the
+   * part after --key-delimiter, or an envelope's "value" and "key").
+   */
+  schemas?: {value?: WriteSchema; key?: WriteSchema}
 }
 
 export interface ProduceResult {
@@ -120,17 +129,41 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   const keyDelimiter = options.keyDelimiter
   let now = Date.now()
 
+  const valueSchema = options.schemas?.value
+  const keySchema = options.schemas?.key
+  const schemaFields = options.schemas && {key: keySchema !== undefined, value: valueSchema !== undefined}
+  /** A JSON document through its schema into framed bytes; a document that does not fit is bad input. */
+  const encode = (schema: WriteSchema, document: unknown, record: number, what: string): Buffer => {
+    try {
+      return framed(schema.id, schema.codec.encode(document))
+    } catch (error) {
+      if (error instanceof SchemaValueError) throw new InputFailure(record, `line ${record}: ${what}${error.message}`)
+      throw error
+    }
+  }
+  const encodeText = (schema: WriteSchema, text: Buffer, record: number, what: string): Buffer => {
+    let document: unknown
+    try {
+      document = parseJson(text.toString('utf8'))
+    } catch (error) {
+      throw new InputFailure(record, `line ${record}: ${what}not valid JSON (${(error as Error).message})`)
+    }
+    return encode(schema, document, record, what)
+  }
+
   const onLine = (line: Buffer, record: number) => {
     if (stripCr && line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1)
     if (options.format === 'json') {
       let envelope
       try {
-        envelope = decodeEnvelope(line)
+        envelope = decodeEnvelope(line, schemaFields)
       } catch (error) {
         if (error instanceof EnvelopeError) throw new InputFailure(record, `line ${record}: ${error.message}`)
         throw error
       }
       const partition = options.partition ?? envelope.partition
+      if (valueSchema && envelope.valueDocument !== null) envelope.value = encode(valueSchema, envelope.valueDocument, record, '')
+      if (keySchema && envelope.keyDocument !== undefined && envelope.keyDocument !== null) envelope.key = encode(keySchema, envelope.keyDocument, record, 'key ')
       try {
         add(envelope.value, envelope.key ?? options.key ?? null, withFixedHeaders(envelope.headers), envelope.timestamp ?? now, partition, record)
       } catch (error) {
@@ -146,8 +179,10 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (at >= 0) {
         key = line.subarray(0, at)
         value = line.subarray(at + keyDelimiter.length)
+        if (keySchema) key = encodeText(keySchema, key, record, 'key ')
       }
     }
+    if (valueSchema) value = encodeText(valueSchema, value, record, '')
     add(value, key, fixedHeaders, now, options.partition, record)
   }
 

@@ -1,5 +1,6 @@
 import type {Backend, GroupOffset} from '../core/backend.js'
-import {PendingBatch, type RecordBatch, recordSize} from '../core/record.js'
+import {ArrayRecordBatch, type FeedRecord, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
+import type {RecordDecoder} from '../schemas/decoder.js'
 import type {BufferedOutput} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
@@ -39,6 +40,52 @@ export class OutputSink implements RecordSink {
 
   async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
     this.count = 0
+    if (commit) {
+      await this.out.settle()
+      await commit.source.commitOffsets(commit.group, commit.offsets)
+    } else await this.out.flush()
+  }
+}
+
+/**
+ * OutputSink with --decode: records wait for the flush, where their schemas are fetched (asynchronously)
+ * and they are decoded and written in order. A record that cannot be decoded fails the flush after the
+ * records before it are out, and nothing is committed.
+ */
+export class DecodingOutputSink implements RecordSink {
+  private records: FeedRecord[] = []
+  readonly guarantee = 'at-least-once' as const
+
+  constructor(
+    private readonly writer: RecordWriter,
+    private readonly out: BufferedOutput,
+    private readonly decoder: RecordDecoder,
+  ) {}
+
+  get pending() {
+    return this.records.length
+  }
+
+  add(batch: RecordBatch, index: number): void {
+    this.records.push(recordAt(batch, index))
+  }
+
+  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+    const records = this.records
+    this.records = []
+    // Runs of one partition decode as one batch; the order of the records is kept.
+    for (let start = 0; start < records.length; ) {
+      let end = start + 1
+      while (end < records.length && records[end]!.topic === records[start]!.topic && records[end]!.partition === records[start]!.partition) end++
+      const run = new ArrayRecordBatch(records[start]!.topic, records[start]!.partition, records.slice(start, end))
+      const decoded = await this.decoder.decode(run, run.count)
+      this.writer.write(decoded.batch, 0, decoded.batch.count, this.out)
+      if (decoded.error) {
+        await this.out.flush()
+        throw decoded.error
+      }
+      start = end
+    }
     if (commit) {
       await this.out.settle()
       await commit.source.commitOffsets(commit.group, commit.offsets)

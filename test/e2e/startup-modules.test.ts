@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -14,7 +14,7 @@ beforeEach(async () => {
 })
 afterEach(() => t.cleanup())
 
-function modulesOf(args: string[]): {urls: string[]; react: boolean; kafka: boolean} {
+function modulesOf(args: string[]): {urls: string[]; react: boolean; kafka: boolean; codecs: boolean} {
   const log = join(t.home, `modules-${Math.random()}.log`)
   const hook = join(ROOT, 'test', 'helpers', 'module-log.mjs')
   spawnSync(process.execPath, ['--import', hook, BIN, ...args], {env: {...t.env, SPOOL_MODULE_LOG: log}, encoding: 'utf8'})
@@ -24,6 +24,7 @@ function modulesOf(args: string[]): {urls: string[]; react: boolean; kafka: bool
     urls,
     react: files.some((f) => f.includes(`${join('dist', 'bundle')}`) && /react\.(transitional\.)?element/.test(readFileSync(f, 'utf8'))),
     kafka: urls.some((u) => u.includes('@platformatic/kafka')),
+    codecs: urls.some((u) => /node_modules\/(avsc|protobufjs|ajv)\//.test(u)),
   }
 }
 
@@ -32,8 +33,21 @@ describe('start-up', () => {
     for (const args of [['--version'], ['produce', 'orders'], ['consume', 'orders'], ['topic', 'list'], ['group', 'list'], ['top', '--once'], ['__complete', 'consume', '']]) {
       const loaded = modulesOf(args)
       expect(loaded.urls.length, args.join(' ')).toBeGreaterThan(0)
-      expect({command: args.join(' '), react: loaded.react, kafka: loaded.kafka}).toEqual({command: args.join(' '), react: false, kafka: false})
+      expect({command: args.join(' '), react: loaded.react, kafka: loaded.kafka, codecs: loaded.codecs}).toEqual({
+        command: args.join(' '),
+        react: false,
+        kafka: false,
+        codecs: false,
+      })
     }
+  })
+
+  it('the schema codecs load only when a schema is involved (the check can see them)', () => {
+    const schema = join(t.home, 'v.avsc')
+    writeFileSync(schema, '"string"')
+    spawnSync(process.execPath, [BIN, 'produce', 'typed', '--value-schema', schema], {env: t.env, input: '"x"\n'})
+    expect(modulesOf(['consume', 'typed']).codecs).toBe(false)
+    expect(modulesOf(['consume', 'typed', '--decode']).codecs).toBe(true)
   })
 
   it('a Kafka address loads the Kafka client (the check can see it)', () => {

@@ -18,6 +18,7 @@ import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
+import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
 import {type Statements, type TopicRow, prepareStatements} from './statements.js'
 import {type StoreAccess, type StoreFile, openStoreFile, storeError} from './store-file.js'
@@ -69,6 +70,10 @@ export class LocalBackend implements Backend {
     this.file = openStoreFile({path: options.path, access: this.access, durable: options.durable, busyTimeoutMs: options.busyTimeoutMs})
     this.db = this.file.db
     this.s = prepareStatements(this.db, this.file.version)
+  }
+
+  schemaRegistry(): LocalRegistry {
+    return new LocalRegistry(this.db, this.location, this.access)
   }
 
   private topicRow(name: string): TopicRow | undefined {

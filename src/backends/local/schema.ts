@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -62,5 +62,33 @@ ALTER TABLE batches ADD COLUMN crc INTEGER;
 /** The first version whose batches carry a checksum. */
 export const CHECKSUM_VERSION = 3
 
+/**
+ * Version 4: the store is a schema registry of its own, with the Confluent registry's model: a schema has
+ * one global id (the same text, type and references always get the same one), and a subject lists
+ * versions, each pointing at a schema. Schemas copied from another registry keep that registry's ids, so
+ * the framed bytes copied with them (which name the id) read back unchanged.
+ */
+export const SCHEMA_V4 = `
+CREATE TABLE registry_schemas (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  schema TEXT NOT NULL,
+  refs TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX registry_schemas_by_text ON registry_schemas (type, schema, refs);
+
+CREATE TABLE registry_subjects (
+  subject TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  schema_id INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (subject, version)
+) STRICT, WITHOUT ROWID;
+`
+
+/** The first version that keeps schemas. */
+export const REGISTRY_VERSION = 4
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}

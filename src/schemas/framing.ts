@@ -1,0 +1,19 @@
+/**
+ * The Confluent wire format: byte 0 is 0 (the magic byte), bytes 1-4 the schema id (big-endian), then
+ * the payload in the schema's format.
+ */
+export const FRAME_BYTES = 5
+
+/** The schema id a key or value is framed with, or undefined for bytes without the framing. */
+export function frameId(bytes: Uint8Array | null): number | undefined {
+  if (bytes === null || bytes.length < FRAME_BYTES || bytes[0] !== 0) return undefined
+  return ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0
+}
+
+export function framed(id: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_BYTES + payload.length)
+  out[0] = 0
+  out.writeUInt32BE(id, 1)
+  out.set(payload, FRAME_BYTES)
+  return out
+}
