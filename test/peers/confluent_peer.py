@@ -305,7 +305,7 @@ def produce(args, registry):
     key = Side(MessageField.KEY, args.key_format, args.key_schema, args.key_message, registry) if args.key_format else None
     value_serializer = value.serializer()
     key_serializer = key.serializer() if key else None
-    producer = Producer({'bootstrap.servers': args.bootstrap, 'enable.idempotence': True, 'linger.ms': 5})
+    producer = Producer({'bootstrap.servers': args.bootstrap, 'linger.ms': 5})
     errors = []
 
     def delivered(err, _msg):
