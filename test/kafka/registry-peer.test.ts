@@ -1,5 +1,8 @@
-import {readFileSync} from 'node:fs'
-import {describe, expect, it} from 'vitest'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, inject, it} from 'vitest'
 import {exactLines, fixtureLines, framing, kcatRaw, peerConsume, peerCreateTopic, peerProduce, type PeerSides, registryGet, schemaFixture} from '../helpers/registry-peer.js'
 
 // The schema-registry test infrastructure on its own, without spool: the registry (Apicurio, Confluent
@@ -84,4 +87,76 @@ describe('the schema-registry peer (Confluent Python client) against the registr
       }
     })
   }
+})
+
+/** Registers a schema as another producer would: the schema's text, POSTed to the Confluent API. */
+async function register(subject: string, schema: string, schemaType?: string): Promise<number> {
+  const response = await fetch(`${inject('registry').url}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: {'content-type': 'application/vnd.schemaregistry.v1+json'},
+    body: JSON.stringify(schemaType ? {schema, schemaType} : {schema}),
+  })
+  expect(response.status).toBe(200)
+  return ((await response.json()) as {id: number}).id
+}
+
+function framed(id: number, ...payload: Buffer[]): Buffer {
+  const header = Buffer.alloc(5)
+  header.writeInt32BE(id, 1)
+  return Buffer.concat([header, ...payload])
+}
+
+describe('the peer reads records that another producer framed', () => {
+  // spool will register schemas as text (Protobuf as .proto source, where Confluent's Python client
+  // registers a base64 FileDescriptorProto) and write the framing itself: the peer must read that too.
+  it('avro, json and protobuf values written as raw bytes (kcat) against schemas registered as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-sr-'))
+    try {
+      const cases = [
+        {
+          format: 'avro' as const,
+          schema: readFileSync(schemaFixture('order-key.avsc'), 'utf8'),
+          // A record of one string: zigzag varint length (3 -> 6), then the UTF-8 bytes.
+          payload: [Buffer.from([0x06]), Buffer.from('o-9')],
+          sides: {valueFormat: 'avro'} as PeerSides,
+          value: {order_id: 'o-9'},
+        },
+        {
+          format: 'json' as const,
+          schemaType: 'JSON',
+          schema: readFileSync(schemaFixture('order-key.schema.json'), 'utf8'),
+          payload: [Buffer.from('{"order_id": "o-9"}')],
+          sides: {valueFormat: 'json'} as PeerSides,
+          value: {order_id: 'o-9'},
+        },
+        {
+          format: 'protobuf' as const,
+          schemaType: 'PROTOBUF',
+          schema: readFileSync(schemaFixture('order.proto'), 'utf8'),
+          // Message indexes [1] (Order), then Order {order_id: "o-9", id: 2^63-1, status: SHIPPED}.
+          payload: [
+            Buffer.from([0x02, 0x02]),
+            Buffer.from([0x0a, 0x03]),
+            Buffer.from('o-9'),
+            Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x20, 0x02]),
+          ],
+          sides: {valueFormat: 'protobuf', valueSchema: schemaFixture('order.proto'), message: 'Order'} as PeerSides,
+          value: {orderId: 'o-9', id: '9223372036854775807', status: 'SHIPPED'},
+        },
+      ]
+      for (const c of cases) {
+        const topic = unique(`sr-other-${c.format}`)
+        await peerCreateTopic(topic)
+        const id = await register(`${topic}-value`, c.schema, c.schemaType)
+        const file = join(dir, `${c.format}.bin`)
+        writeFileSync(file, framed(id, ...c.payload))
+        // kcat -P with a file argument sends the whole file as one record, whatever bytes it holds.
+        execFileSync('kcat', ['-P', '-b', inject('kafka').plaintext, '-t', topic, file], {timeout: 60_000})
+        const out = await peerConsume(topic, {...c.sides, count: 1})
+        expect(exactLines(out), c.format).toEqual([{key: null, value: c.value}])
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
 })
