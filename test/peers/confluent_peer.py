@@ -24,7 +24,10 @@ Values are in their canonical JSON form:
   protobuf  the proto3 JSON mapping (google.protobuf.json_format: ParseDict in, MessageToDict with
             default options out: lowerCamelCase names, int64 as strings, enum names, defaults omitted).
             --value-schema is the .proto file (compiled at run time with grpc_tools.protoc), --message
-            the message's name (default: the file's first message). Consuming needs the .proto too.
+            the message's name (default: the file's first message). Consuming needs the .proto too,
+            and fails if a record's message indexes name another message. A schema that another
+            producer registered as .proto text is read too, although Apicurio (unlike Confluent's
+            registry) ignores ?format=serialized: see RegistryClient.
   json      the JSON document itself (--value-schema is the JSON Schema; optional when consuming,
             the writer's schema then comes from the registry).
   string    (keys only) UTF-8 text, no framing: produce takes a JSON string, consume writes one.
@@ -181,6 +184,37 @@ def protobuf_class(proto_file, message):
     return GetMessageClass(descriptor)
 
 
+def message_path(descriptor):
+    """A message's indexes in its file, as Confluent's framing writes them: [1] for the second top-level."""
+    path = []
+    while descriptor.containing_type is not None:
+        path.insert(0, list(descriptor.containing_type.nested_types).index(descriptor))
+        descriptor = descriptor.containing_type
+    path.insert(0, list(descriptor.file.message_types_by_name.values()).index(descriptor))
+    return path
+
+
+def message_indexes(data):
+    """The message indexes after the 5-byte header: zigzag varints, a count then the indexes; 0 is [0]."""
+    at = 5
+
+    def varint():
+        nonlocal at
+        shift = result = 0
+        while True:
+            if at >= len(data):
+                fail(f'the message indexes run past the record ({data[:16].hex()})')
+            byte = data[at]
+            at += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return (result >> 1) ^ -(result & 1)
+
+    count = varint()
+    return [0] if count == 0 else [varint() for _ in range(count)]
+
+
 # ------------------------------------------------------------------------------------------- serdes
 
 
@@ -268,6 +302,12 @@ class Side:
             return data.decode('utf-8')
         if len(data) < 5 or data[0] != 0:
             fail(f'{self.field} is not in the Confluent wire format: {data[:16].hex()}')
+        if self.fmt == 'protobuf':
+            # Confluent's deserializer parses into the class it was given whatever message the indexes
+            # name: check them, so that a writer's wrong indexes are caught here.
+            written, expected = message_indexes(data), message_path(self.message_class.DESCRIPTOR)
+            if written != expected:
+                fail(f'{self.field} names message indexes {written}, not {expected} ({self.message_class.DESCRIPTOR.full_name})')
         obj = deserializer(data, SerializationContext(topic, self.field))
         if self.fmt == 'avro':
             return self.avro_canonical(obj, int.from_bytes(data[1:5], 'big'))

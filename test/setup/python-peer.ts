@@ -1,5 +1,5 @@
 import {execFile, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -48,30 +48,45 @@ export async function ensurePythonPeer({log = (_line: string) => {}}: {log?: (li
 
   const started = Date.now()
   log(`making the Python peer's virtualenv in ${dir} (Python ${version})`)
-  rmSync(dir, {recursive: true, force: true})
+  // Built beside the target and renamed, as the broker's jars are, so that an interrupted build or a second
+  // test run at the same time never leaves a half-made virtualenv behind the stamp. A virtualenv moves
+  // with its python (pyvenv.cfg names only the base interpreter); only its console scripts, which name
+  // their path, would not, and nothing here uses them: everything runs as `python -m`.
+  const partial = `${dir}.partial-${process.pid}`
+  const partialPython = join(partial, 'bin', 'python')
+  rmSync(partial, {recursive: true, force: true})
   mkdirSync(dirname(dir), {recursive: true})
   try {
-    await run(base, ['-m', 'venv', dir], {encoding: 'utf8'})
+    await run(base, ['-m', 'venv', partial], {encoding: 'utf8'})
   } catch (error) {
     const stderr = String((error as {stderr?: string}).stderr ?? '') + String((error as {stdout?: string}).stdout ?? '')
     // Debian's python3 leaves ensurepip (and so venv's pip) to the python3-venv package.
     if (!/ensurepip|python3(\.\d+)?-venv/.test(stderr)) throw error
-    rmSync(dir, {recursive: true, force: true})
+    rmSync(partial, {recursive: true, force: true})
     installPackages(['python3-venv'], 'the Python peer needs a virtualenv with pip')
-    await run(base, ['-m', 'venv', dir], {encoding: 'utf8'})
+    await run(base, ['-m', 'venv', partial], {encoding: 'utf8'})
   }
   try {
-    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', REQUIREMENTS], {
+    await run(partialPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', REQUIREMENTS], {
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
     })
-    // The imports the peer makes, so that a broken install fails here and not in the middle of a test.
-    await run(python, ['-c', 'import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema, confluent_kafka.schema_registry.protobuf, fastavro, grpc_tools.protoc'])
   } catch (error) {
+    rmSync(partial, {recursive: true, force: true})
     const stderr = String((error as {stderr?: string}).stderr ?? '')
-    throw new Error(`the Python peer's virtualenv could not be made in ${dir}: ${(error as Error).message}\n${stderr.slice(-4000)}`)
+    throw new Error(`the Python peer's virtualenv could not be made in ${partial}: ${(error as Error).message}\n${stderr.slice(-4000)}`)
   }
-  writeFileSync(stampFile, stamp)
+  writeFileSync(join(partial, '.spool-stamp'), stamp)
+  rmSync(dir, {recursive: true, force: true})
+  try {
+    renameSync(partial, dir)
+  } catch (error) {
+    // Another run renamed its own build into place first: use that one if it is complete.
+    rmSync(partial, {recursive: true, force: true})
+    if (!(existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)) throw error
+  }
+  // The imports the peer makes, so that a broken install fails here and not in the middle of a test.
+  await run(python, ['-c', 'import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema, confluent_kafka.schema_registry.protobuf, fastavro, grpc_tools.protoc'])
   log(`Python peer's virtualenv ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return python
 }
