@@ -1,7 +1,10 @@
 import type {TestProject} from 'vitest/node'
 import {ensureTools} from '../setup/debian-tools.js'
+import {ensurePythonPeer, PEER} from '../setup/python-peer.js'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {startBroker} from '../../scripts/kafka-broker.mjs'
+// @ts-expect-error: a plain ESM script, without type declarations
+import {startRegistry} from '../../scripts/schema-registry.mjs'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,24 +17,53 @@ declare module 'vitest' {
       version: string
       lib: string
     }
+    /**
+     * A schema registry (Apicurio Registry, empty at the start of the run) and Confluent's Python client
+     * as the peer that writes and reads its wire format: `${python} ${peer} produce|consume ...`.
+     */
+    registry: {
+      /** The Confluent Schema Registry API's base URL: http://127.0.0.1:PORT/apis/ccompat/v7 */
+      url: string
+      /** The virtualenv's python, with confluent-kafka and its serializers' packages. */
+      python: string
+      /** test/peers/confluent_peer.py */
+      peer: string
+    }
   }
 }
 
-/** Starts the test broker once for the Kafka project and stops it when the run ends. */
+type Stoppable = {stop(): Promise<void>}
+
+/**
+ * Starts the test broker and the schema registry once for the Kafka project, side by side with the
+ * Python peer's virtualenv (made once, then cached), and stops both when the run ends.
+ */
 export default async function setup(project: TestProject) {
   // kcat is the peer the interop tests compare against.
   ensureTools(['kcat'])
-  const broker = await startBroker({log: (line: string) => process.stderr.write(`kafka: ${line}\n`)})
+  const log = (name: string) => (line: string) => process.stderr.write(`${name}: ${line}\n`)
+  // The registry and the virtualenv first: the broker's start has synchronous steps (certificates, the
+  // storage format) that would otherwise hold them back.
+  const registryStart = startRegistry({log: log('schema registry')})
+  const pythonSetup = ensurePythonPeer({log: log('python peer')})
+  const brokerStart = startBroker({log: log('kafka')})
+  const [broker, registry, python] = await Promise.allSettled([brokerStart, registryStart, pythonSetup])
+  if (broker.status === 'rejected' || registry.status === 'rejected' || python.status === 'rejected') {
+    await Promise.all([broker, registry].map((r) => (r.status === 'fulfilled' ? (r.value as Stoppable).stop() : undefined)))
+    throw [broker, registry, python].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason
+  }
+  const b = broker.value
   project.provide('kafka', {
-    plaintext: broker.plaintext,
-    sasl: broker.sasl,
-    tls: broker.tls,
-    certificates: broker.certificates,
-    users: broker.users,
-    version: broker.version,
-    lib: broker.lib,
+    plaintext: b.plaintext,
+    sasl: b.sasl,
+    tls: b.tls,
+    certificates: b.certificates,
+    users: b.users,
+    version: b.version,
+    lib: b.lib,
   })
+  project.provide('registry', {url: registry.value.url, python: python.value, peer: PEER})
   return async () => {
-    await broker.stop()
+    await Promise.all([b.stop(), registry.value.stop()])
   }
 }

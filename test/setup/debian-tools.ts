@@ -10,11 +10,21 @@ const PACKAGE_OF: Record<string, string> = {kcat: 'kcat', tmux: 'tmux', zsh: 'zs
 export function ensureTools(tools: string[]): void {
   const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
   if (missing.length === 0) return
-  const packages = missing.map((tool) => PACKAGE_OF[tool] ?? tool)
+  installPackages(
+    missing.map((tool) => PACKAGE_OF[tool] ?? tool),
+    `the tests need ${missing.join(', ')}`,
+  )
+}
+
+/**
+ * Installs Debian packages with apt-get (as root, or through passwordless sudo); elsewhere throws with
+ * `why` and the packages to install by hand.
+ */
+export function installPackages(packages: string[], why = `the tests need ${packages.join(', ')}`): void {
   const root = process.getuid?.() === 0
   const sudo = root ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : undefined
   if (sudo === undefined || spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0)
-    throw new Error(`the tests need ${missing.join(', ')}: install ${packages.join(' ')} (Debian: apt-get install ${packages.join(' ')})`)
+    throw new Error(`${why}: install ${packages.join(' ')} (Debian: apt-get install ${packages.join(' ')})`)
   process.stderr.write(`test setup: installing ${packages.join(' ')} with apt-get\n`)
   const apt = (args: string[]) =>
     execFileSync(sudo[0] ?? 'apt-get', sudo.length > 0 ? [...sudo.slice(1), 'apt-get', ...args] : args, {
