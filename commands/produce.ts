@@ -9,7 +9,6 @@ import type {Header} from '../src/core/record.js'
 import {produce} from '../src/ops/produce.js'
 import {type RegistryFlags, registryFlags, requireRegistry} from '../src/cli/registry.js'
 import type {Backend} from '../src/core/backend.js'
-import {framed} from '../src/schemas/framing.js'
 import {parseJson} from '../src/schemas/json-text.js'
 import {subjectFor} from '../src/schemas/registry.js'
 import type {WriteSchema} from '../src/schemas/schema-file.js'
@@ -129,7 +128,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
 /** -k with --key-schema: the key, a JSON document, encoded and framed. */
 function encodeFixedKey(schema: WriteSchema, text: string): Buffer {
   try {
-    return framed(schema.id, schema.codec.encode(parseJson(text)))
+    return schema.codec.encode(parseJson(text), schema.frame)
   } catch (error) {
     throw new UsageError(`--key '${text}' does not fit --key-schema: ${(error as Error).message}`)
   }

@@ -5,7 +5,6 @@ import {type Header, PendingBatch, recordSize} from '../core/record.js'
 import {validateTopicName} from '../core/topic-name.js'
 import {formatBytes} from '../core/units.js'
 import {EnvelopeError, decodeEnvelope} from '../io/json-envelope.js'
-import {framed} from '../schemas/framing.js'
 import {parseJson} from '../schemas/json-text.js'
 import type {WriteSchema} from '../schemas/schema-file.js'
 import {SchemaValueError} from '../schemas/types.js'
@@ -135,7 +134,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   /** A JSON document through its schema into framed bytes; a document that does not fit is bad input. */
   const encode = (schema: WriteSchema, document: unknown, record: number, what: string): Buffer => {
     try {
-      return framed(schema.id, schema.codec.encode(document))
+      return schema.codec.encode(document, schema.frame)
     } catch (error) {
       if (error instanceof SchemaValueError) throw new InputFailure(record, `line ${record}: ${what}${error.message}`)
       throw error

@@ -163,6 +163,7 @@ export async function compileAvro(schema: SchemaText, resolve: ReferenceResolver
 }
 
 let scratch = Buffer.allocUnsafeSlow(64 * 1024)
+const EMPTY = new Uint8Array(0)
 
 class AvroCodec implements SchemaCodec {
   readonly type = 'AVRO' as const
@@ -187,7 +188,7 @@ class AvroCodec implements SchemaCodec {
     return this.#write(value)
   }
 
-  encode(value: unknown): Uint8Array {
+  encode(value: unknown, prefix: Uint8Array = EMPTY): Buffer {
     try {
       const avscValue = this.#convert ? this.#convert(value) : value
       // Into a reused buffer, then one copy of the bytes written (toBuffer zero-fills a fresh one each time).
@@ -196,7 +197,10 @@ class AvroCodec implements SchemaCodec {
         scratch = Buffer.allocUnsafeSlow(Math.max(scratch.length * 2, scratch.length - end))
         end = this.#type.encode(avscValue, scratch, 0)
       }
-      return Uint8Array.prototype.slice.call(scratch, 0, end)
+      const out = Buffer.allocUnsafe(prefix.length + end)
+      out.set(prefix)
+      scratch.copy(out, prefix.length, 0, end)
+      return out
     } catch (error) {
       const found = explain(this.#type, value, '')
       if (found) throw new SchemaValueError(found.path, found.detail)

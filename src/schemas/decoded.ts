@@ -33,11 +33,11 @@ export class DecodedBatch implements RecordBatch, DecodedFields {
 
   constructor(private readonly source: RecordBatch) {}
 
-  push(value: {text: string | Buffer | null; tag?: SchemaTag}, key: {text: string | Buffer | null; tag?: SchemaTag}): void {
-    this.values.push(value.text)
-    this.valueTags.push(value.tag)
-    this.keys.push(key.text)
-    this.keyTags.push(key.tag)
+  push(value: string | Buffer | null, valueTag: SchemaTag | undefined, key: string | Buffer | null, keyTag: SchemaTag | undefined): void {
+    this.values.push(value)
+    this.valueTags.push(valueTag)
+    this.keys.push(key)
+    this.keyTags.push(keyTag)
   }
 
   get topic() {

@@ -16,23 +16,42 @@ export class DecodeError extends SpoolError {}
  */
 export class RecordDecoder {
   private readonly codecs = new Map<number, Promise<SchemaCodec>>()
-  private readonly ready = new Map<number, SchemaCodec>()
+  /** Compiled codecs by id, with the tag their decoded fields carry (one object per schema, not per record). */
+  private readonly ready = new Map<number, {codec: SchemaCodec; tag: SchemaTag}>()
 
   constructor(private readonly registry: SchemaRegistry) {}
 
   /**
    * Decodes the first `count` records of the batch. A record that cannot be decoded ends the batch there:
-   * the result holds the records before it and the error that says which one.
+   * the result holds the records before it and the error that says which one. Only a schema id not seen
+   * before waits for the registry; every other record decodes without a pause.
    */
   async decode(batch: RecordBatch, count: number): Promise<{batch: DecodedBatch; error?: DecodeError}> {
-    await this.prepare(batch, count)
     const decoded = new DecodedBatch(batch)
     for (let i = 0; i < count; i++) {
+      const value = batch.valueAt(i)
+      const key = batch.keyAt(i)
+      let valueText: string | Buffer | null = value
+      let valueTag: SchemaTag | undefined
+      let keyText: string | Buffer | null = key
+      let keyTag: SchemaTag | undefined
       try {
-        decoded.push(this.field(batch.valueAt(i)), this.field(batch.keyAt(i)))
+        const valueId = frameId(value)
+        if (valueId !== undefined) {
+          const ready = this.ready.get(valueId) ?? (await this.load(valueId))
+          valueText = ready.codec.decodeToJson(value!.subarray(FRAME_BYTES))
+          valueTag = ready.tag
+        }
+        const keyId = frameId(key)
+        if (keyId !== undefined) {
+          const ready = this.ready.get(keyId) ?? (await this.load(keyId))
+          keyText = ready.codec.decodeToJson(key!.subarray(FRAME_BYTES))
+          keyTag = ready.tag
+        }
       } catch (error) {
         return {batch: decoded, error: this.failure(batch, i, error)}
       }
+      decoded.push(valueText, valueTag, keyText, keyTag)
     }
     return {batch: decoded}
   }
@@ -43,50 +62,39 @@ export class RecordDecoder {
     return error ? record : {...record, key: batch.keyAt(0), value: batch.valueAt(0)}
   }
 
-  private field(bytes: Buffer | null): {text: string | Buffer | null; tag?: SchemaTag} {
-    const id = frameId(bytes)
-    if (id === undefined) return {text: bytes}
-    const codec = this.ready.get(id)!
-    return {text: codec.decodeToJson(bytes!.subarray(FRAME_BYTES)), tag: {id, type: codec.type}}
-  }
-
-  private async prepare(batch: RecordBatch, count: number): Promise<void> {
-    for (let i = 0; i < count; i++) {
-      for (const bytes of [batch.valueAt(i), batch.keyAt(i)]) {
-        const id = frameId(bytes)
-        if (id === undefined || this.ready.has(id)) continue
-        try {
-          this.ready.set(id, await this.codec(id))
-        } catch (error) {
-          // Decoding stops at this record: let field() meet the missing codec there.
-          this.failed = {id, error}
-          return
-        }
-      }
-    }
-  }
-
-  private failed: {id: number; error: unknown} | undefined
-
-  private codec(id: number): Promise<SchemaCodec> {
+  private async load(id: number): Promise<{codec: SchemaCodec; tag: SchemaTag}> {
     let codec = this.codecs.get(id)
     if (!codec) {
       codec = this.registry.schemaById(id).then((schema) => compileSchema(schema, (reference) => this.registry.subjectVersion(reference.subject, reference.version)))
       this.codecs.set(id, codec)
     }
-    return codec
+    try {
+      const ready = {codec: await codec, tag: {id, type: (await codec).type}}
+      this.ready.set(id, ready)
+      return ready
+    } catch (error) {
+      throw new MissingSchema(id, error)
+    }
   }
 
   private failure(batch: RecordBatch, index: number, error: unknown): DecodeError {
     const where = `${batch.topic} partition ${batch.partition} offset ${batch.offsetAt(index)}`
-    const ids = [batch.valueAt(index), batch.keyAt(index)].map(frameId).filter((id) => id !== undefined)
-    const missing = this.failed && ids.includes(this.failed.id) ? this.failed : undefined
-    if (missing) {
-      const reason = missing.error instanceof Error ? missing.error.message : String(missing.error)
-      return new DecodeError(`cannot decode ${where}: schema id ${missing.id}: ${reason}`, {cause: missing.error, hint: (missing.error as SpoolError).hint})
+    if (error instanceof MissingSchema) {
+      const reason = error.cause instanceof Error ? error.cause.message : String(error.cause)
+      return new DecodeError(`cannot decode ${where}: schema id ${error.id}: ${reason}`, {cause: error.cause, hint: (error.cause as SpoolError).hint})
     }
+    const ids = [batch.valueAt(index), batch.keyAt(index)].map(frameId).filter((id) => id !== undefined)
     const reason = error instanceof Error ? error.message : String(error)
     return new DecodeError(`cannot decode ${where} (schema id ${ids.join(', ')}): ${reason}`, {cause: error})
   }
 }
 
+/** A schema id the registry could not give (or that does not compile). */
+class MissingSchema extends Error {
+  constructor(
+    readonly id: number,
+    override readonly cause: unknown,
+  ) {
+    super(`schema id ${id}`)
+  }
+}

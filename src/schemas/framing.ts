@@ -10,10 +10,9 @@ export function frameId(bytes: Uint8Array | null): number | undefined {
   return ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0
 }
 
-export function framed(id: number, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(FRAME_BYTES + payload.length)
-  out[0] = 0
-  out.writeUInt32BE(id, 1)
-  out.set(payload, FRAME_BYTES)
-  return out
+/** The 5 bytes that frame a key or value written with schema `id`. */
+export function frameOf(id: number): Buffer {
+  const frame = Buffer.alloc(FRAME_BYTES)
+  frame.writeUInt32BE(id, 1)
+  return frame
 }

@@ -80,13 +80,17 @@ class JsonSchemaCodec implements SchemaCodec {
     return NEWLINE.test(text) ? stringifyJson(reviveExact(text, value)) : text.trim()
   }
 
-  encode(value: unknown): Uint8Array {
+  encode(value: unknown, prefix: Uint8Array = new Uint8Array(0)): Buffer {
     if (!this.#validate(withoutBigints(value))) {
       const error = this.#validate.errors![0]!
       const {path, detail} = explain(error, value)
       throw new SchemaValueError(path, detail)
     }
-    return Buffer.from(stringifyJson(value))
+    const text = stringifyJson(value)
+    const out = Buffer.allocUnsafe(prefix.length + Buffer.byteLength(text))
+    out.set(prefix)
+    out.write(text, prefix.length)
+    return out
   }
 }
 

@@ -240,7 +240,7 @@ class ProtobufCodec implements SchemaCodec {
     return JSON.stringify(json)
   }
 
-  encode(value: unknown): Uint8Array {
+  encode(value: unknown, prefix: Uint8Array = new Uint8Array(0)): Buffer {
     const target = this.#encodeAs
     if (!target) {
       const names = this.#messages.map((node) => node.name)
@@ -259,9 +259,10 @@ class ProtobufCodec implements SchemaCodec {
       throw new SchemaValueError(found.path, found.detail)
     }
     const body = target.type.encode(message).finish()
-    const out = new Uint8Array(target.prefix.length + body.length)
-    out.set(target.prefix)
-    out.set(body, target.prefix.length)
+    const out = Buffer.allocUnsafe(prefix.length + target.prefix.length + body.length)
+    out.set(prefix)
+    out.set(target.prefix, prefix.length)
+    out.set(body, prefix.length + target.prefix.length)
     return out
   }
 }

@@ -2,6 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, extname, join, resolve} from 'node:path'
 import {SpoolError, UsageError} from '../core/errors.js'
 import {compileSchema} from './codecs.js'
+import {frameOf} from './framing.js'
 import type {SchemaRegistry} from './registry.js'
 import {type SchemaCodec, SchemaParseError, type SchemaReference, type SchemaText, type SchemaType} from './types.js'
 
@@ -74,6 +75,8 @@ export async function readSchemaFile(
 export interface WriteSchema {
   id: number
   codec: SchemaCodec
+  /** The frame every key or value written with it starts with. */
+  frame: Buffer
 }
 
 /**
@@ -91,11 +94,14 @@ export async function writeSchema(
     if (!match) throw new UsageError(`${options.flag} '${spec}' is not @SUBJECT[:VERSION]`)
     const version = await registry.subjectVersion(match[1]!, match[2] === undefined || match[2] === 'latest' ? 'latest' : Number(match[2]))
     const codec = await compileSchema(version, (reference) => registry.subjectVersion(reference.subject, reference.version), {messageName: options.messageName})
-    return {id: version.id, codec}
+    return {id: version.id, codec, frame: frameOf(version.id)}
   }
   const file = await readSchemaFile(spec, registry, options)
-  if (options.register) return {id: await registry.register(subject, file.schema), codec: file.codec}
+  if (options.register) {
+    const id = await registry.register(subject, file.schema)
+    return {id, codec: file.codec, frame: frameOf(id)}
+  }
   const found = await registry.lookup(subject, file.schema)
   if (!found) throw new SpoolError(`${spec} is not registered under subject '${subject}' in ${registry.location}`, {hint: 'drop --no-register to register it'})
-  return {id: found.id, codec: file.codec}
+  return {id: found.id, codec: file.codec, frame: frameOf(found.id)}
 }

@@ -33,8 +33,11 @@ export interface SchemaCodec {
   readonly type: SchemaType
   /** The payload after the 5-byte frame (for Protobuf it starts with the message indexes), as one line of JSON. */
   decodeToJson(payload: Uint8Array): string
-  /** A canonical JSON value (parsed with parseJson) to the payload that follows the frame. */
-  encode(value: unknown): Uint8Array
+  /**
+   * A canonical JSON value (parsed with parseJson) to its payload, after `prefix` (the caller's frame):
+   * one buffer, so the framed bytes are built with one allocation.
+   */
+  encode(value: unknown, prefix?: Uint8Array): Buffer
 }
 
 /** A value that does not fit its schema: `path` is where (".price", ".items[2].sku"), `message` what. */
