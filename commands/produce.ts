@@ -19,6 +19,8 @@ export default class Produce extends SpoolCommand {
 
 With --input json each line is an envelope as printed by \`spool consume --json\`: key, value, headers, timestamp and partition are kept, so consume --json | produce --input json copies a topic exactly.
 
+With --value-schema (and --key-schema) each value (key) is a JSON document in the schema format's canonical JSON form, validated, encoded and framed for a schema registry; the schema is registered under TOPIC-value (TOPIC-key) unless it is there already. On the local store the store is the registry; on Kafka name one with --registry, SPOOL_REGISTRY or the context.
+
 Bad input stops the produce with a one-line error naming the line; the records before it stay stored. Ctrl-C stores what was read and exits 130.`
 
   static override examples = [
@@ -26,6 +28,8 @@ Bad input stops the produce with a one-line error naming the line; the records b
     {description: 'key:value lines; keys choose partitions with Kafka\'s murmur2', command: 'cat clicks.txt | <%= config.bin %> <%= command.id %> clicks -K :'},
     {description: 'A fixed key and headers for every record', command: 'tail -f app.log | <%= config.bin %> <%= command.id %> logs -k web-1 -H env=prod -H team=core'},
     {description: 'NUL-delimited binary records', command: 'find . -print0 | <%= config.bin %> <%= command.id %> paths -0'},
+    {description: 'JSON documents encoded with an Avro schema (registered as orders-value; Protobuf .proto and JSON Schema .json too)', command: 'cat orders.jsonl | <%= config.bin %> <%= command.id %> orders --value-schema order.avsc'},
+    {description: 'Into Kafka, with the schema from a registry', command: "cat orders.jsonl | <%= config.bin %> <%= command.id %> orders -b kafka://localhost:9092 --registry http://localhost:8081 --value-schema @orders-value:3"},
     {description: 'Copy a topic exactly, keys, headers, timestamps and partitions included', command: '<%= config.bin %> consume orders --json | <%= config.bin %> <%= command.id %> orders-copy --input json'},
   ]
 

@@ -29,3 +29,35 @@ describe('contexts', () => {
     expect(JSON.parse(removed.stdout.toString())).toEqual({removed: 'prod'})
   })
 })
+
+describe('a context\'s schema registry', () => {
+  it('--registry on context add is used by schema commands, with the password from stdin (never argv) or SPOOL_REGISTRY_PASSWORD', async () => {
+    const {createServer} = await import('node:http')
+    const seen: string[] = []
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization))
+      res.writeHead(200, {'content-type': 'application/vnd.schemaregistry.v1+json'})
+      res.end(req.url === '/subjects' ? '[]' : '{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}`
+      const added = await run(['context', 'add', 'sr', '-b', 'kafka://127.0.0.1:9', '--registry', url, '--registry-username', 'app', '--registry-password-stdin', '--use'], {env, input: 'pw-from-stdin\n'})
+      expect(added.code, added.stderr).toBe(0)
+      const listed = await run(['schema', 'list', '--json'], {env})
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(JSON.parse(listed.stdout.toString())).toEqual([])
+      expect(seen.at(-1)).toBe(`Basic ${Buffer.from('app:pw-from-stdin').toString('base64')}`)
+      await run(['schema', 'list'], {env: {...env, SPOOL_REGISTRY_PASSWORD: 'from-env'}})
+      expect(seen.at(-1)).toBe(`Basic ${Buffer.from('app:from-env').toString('base64')}`)
+      // -b naming another backend leaves the current context (and its registry) out: the store is its own.
+      const local = await run(['schema', 'list', '--json', '-b', `file:${join(t.home, 'other.db')}`], {env})
+      expect(JSON.parse(local.stdout.toString())).toEqual([])
+      expect(seen).toHaveLength(2)
+      const orphan = await run(['context', 'add', 'x', '-b', 'kafka://127.0.0.1:9', '--registry-username', 'u'], {env})
+      expect(orphan.code).toBe(2)
+    } finally {
+      server.close()
+    }
+  })
+})

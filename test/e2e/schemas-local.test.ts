@@ -1,7 +1,7 @@
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {run, tempHome} from '../helpers/cli.js'
+import {run, sh, tempHome} from '../helpers/cli.js'
 
 // The local store as its own schema registry: no server anywhere in these tests.
 
@@ -163,7 +163,7 @@ describe('produce --value-schema and consume --decode on the local store', () =>
     expect((await spool(['consume', 'plain', '--decode'])).stdout.toString()).toBe('hello\n')
   })
 
-  it('tail and replay decode too', async () => {
+  it('replay decodes too', async () => {
     await spool(['produce', 'orders', '--value-schema', join(dir, 'order.avsc')], '{"id":1,"sku":"a","price":null,"tags":[],"status":"NEW"}\n{"id":2,"sku":"b","price":null,"tags":[],"status":"NEW"}\n')
     const replayed = await spool(['replay', 'orders', '--speed', 'max', '--decode'])
     expect(lines(replayed.stdout).map((l) => JSON.parse(l).id)).toEqual([1, 2])
@@ -227,5 +227,44 @@ describe('produce --value-schema and consume --decode on the local store', () =>
     expect((await spool(['consume', 'orders', '--decode'])).code).toBe(0)
     expect((await spool(['schema', 'list'])).code).toBe(0)
     expect(readFileSync(t.store).equals(before)).toBe(true)
+  })
+})
+
+describe('more of the schema contract, on the local store', () => {
+  it('a .proto importing a file beside it: the import is registered under its path and referenced', async () => {
+    writeFileSync(join(dir, 'money.proto'), 'syntax = "proto3";\npackage shop;\nmessage Money { string currency = 1; int64 micros = 2; }\n')
+    writeFileSync(join(dir, 'priced.proto'), 'syntax = "proto3";\npackage shop;\nimport "money.proto";\nmessage Priced { string sku = 1; Money price = 2; }\n')
+    const input = '{"sku":"a","price":{"currency":"EUR","micros":"12500000"}}'
+    const produced = await spool(['produce', 'priced', '--value-schema', join(dir, 'priced.proto')], input + '\n')
+    expect(produced.code, produced.stderr).toBe(0)
+    expect((await spool(['consume', 'priced', '--decode'])).stdout.toString()).toBe(input + '\n')
+    const value = JSON.parse((await spool(['schema', 'get', 'priced-value', '--json'])).stdout.toString())
+    expect(value.references).toEqual([{name: 'money.proto', subject: 'money.proto', version: 1}])
+    expect(JSON.parse((await spool(['schema', 'list', '--json'])).stdout.toString()).map((s: {subject: string}) => s.subject)).toEqual(['money.proto', 'priced-value'])
+  })
+
+  it('consume --json | produce --input json keeps framed bytes exactly; --decode --json | produce --input json --value-schema encodes again', async () => {
+    const input = '{"id":5,"sku":"x","price":{"double":2.0},"tags":["t"],"status":"NEW"}'
+    await spool(['produce', 'orders', '--value-schema', join(dir, 'order.avsc'), '-k', 'k'], input + '\n')
+    const copied = await sh('$bin consume orders --json | $bin produce copy --input json', {env: t.env})
+    expect(copied.code, copied.stderr).toBe(0)
+    const bytes = async (topic: string) => (await spool(['consume', topic, '--format', '%k %v'])).stdout
+    expect((await bytes('copy')).equals(await bytes('orders'))).toBe(true)
+    const reencoded = await sh(`$bin consume orders --decode --json | $bin produce again --input json --value-schema ${join(dir, 'order.avsc')}`, {env: t.env})
+    expect(reencoded.code, reencoded.stderr).toBe(0)
+    expect((await bytes('again')).equals(await bytes('orders'))).toBe(true)
+  })
+
+  it('flags that go together, and a topic without schemas under --decode --json', async () => {
+    const lonely = await spool(['produce', 'orders', '--value-message', 'Order'], 'x\n')
+    expect(lonely.code).toBe(2)
+    expect(lonely.stderr).toMatch(/go with --value-schema/)
+    const unknownType = await spool(['produce', 'orders', '--value-schema', join(t.home, 'x.txt')], 'x\n')
+    expect(unknownType.code).toBe(2)
+    expect(unknownType.stderr).toMatch(/name it \.avsc/)
+    await spool(['produce', 'plain'], 'hello\n')
+    const json = JSON.parse((await spool(['consume', 'plain', '--decode', '--json'])).stdout.toString())
+    expect(json.value).toBe('hello')
+    expect(json.value_schema).toBeUndefined()
   })
 })
