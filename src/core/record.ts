@@ -65,6 +65,12 @@ export interface RecordBatch {
   /** Copies the value into target at position; returns the bytes copied, or -1 for a null value. */
   copyValue(index: number, target: Buffer, position: number): number
   valueLength(index: number): number
+  /**
+   * Optional, for batches whose values are text (decoded with --decode): the values of [start, end),
+   * each followed by `delimiter`, as one string; undefined when some value is not text. One string per
+   * batch is written out far faster than one per record.
+   */
+  valuesText?(start: number, end: number, delimiter: string): string | undefined
 }
 
 export function recordAt(batch: RecordBatch, index: number): FeedRecord {

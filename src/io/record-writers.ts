@@ -11,9 +11,18 @@ export interface RecordWriter {
 
 /** The default: each value followed by the delimiter, bytes copied as they are stored. */
 export class ValueWriter implements RecordWriter {
-  constructor(private readonly delimiter: Buffer = Buffer.from('\n')) {}
+  /** The delimiter as text, when it is one ASCII character (the batch-as-one-string path). */
+  private readonly textDelimiter: string | undefined
+
+  constructor(private readonly delimiter: Buffer = Buffer.from('\n')) {
+    this.textDelimiter = delimiter.length === 1 && delimiter[0]! < 0x80 ? delimiter.toString('latin1') : undefined
+  }
 
   write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void {
+    if (this.textDelimiter !== undefined && batch.valuesText) {
+      const text = batch.valuesText(start, end, this.textDelimiter)
+      if (text !== undefined) return out.writeString(text)
+    }
     const delimiter = this.delimiter
     const single = delimiter.length === 1 ? delimiter[0]! : -1
     for (let i = start; i < end; i++) {

@@ -75,6 +75,15 @@ export class DecodedBatch implements RecordBatch, DecodedFields {
     if (value === null) return -1
     return typeof value === 'string' ? target.write(value, position) : value.copy(target, position)
   }
+  valuesText(start: number, end: number, delimiter: string): string | undefined {
+    let text = ''
+    for (let i = start; i < end; i++) {
+      const value = this.values[i]
+      if (typeof value !== 'string') return undefined
+      text += value + delimiter
+    }
+    return text
+  }
   valueSchemaAt(i: number) {
     return this.valueTags[i]
   }

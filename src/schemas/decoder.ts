@@ -39,13 +39,13 @@ export class RecordDecoder {
         const valueId = frameId(value)
         if (valueId !== undefined) {
           const ready = this.ready.get(valueId) ?? (await this.load(valueId))
-          valueText = ready.codec.decodeToJson(value!.subarray(FRAME_BYTES))
+          valueText = ready.codec.decodeToJson(value!, FRAME_BYTES)
           valueTag = ready.tag
         }
         const keyId = frameId(key)
         if (keyId !== undefined) {
           const ready = this.ready.get(keyId) ?? (await this.load(keyId))
-          keyText = ready.codec.decodeToJson(key!.subarray(FRAME_BYTES))
+          keyText = ready.codec.decodeToJson(key!, FRAME_BYTES)
           keyTag = ready.tag
         }
       } catch (error) {

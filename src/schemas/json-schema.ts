@@ -67,7 +67,8 @@ class JsonSchemaCodec implements SchemaCodec {
     this.#validate = validate
   }
 
-  decodeToJson(payload: Uint8Array): string {
+  decodeToJson(bytes: Uint8Array, start = 0): string {
+    const payload = start === 0 ? bytes : bytes.subarray(start)
     let text: string
     let value: unknown
     try {

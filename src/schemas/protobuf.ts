@@ -205,7 +205,8 @@ class ProtobufCodec implements SchemaCodec {
     return found
   }
 
-  decodeToJson(payload: Uint8Array): string {
+  decodeToJson(bytes: Uint8Array, start = 0): string {
+    const payload = start === 0 ? bytes : bytes.subarray(start)
     let pos = 0
     const varint = (): number => {
       let value = 0

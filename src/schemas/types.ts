@@ -31,8 +31,12 @@ export type ReferenceResolver = (reference: SchemaReference) => Promise<SchemaTe
  */
 export interface SchemaCodec {
   readonly type: SchemaType
-  /** The payload after the 5-byte frame (for Protobuf it starts with the message indexes), as one line of JSON. */
-  decodeToJson(payload: Uint8Array): string
+  /**
+   * The payload, which starts at `start` (after the 5-byte frame; for Protobuf with the message indexes)
+   * and runs to the end of `bytes`, as one line of JSON. An offset instead of a view: a view per record
+   * costs more than decoding a small record.
+   */
+  decodeToJson(bytes: Uint8Array, start?: number): string
   /**
    * A canonical JSON value (parsed with parseJson) to its payload, after `prefix` (the caller's frame):
    * one buffer, so the framed bytes are built with one allocation.

@@ -154,7 +154,30 @@ describe('Avro', () => {
     await expect(compileSchema(text('AVRO', {type: 'record', name: 'X', fields: [{name: 'a', type: 'Nope'}]}), noReferences)).rejects.toThrow(/undefined type name: Nope/)
     const codec = await compileSchema(text('AVRO', {type: 'record', name: 'X', fields: [{name: 'a', type: 'string'}]}), noReferences)
     expect(() => codec.decodeToJson(Buffer.from([0x08, 0x61]))).toThrow(SchemaPayloadError)
-    expect(() => codec.decodeToJson(Buffer.from([0x02, 0x61, 0x00]))).toThrow(/trailing data/)
+    expect(() => codec.decodeToJson(Buffer.from([0x02, 0x61, 0x00]))).toThrow(/1 bytes left over/)
+    // The reader goes from bytes to JSON text itself: every kind of damage is a SchemaPayloadError, never a wrong line.
+    const wide = await compileSchema(
+      text('AVRO', {
+        type: 'record',
+        name: 'W',
+        fields: [
+          {name: 'u', type: ['null', 'long']},
+          {name: 'e', type: {type: 'enum', name: 'E', symbols: ['A', 'B']}},
+          {name: 'b', type: 'boolean'},
+          {name: 'd', type: 'double'},
+          {name: 'a', type: {type: 'array', items: 'int'}},
+        ],
+      }),
+      noReferences,
+    )
+    const good = [0x02, 0x04, 0x02, 0x01, ...Buffer.alloc(8), 0x02, 0x06, 0x00]
+    expect(wide.decodeToJson(Buffer.from(good))).toBe('{"u":{"long":2},"e":"B","b":true,"d":0,"a":[3]}')
+    expect(wide.decodeToJson(Buffer.from([0xff, 0, 0, 0, 0, 0, ...good]), 6)).toBe('{"u":{"long":2},"e":"B","b":true,"d":0,"a":[3]}')
+    for (let cut = 0; cut < good.length; cut++) expect(() => wide.decodeToJson(Buffer.from(good.slice(0, cut)))).toThrow(SchemaPayloadError)
+    const damaged = (at: number, byte: number) => Buffer.from(good.map((b, i) => (i === at ? byte : b)))
+    expect(() => wide.decodeToJson(damaged(0, 0x04))).toThrow(/union branch 2/)
+    expect(() => wide.decodeToJson(damaged(2, 0x06))).toThrow(/enum index 3/)
+    expect(() => wide.decodeToJson(damaged(3, 0x07))).toThrow(/boolean byte is 7/)
   })
 })
 
