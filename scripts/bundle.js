@@ -2,7 +2,7 @@
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
 // loads only the command that runs; drivers (better-sqlite3) stay external and load on demand.
 import {build} from 'esbuild'
-import {readdirSync, rmSync} from 'node:fs'
+import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -11,6 +11,43 @@ const walk = (dir) =>
   readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
     entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
   )
+
+// @oclif/core is compiled TypeScript: every module requires all of its imports at the top, so importing
+// Command or Flags runs about 160 modules (semver, tinyglobby, ejs, the help renderer, ...) whether the
+// command needs them or not. This rewrites those top-level requires into memoized thunks: a module
+// runs the first time one of its exports is used. Only a binding that the file uses exclusively as
+// `name.property` is rewritten (each use becomes `name().property`), so what the code does is unchanged;
+// only when a dependency's module body runs moves. Requires of node: builtins stay as they are.
+const lazyOclifRequires = {
+  name: 'lazy-oclif-requires',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => ({contents: lazyRequires(readFileSync(args.path, 'utf8')), loader: 'js'}))
+  },
+}
+
+function lazyRequires(source) {
+  let lazy = 0
+  const declaration = /^(const|var) ([\w$]+) = ((?:__importDefault|__importStar)\()?require\("([^"]+)"\)\)?;$/gm
+  let out = source.replace(declaration, (line, _kind, name, wrapper, specifier) => {
+    if (specifier.startsWith('node:')) return line
+    const uses = [...source.matchAll(new RegExp(`(new\\s+)?(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])(.?)`, 'g'))]
+    // The declaration itself, then only member accesses (and none after `new`, where name() would bind wrongly).
+    if (uses.length < 2 || uses.slice(1).some((m) => m[2] !== '.' || m[1])) return line
+    lazy++
+    const load = wrapper ? `${wrapper}require("${specifier}"))` : `require("${specifier}")`
+    return `const ${name} = __spoolLazy(() => ${load});`
+  })
+  // index.js: `exports.Flags = __importStar(require("./flags"));` becomes a getter.
+  out = out.replace(/^exports\.([\w$]+) = (__importStar\(require\("[^"]+"\)\));$/gm, (_line, name, load) => {
+    lazy++
+    return `{ const load = __spoolLazy(() => ${load}); Object.defineProperty(exports, "${name}", { enumerable: true, configurable: true, get: load }); }`
+  })
+  if (lazy === 0) return source
+  for (const name of [...out.matchAll(/^const ([\w$]+) = __spoolLazy\(/gm)].map((m) => m[1]))
+    out = out.replace(new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}\\.`, 'g'), `${name}().`)
+  const helper = 'function __spoolLazy(load) { let done = false, value; return () => (done ? value : ((value = load()), (done = true), value)); }\n'
+  return out.startsWith('"use strict";\n') ? `"use strict";\n${helper}${out.slice(14)}` : helper + out
+}
 
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
@@ -34,5 +71,6 @@ await build({
   external: ['better-sqlite3', '@node-rs/crc32', '@platformatic/kafka', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
+  plugins: [lazyOclifRequires],
   logLevel: 'warning',
 })
