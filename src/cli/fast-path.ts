@@ -1,5 +1,5 @@
 import {existsSync, readFileSync} from 'node:fs'
-import {arch, homedir, platform, tmpdir} from 'node:os'
+import {arch, homedir, platform, release, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Command} from '@oclif/core'
@@ -192,9 +192,34 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
-/** oclif's getPlatform: 'wsl' inside the Windows Subsystem for Linux. */
+/**
+ * oclif's getPlatform: 'wsl' inside the Windows Subsystem for Linux, by is-wsl's own test (is-wsl 3,
+ * through wsl-utils), written out here because importing wsl-utils loads node:child_process for its
+ * PowerShell helpers: 20-40 ms of a spawn. An is-wsl test switch in the environment takes the import.
+ */
 async function platformName(): Promise<string> {
-  return (await import('wsl-utils')).isWsl ? 'wsl' : platform()
+  if (process.env.__IS_WSL_TEST__) return (await import('wsl-utils')).isWsl ? 'wsl' : platform()
+  return isWsl() ? 'wsl' : platform()
+}
+
+function isWsl(): boolean {
+  if (process.platform !== 'linux') return false
+  if (release().toLowerCase().includes('microsoft')) return !isInsideContainer()
+  try {
+    if (readFileSync('/proc/version', 'utf8').toLowerCase().includes('microsoft')) return !isInsideContainer()
+  } catch {}
+  if (existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL')) return !isInsideContainer()
+  return false
+}
+
+/** is-inside-container and is-docker, as is-wsl asks them. */
+function isInsideContainer(): boolean {
+  if (existsSync('/run/.containerenv') || existsSync('/.dockerenv')) return true
+  try {
+    return readFileSync('/proc/self/cgroup', 'utf8').includes('docker')
+  } catch {
+    return false
+  }
 }
 
 async function userAgent(pjson: PackageJson): Promise<string> {
