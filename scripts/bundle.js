@@ -2,7 +2,8 @@
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
 // loads only the command that runs; drivers (better-sqlite3) stay external and load on demand.
 import {build} from 'esbuild'
-import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {builtinModules} from 'node:module'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -74,3 +75,35 @@ await build({
   plugins: [lazyOclifRequires],
   logLevel: 'warning',
 })
+
+// Node's built-in modules are required, not imported. An ESM import of a builtin builds a module namespace
+// from every export, reading each property (lazy getters included): on Node 24 the first import of
+// node:fs costs about 5 ms, node:process 3-7 ms, node:util 2 ms, where require() returns the already
+// loaded module. esbuild keeps builtins as import statements at the top of each output file; each one
+// becomes a const from the banner's require (createRequire), with the same bindings.
+const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
+const importLine = /^import (?:([\w$]+)(?:, )?)?(?:\{([^}]*)\}|\* as ([\w$]+))? ?(?:from )?"([^"]+)";$/gm
+for (const file of walkOutput('dist/bundle')) {
+  const source = readFileSync(file, 'utf8')
+  const rewritten = source.replace(importLine, (line, defaultName, named, namespace, specifier) => {
+    if (!builtins.has(specifier)) return line
+    const from = `require(${JSON.stringify(specifier)})`
+    const parts = []
+    if (defaultName) parts.push(`const ${defaultName} = ${from};`)
+    if (namespace) parts.push(`const ${namespace} = ${from};`)
+    if (named !== undefined) {
+      const bindings = named.split(',').map((b) => b.trim()).filter(Boolean).map((b) => b.replace(/^([\w$]+) as ([\w$]+)$/, '$1: $2'))
+      if (bindings.some((b) => b.startsWith('default'))) return line
+      parts.push(`const { ${bindings.join(', ')} } = ${from};`)
+    }
+    if (parts.length === 0) parts.push(`${from};`)
+    return parts.join(' ')
+  })
+  if (rewritten !== source) writeFileSync(file, rewritten)
+}
+
+function walkOutput(dir) {
+  return readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
+    entry.isDirectory() ? walkOutput(join(dir, entry.name)) : entry.name.endsWith('.js') ? [join(root, dir, entry.name)] : [],
+  )
+}
