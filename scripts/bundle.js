@@ -4,7 +4,7 @@
 import {build} from 'esbuild'
 import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules} from 'node:module'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -18,11 +18,18 @@ const walk = (dir) =>
 // command needs them or not. This rewrites those top-level requires into memoized thunks: a module
 // runs the first time one of its exports is used. Only a binding that the file uses exclusively as
 // `name.property` is rewritten (each use becomes `name().property`), so what the code does is unchanged;
-// only when a dependency's module body runs moves. Requires of node: builtins stay as they are.
+// only when a dependency's module body runs moves. Builtins too: node:readline (the parser's stdin
+// reading) alone loads a dozen of Node's internal modules that are not in its startup snapshot.
+// oclif's `debug` (its logger) becomes scripts/debug-off.cjs when DEBUG is not set: the real module
+// reads the terminal's colour support at load, for output that only DEBUG switches on.
 const lazyOclifRequires = {
   name: 'lazy-oclif-requires',
   setup(build) {
-    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => ({contents: lazyRequires(readFileSync(args.path, 'utf8')), loader: 'js'}))
+    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => ({
+      contents: lazyRequires(readFileSync(args.path, 'utf8').replace('require("debug")', `require(${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))})`)),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }))
   },
 }
 
@@ -30,7 +37,6 @@ function lazyRequires(source) {
   let lazy = 0
   const declaration = /^(const|var) ([\w$]+) = ((?:__importDefault|__importStar)\()?require\("([^"]+)"\)\)?;$/gm
   let out = source.replace(declaration, (line, _kind, name, wrapper, specifier) => {
-    if (specifier.startsWith('node:')) return line
     const uses = [...source.matchAll(new RegExp(`(new\\s+)?(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])(.?)`, 'g'))]
     // The declaration itself, then only member accesses (and none after `new`, where name() would bind wrongly).
     if (uses.length < 2 || uses.slice(1).some((m) => m[2] !== '.' || m[1])) return line
