@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/bundle with esbuild: one shared chunk of @oclif/core instead of ~150 small
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
-// loads only the command that runs; drivers (better-sqlite3) stay external and load on demand.
+// loads only the command that runs; drivers load on demand (the Kafka client and native addons stay external).
 import {build} from 'esbuild'
 import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules} from 'node:module'
@@ -56,6 +56,24 @@ function lazyRequires(source) {
   return out.startsWith('"use strict";\n') ? `"use strict";\n${helper}${out.slice(14)}` : helper + out
 }
 
+// better-sqlite3's JavaScript (a dozen small CommonJS files, about 5 ms to resolve and load one by one)
+// is bundled; its native addon is not. The addon is found relative to the package's lib directory
+// (build/ or prebuilds/), so binding.js's __dirname becomes that directory, resolved where spool runs.
+const sqliteBinding = {
+  name: 'better-sqlite3-binding',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]better-sqlite3[\\/]lib[\\/]binding\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      if (!source.includes('__dirname')) throw new Error(`${args.path}: no __dirname to replace; check scripts/bundle.js`)
+      return {
+        contents: source.replaceAll('__dirname', "require('path').dirname(require.resolve('better-sqlite3'))"),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }
+    })
+  },
+}
+
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
 
@@ -72,13 +90,14 @@ await build({
   target: 'node22',
   outdir: 'dist/bundle',
   chunkNames: 'chunks/[name]-[hash]',
-  // Native addons and optional dev-time loaders of oclif stay outside the bundle.
+  // Native addons and optional dev-time loaders of oclif stay outside the bundle (better-sqlite3's addon:
+  // see sqliteBinding).
   // The Kafka client loads its WebAssembly helpers relative to its own modules.
   // react-devtools-core is an optional development hook of ink.
-  external: ['better-sqlite3', '@node-rs/crc32', '@platformatic/kafka', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['@node-rs/crc32', '@platformatic/kafka', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
-  plugins: [lazyOclifRequires],
+  plugins: [lazyOclifRequires, sqliteBinding],
   logLevel: 'warning',
 })
 
