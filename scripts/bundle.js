@@ -104,27 +104,34 @@ await build({
 // Node's built-in modules are required, not imported. An ESM import of a builtin builds a module namespace
 // from every export, reading each property (lazy getters included): on Node 24 the first import of
 // node:fs costs about 5 ms, node:process 3-7 ms, node:util 2 ms, where require() returns the already
-// loaded module. esbuild keeps builtins as import statements at the top of each output file; each one
-// becomes a const from the banner's require (createRequire), with the same bindings.
+// loaded module. esbuild writes each bundled module's imports where that module's code starts; each
+// import of a builtin becomes a const from the banner's require (createRequire), with the same bindings,
+// and all of them move to the top of the file, just after the banner: imports are hoisted, and a builtin
+// depends on nothing of the bundle, so every binding exists before any code of the file runs, as before.
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
-const importLine = /^import (?:([\w$]+)(?:, )?)?(?:\{([^}]*)\}|\* as ([\w$]+))? ?(?:from )?"([^"]+)";$/gm
+const importStatement = /^import (?:([\w$]+)(?:, )?)?(?:\{([^}]*)\}|\* as ([\w$]+))? ?(?:from )?"([^"]+)";$/gm
 for (const file of walkOutput('dist/bundle')) {
   const source = readFileSync(file, 'utf8')
-  const rewritten = source.replace(importLine, (line, defaultName, named, namespace, specifier) => {
-    if (!builtins.has(specifier)) return line
+  const hoisted = []
+  const rest = source.replace(importStatement, (statement, defaultName, named, namespace, specifier) => {
+    if (!builtins.has(specifier)) return statement
     const from = `require(${JSON.stringify(specifier)})`
     const parts = []
     if (defaultName) parts.push(`const ${defaultName} = ${from};`)
     if (namespace) parts.push(`const ${namespace} = ${from};`)
     if (named !== undefined) {
       const bindings = named.split(',').map((b) => b.trim()).filter(Boolean).map((b) => b.replace(/^([\w$]+) as ([\w$]+)$/, '$1: $2'))
-      if (bindings.some((b) => b.startsWith('default'))) return line
+      if (bindings.some((b) => /^default\b/.test(b))) throw new Error(`${file}: a named default import of ${specifier}; see scripts/bundle.js`)
       parts.push(`const { ${bindings.join(', ')} } = ${from};`)
     }
     if (parts.length === 0) parts.push(`${from};`)
-    return parts.join(' ')
+    hoisted.push(parts.join(' '))
+    return ''
   })
-  if (rewritten !== source) writeFileSync(file, rewritten)
+  if (hoisted.length === 0) continue
+  const bannerEnd = rest.indexOf('\n') + 1
+  if (!rest.startsWith('import {createRequire as __spoolCreateRequire}')) throw new Error(`${file}: no banner; see scripts/bundle.js`)
+  writeFileSync(file, `${rest.slice(0, bannerEnd)}${hoisted.join('\n')}\n${rest.slice(bannerEnd)}`)
 }
 
 function walkOutput(dir) {
