@@ -16,7 +16,8 @@ import type {Command} from '@oclif/core'
  * Anything this cannot reproduce exactly goes to oclif: help (--help, no arguments, a bare topic),
  * an unknown command, an id spelled with colons, a manifest that is missing or of another version,
  * plugins or hooks declared in package.json, a user's plugin list or theme file, oclif's own debug
- * switches (DEBUG, SPOOL_DEBUG), Windows, and the commands that read oclif's full command list.
+ * switches (DEBUG, SPOOL_DEBUG) and development mode (NODE_ENV development or test), Windows, and the
+ * commands that read oclif's full command list.
  * Returns false then, before anything has run or been printed.
  */
 export async function runFast(argv: string[], launcher: string): Promise<boolean> {
@@ -114,7 +115,8 @@ type Start =
 function fastStart(argv: string[], launcher: string): Start | undefined {
   if (process.platform === 'win32') return undefined
   const env = process.env
-  if (env.DEBUG || env.NODE_ENV === 'development' || env.OCLIF_PERFORMANCE) return undefined
+  // oclif's development mode (NODE_ENV development or test) looks for TypeScript sources and dev plugins.
+  if (env.DEBUG || env.NODE_ENV === 'development' || env.NODE_ENV === 'test') return undefined
   const root = join(dirname(fileURLToPath(launcher)), '..')
   const pjson = readJson<PackageJson>(join(root, 'package.json'))
   const oclif = pjson?.oclif

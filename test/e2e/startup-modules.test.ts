@@ -83,6 +83,7 @@ describe('start-up fast path', () => {
     for (const args of [[], ['--help'], ['topic', 'list', '--help'], ['topic'], ['nosuch'], ['topic:list'], ['__complete', 'consume', '']])
       expect({command: args.join(' '), oclifRun: modulesOf(args).oclifRun}).toEqual({command: args.join(' '), oclifRun: true})
     expect(modulesOf(['topic', 'list'], {env: {...t.env, DEBUG: 'nothing-matches'}}).oclifRun).toBe(true)
+    expect(modulesOf(['topic', 'list'], {env: {...t.env, NODE_ENV: 'test'}}).oclifRun).toBe(true)
     expect(modulesOf(['topic', 'list'], {env: oclifEnv()}).oclifRun).toBe(true)
   })
 
