@@ -1,9 +1,10 @@
 // Bundles the CLI into dist/bundle with esbuild: one shared chunk of @oclif/core instead of ~150 small
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
-// loads only the command that runs; drivers (better-sqlite3) stay external and load on demand.
+// loads only the command that runs; drivers load on demand (the Kafka client and native addons stay external).
 import {build} from 'esbuild'
-import {readdirSync, rmSync} from 'node:fs'
-import {join} from 'node:path'
+import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {builtinModules} from 'node:module'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -11,6 +12,67 @@ const walk = (dir) =>
   readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
     entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
   )
+
+// @oclif/core is compiled TypeScript: every module requires all of its imports at the top, so importing
+// Command or Flags runs about 160 modules (semver, tinyglobby, ejs, the help renderer, ...) whether the
+// command needs them or not. This rewrites those top-level requires into memoized thunks: a module
+// runs the first time one of its exports is used. Only a binding that the file uses exclusively as
+// `name.property` is rewritten (each use becomes `name().property`), so what the code does is unchanged;
+// only when a dependency's module body runs moves. Builtins too: node:readline (the parser's stdin
+// reading) alone loads a dozen of Node's internal modules that are not in its startup snapshot.
+// oclif's `debug` (its logger) becomes scripts/debug-off.cjs when DEBUG is not set: the real module
+// reads the terminal's colour support at load, for output that only DEBUG switches on.
+const lazyOclifRequires = {
+  name: 'lazy-oclif-requires',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => ({
+      contents: lazyRequires(readFileSync(args.path, 'utf8').replace('require("debug")', `require(${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))})`)),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }))
+  },
+}
+
+function lazyRequires(source) {
+  let lazy = 0
+  const declaration = /^(const|var) ([\w$]+) = ((?:__importDefault|__importStar)\()?require\("([^"]+)"\)\)?;$/gm
+  let out = source.replace(declaration, (line, _kind, name, wrapper, specifier) => {
+    const uses = [...source.matchAll(new RegExp(`(new\\s+)?(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])(.?)`, 'g'))]
+    // The declaration itself, then only member accesses (and none after `new`, where name() would bind wrongly).
+    if (uses.length < 2 || uses.slice(1).some((m) => m[2] !== '.' || m[1])) return line
+    lazy++
+    const load = wrapper ? `${wrapper}require("${specifier}"))` : `require("${specifier}")`
+    return `const ${name} = __spoolLazy(() => ${load});`
+  })
+  // index.js: `exports.Flags = __importStar(require("./flags"));` becomes a getter.
+  out = out.replace(/^exports\.([\w$]+) = (__importStar\(require\("[^"]+"\)\));$/gm, (_line, name, load) => {
+    lazy++
+    return `{ const load = __spoolLazy(() => ${load}); Object.defineProperty(exports, "${name}", { enumerable: true, configurable: true, get: load }); }`
+  })
+  if (lazy === 0) return source
+  for (const name of [...out.matchAll(/^const ([\w$]+) = __spoolLazy\(/gm)].map((m) => m[1]))
+    out = out.replace(new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}\\.`, 'g'), `${name}().`)
+  const helper = 'function __spoolLazy(load) { let done = false, value; return () => (done ? value : ((value = load()), (done = true), value)); }\n'
+  return out.startsWith('"use strict";\n') ? `"use strict";\n${helper}${out.slice(14)}` : helper + out
+}
+
+// better-sqlite3's JavaScript (a dozen small CommonJS files, about 5 ms to resolve and load one by one)
+// is bundled; its native addon is not. The addon is found relative to the package's lib directory
+// (build/ or prebuilds/), so binding.js's __dirname becomes that directory, resolved where spool runs.
+const sqliteBinding = {
+  name: 'better-sqlite3-binding',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]better-sqlite3[\\/]lib[\\/]binding\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      if (!source.includes('__dirname')) throw new Error(`${args.path}: no __dirname to replace; check scripts/bundle.js`)
+      return {
+        contents: source.replaceAll('__dirname', "require('path').dirname(require.resolve('better-sqlite3'))"),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }
+    })
+  },
+}
 
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
@@ -28,12 +90,53 @@ await build({
   target: 'node22',
   outdir: 'dist/bundle',
   chunkNames: 'chunks/[name]-[hash]',
-  // Native addons and optional dev-time loaders of oclif stay outside the bundle.
+  // Native addons and optional dev-time loaders of oclif stay outside the bundle (better-sqlite3's addon:
+  // see sqliteBinding).
   // The Kafka client loads its WebAssembly helpers relative to its own modules; the schema codecs
   // (avsc, protobufjs, ajv) load only when a schema is involved, from their own files.
   // react-devtools-core is an optional development hook of ink.
-  external: ['better-sqlite3', '@node-rs/crc32', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['@node-rs/crc32', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
+  plugins: [lazyOclifRequires, sqliteBinding],
   logLevel: 'warning',
 })
+
+// Node's built-in modules are required, not imported. An ESM import of a builtin builds a module namespace
+// from every export, reading each property (lazy getters included): on Node 24 the first import of
+// node:fs costs about 5 ms, node:process 3-7 ms, node:util 2 ms, where require() returns the already
+// loaded module. esbuild writes each bundled module's imports where that module's code starts; each
+// import of a builtin becomes a const from the banner's require (createRequire), with the same bindings,
+// and all of them move to the top of the file, just after the banner: imports are hoisted, and a builtin
+// depends on nothing of the bundle, so every binding exists before any code of the file runs, as before.
+const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
+const importStatement = /^import (?:([\w$]+)(?:, )?)?(?:\{([^}]*)\}|\* as ([\w$]+))? ?(?:from )?"([^"]+)";$/gm
+for (const file of walkOutput('dist/bundle')) {
+  const source = readFileSync(file, 'utf8')
+  const hoisted = []
+  const rest = source.replace(importStatement, (statement, defaultName, named, namespace, specifier) => {
+    if (!builtins.has(specifier)) return statement
+    const from = `require(${JSON.stringify(specifier)})`
+    const parts = []
+    if (defaultName) parts.push(`const ${defaultName} = ${from};`)
+    if (namespace) parts.push(`const ${namespace} = ${from};`)
+    if (named !== undefined) {
+      const bindings = named.split(',').map((b) => b.trim()).filter(Boolean).map((b) => b.replace(/^([\w$]+) as ([\w$]+)$/, '$1: $2'))
+      if (bindings.some((b) => /^default\b/.test(b))) throw new Error(`${file}: a named default import of ${specifier}; see scripts/bundle.js`)
+      parts.push(`const { ${bindings.join(', ')} } = ${from};`)
+    }
+    if (parts.length === 0) parts.push(`${from};`)
+    hoisted.push(parts.join(' '))
+    return ''
+  })
+  if (hoisted.length === 0) continue
+  const bannerEnd = rest.indexOf('\n') + 1
+  if (!rest.startsWith('import {createRequire as __spoolCreateRequire}')) throw new Error(`${file}: no banner; see scripts/bundle.js`)
+  writeFileSync(file, `${rest.slice(0, bannerEnd)}${hoisted.join('\n')}\n${rest.slice(bannerEnd)}`)
+}
+
+function walkOutput(dir) {
+  return readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
+    entry.isDirectory() ? walkOutput(join(dir, entry.name)) : entry.name.endsWith('.js') ? [join(root, dir, entry.name)] : [],
+  )
+}

@@ -3,12 +3,54 @@ import {createRequire} from 'node:module'
 type Crc32c = (input: Buffer, initial?: number) => number
 let native: Crc32c | undefined
 
+/** Below this many bytes a checksum is computed in JavaScript until the native module is loaded. */
+export const NATIVE_FROM_BYTES = 64 * 1024
+
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka's record batches and of the local store's batches. The
- * native implementation (@node-rs/crc32, hardware CRC instructions, about 3 GB/s here) loads on first
- * use, so commands that never touch records do not pay for it.
+ * native implementation (@node-rs/crc32, hardware CRC instructions, about 3 GB/s here) loads on the first
+ * large input: loading it costs 5-15 ms of start-up (its loader probes for the platform's package), more
+ * than a table-driven CRC in JavaScript takes for the small batches of a one-record produce or of a short
+ * consume. Both give the same value (test/unit/checksum.test.ts).
  */
 export function crc32c(data: Buffer): number {
+  if (native === undefined && data.length < NATIVE_FROM_BYTES) return crc32cJs(data)
   native ??= (createRequire(import.meta.url)('@node-rs/crc32') as {crc32c: Crc32c}).crc32c
   return native(data) >>> 0
+}
+
+let tables: Uint32Array | undefined
+
+/** Slicing-by-8 over the reflected polynomial 0x82F63B78: eight 256-entry tables, 8 bytes a step. */
+export function crc32cJs(data: Uint8Array): number {
+  const t = (tables ??= makeTables())
+  let crc = 0xffffffff
+  let i = 0
+  const end8 = data.length - (data.length % 8)
+  for (; i < end8; i += 8) {
+    const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0
+    const hi = (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24)) >>> 0
+    crc =
+      t[1792 + (lo & 0xff)]! ^
+      t[1536 + ((lo >>> 8) & 0xff)]! ^
+      t[1280 + ((lo >>> 16) & 0xff)]! ^
+      t[1024 + (lo >>> 24)]! ^
+      t[768 + (hi & 0xff)]! ^
+      t[512 + ((hi >>> 8) & 0xff)]! ^
+      t[256 + ((hi >>> 16) & 0xff)]! ^
+      t[hi >>> 24]!
+  }
+  for (; i < data.length; i++) crc = t[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8)
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+function makeTables(): Uint32Array {
+  const t = new Uint32Array(8 * 256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
+    t[n] = c >>> 0
+  }
+  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!
+  return t
 }

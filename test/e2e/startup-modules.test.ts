@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -14,17 +14,42 @@ beforeEach(async () => {
 })
 afterEach(() => t.cleanup())
 
-function modulesOf(args: string[]): {urls: string[]; react: boolean; kafka: boolean; codecs: boolean} {
+interface Loaded {
+  urls: string[]
+  react: boolean
+  kafka: boolean
+  /** avsc, protobufjs or ajv: the schema codecs. */
+  codecs: boolean
+  /** The bundle's chunk of @oclif/core ran (every command class extends oclif's Command). */
+  oclif: boolean
+  /** oclif's execute and Config.load: the slow path (src/cli/oclif-run.ts). */
+  oclifRun: boolean
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function modulesOf(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string} = {}): Loaded {
   const log = join(t.home, `modules-${Math.random()}.log`)
   const hook = join(ROOT, 'test', 'helpers', 'module-log.mjs')
-  spawnSync(process.execPath, ['--import', hook, BIN, ...args], {env: {...t.env, SPOOL_MODULE_LOG: log}, encoding: 'utf8'})
+  const result = spawnSync(process.execPath, ['--import', hook, BIN, ...args], {
+    env: {...(options.env ?? t.env), SPOOL_MODULE_LOG: log},
+    encoding: 'utf8',
+    input: options.input ?? '',
+  })
   const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
   const files = urls.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u))
+  const bundled = files.filter((f) => f.includes(`${join('dist', 'bundle')}`)).map((f) => readFileSync(f, 'utf8'))
   return {
     urls,
-    react: files.some((f) => f.includes(`${join('dist', 'bundle')}`) && /react\.(transitional\.)?element/.test(readFileSync(f, 'utf8'))),
+    react: bundled.some((text) => /react\.(transitional\.)?element/.test(text)),
     kafka: urls.some((u) => u.includes('@platformatic/kafka')),
     codecs: urls.some((u) => /node_modules\/(avsc|protobufjs|ajv)\//.test(u)),
+    oclif: bundled.some((text) => text.includes('node_modules/@oclif/core/lib/command.js')),
+    oclifRun: urls.some((u) => /\/chunks\/oclif-run-[^/]*\.js$/.test(u)),
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
   }
 }
 
@@ -52,5 +77,72 @@ describe('start-up', () => {
 
   it('a Kafka address loads the Kafka client (the check can see it)', () => {
     expect(modulesOf(['topic', 'list', '-b', 'kafka://127.0.0.1:1', '--timeout', '1s']).kafka).toBe(true)
+  })
+})
+
+// The fast path (src/cli/fast-path.ts) runs spool's commands without oclif's Config.load; what it cannot
+// reproduce goes to oclif. An empty theme file in oclif's config directory is one such case that changes
+// nothing else (an empty theme is no theme), so it runs every command both ways for comparison.
+describe('start-up fast path', () => {
+  const oclifEnv = () => {
+    const config = join(t.home, 'xdg-config')
+    mkdirSync(join(config, 'spool'), {recursive: true})
+    writeFileSync(join(config, 'spool', 'theme.json'), '{}')
+    return {...t.env, XDG_CONFIG_HOME: config}
+  }
+
+  it('--version loads no oclif at all; commands skip oclif execute; help, topics and unknown commands take it', () => {
+    const version = modulesOf(['--version'])
+    expect({oclif: version.oclif, oclifRun: version.oclifRun, code: version.code}).toEqual({oclif: false, oclifRun: false, code: 0})
+    for (const args of [['produce', 'orders'], ['consume', 'orders'], ['topic', 'list'], ['group', 'list'], ['top', '--once'], ['consume', 'nosuch'], ['produce']])
+      expect({command: args.join(' '), oclifRun: modulesOf(args).oclifRun}).toEqual({command: args.join(' '), oclifRun: false})
+    for (const args of [[], ['--help'], ['topic', 'list', '--help'], ['topic'], ['nosuch'], ['topic:list'], ['__complete', 'consume', '']])
+      expect({command: args.join(' '), oclifRun: modulesOf(args).oclifRun}).toEqual({command: args.join(' '), oclifRun: true})
+    expect(modulesOf(['topic', 'list'], {env: {...t.env, DEBUG: 'nothing-matches'}}).oclifRun).toBe(true)
+    expect(modulesOf(['topic', 'list'], {env: {...t.env, NODE_ENV: 'test'}}).oclifRun).toBe(true)
+    expect(modulesOf(['topic', 'list'], {env: oclifEnv()}).oclifRun).toBe(true)
+  })
+
+  it('prints and exits exactly as oclif execute does, for results and for errors', () => {
+    // oclif: the fast path hands it to oclif too (a word after a command without arguments joins the id).
+    const cases: Array<{args: string[]; input?: string; oclif?: true}> = [
+      {args: ['--version']},
+      {args: ['produce', 'orders', '-k', 'k1'], input: 'b\nc\n'},
+      {args: ['produce', 'fresh', '--partitions', '2'], input: 'x\n'},
+      {args: ['consume', 'orders', '--format', '%o %k=%v\\n']},
+      {args: ['consume', 'orders', '--json']},
+      {args: ['topic', 'list']},
+      {args: ['topic', 'list', '--json']},
+      {args: ['topic', 'describe', 'orders']},
+      {args: ['group', 'list']},
+      {args: ['completion', 'bash']},
+      {args: ['produce']},
+      {args: ['produce', 'x', '--bogus']},
+      {args: ['produce', 'x', '--partitions', 'many']},
+      {args: ['consume', 'nosuch']},
+      {args: ['consume', 'orders', '--from']},
+      {args: ['topic', 'list', 'extra'], oclif: true},
+      {args: ['topic', 'create', 'bad name']},
+      {args: ['consume', 'orders', '-b', 'nonsense://x']},
+    ]
+    // Each side runs the whole sequence in a store of its own, seeded alike.
+    const other = tempHome()
+    try {
+      const otherEnv = {...oclifEnv(), SPOOL_HOME: other.home}
+      const seeded = spawnSync(process.execPath, [BIN, 'produce', 'orders'], {env: otherEnv, input: 'a\n'})
+      expect(seeded.status).toBe(0)
+      for (const {args, input, oclif} of cases) {
+        const fast = modulesOf(args, {input})
+        const slow = modulesOf(args, {input, env: otherEnv})
+        expect({args, fast: fast.oclifRun, slow: slow.oclifRun}).toEqual({args, fast: oclif ?? false, slow: true})
+        // The two stores differ only in where they are and in when their records were written.
+        const normal = (text: string, home: string) =>
+          text.replaceAll(home, 'HOME').replace(/\b1\d{12}\b/g, 'MS').replace(/\d{4}-\d\d-\d\d[T ][\d:.]+Z?/g, 'TIME')
+        const same = (r: Loaded, home: string) => ({code: r.code, stdout: normal(r.stdout, home), stderr: normal(r.stderr, home)})
+        expect({args, ...same(fast, t.home)}).toEqual({args, ...same(slow, other.home)})
+      }
+    } finally {
+      other.cleanup()
+    }
   })
 })
