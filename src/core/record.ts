@@ -71,6 +71,18 @@ export interface RecordBatch {
    * batch is written out far faster than one per record.
    */
   valuesText?(start: number, end: number, delimiter: string): string | undefined
+  /**
+   * Optional, for batches that hold their values in one buffer (the local store's): where the value at
+   * index lies, without a Buffer view per record. Fills `into` and returns true; false for a null value.
+   */
+  valueBytes?(index: number, into: ByteRange): boolean
+}
+
+/** Bytes [start, end) of buf. */
+export interface ByteRange {
+  buf: Buffer
+  start: number
+  end: number
 }
 
 export function recordAt(batch: RecordBatch, index: number): FeedRecord {

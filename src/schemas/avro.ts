@@ -170,32 +170,51 @@ class AvroCodec implements SchemaCodec {
   readonly type = 'AVRO' as const
   readonly #type: AvroType
   readonly #read: Reader
+  readonly #write: BinaryWriter
   readonly #convert: Converter | undefined
 
   constructor(type: AvroType) {
     this.#type = type
     this.#read = jsonReader(type, new Map())
+    this.#write = binaryWriter(type, new Map())
     this.#convert = converter(type, new Map())
   }
 
-  decodeToJson(bytes: Uint8Array, start = 0): string {
+  decodeToJson(bytes: Uint8Array, start = 0, stop = bytes.length): string {
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     cursor.buf = buffer
     cursor.pos = start
+    end = stop
     let text: string
     try {
       text = this.#read(buffer)
     } catch (error) {
       throw new SchemaPayloadError(`payload does not match the Avro schema: ${(error as Error).message}`)
     }
-    if (cursor.pos !== buffer.length)
+    if (cursor.pos !== stop)
       throw new SchemaPayloadError(
-        cursor.pos > buffer.length ? 'payload does not match the Avro schema: it ends too soon' : `payload does not match the Avro schema: ${buffer.length - cursor.pos} bytes left over`,
+        cursor.pos > stop ? 'payload does not match the Avro schema: it ends too soon' : `payload does not match the Avro schema: ${stop - cursor.pos} bytes left over`,
       )
     return text
   }
 
   encode(value: unknown, prefix: Uint8Array = EMPTY): Buffer {
+    // The direct writer takes values that spell out every field; one that leaves a field to its default
+    // goes through avsc, which knows the defaults.
+    out.pos = 0
+    try {
+      this.#write(value)
+      const bytes = Buffer.allocUnsafe(prefix.length + out.pos)
+      bytes.set(prefix)
+      out.buf.copy(bytes, prefix.length, 0, out.pos)
+      return bytes
+    } catch (error) {
+      if (error !== USE_DEFAULTS) {
+        const found = error === MISMATCH ? explain(this.#type, value, '') : undefined
+        if (found) throw new SchemaValueError(found.path, found.detail)
+        if (error !== MISMATCH) throw error
+      }
+    }
     try {
       const avscValue = this.#convert ? this.#convert(value) : value
       // Into a reused buffer, then one copy of the bytes written (toBuffer zero-fills a fresh one each time).
@@ -226,6 +245,8 @@ class AvroCodec implements SchemaCodec {
 type Reader = (buf: Buffer) => string
 
 const cursor: Tap = {buf: Buffer.alloc(0), pos: 0, writeLong() {}}
+/** Where the payload being read ends (it may sit inside a larger buffer, such as a stored batch). */
+let end = 0
 
 class Truncated extends Error {
   constructor() {
@@ -233,32 +254,32 @@ class Truncated extends Error {
   }
 }
 
-function readLong(buf: Buffer): number | bigint {
-  if (cursor.pos >= buf.length) throw new Truncated()
+function readLong(): number | bigint {
+  if (cursor.pos >= end) throw new Truncated()
   const value = readExactLong(cursor)
-  if (cursor.pos > buf.length) throw new Truncated()
+  if (cursor.pos > end) throw new Truncated()
   return value
 }
 
-function readCount(buf: Buffer, what: string): number {
-  const value = readLong(buf)
-  if (typeof value !== 'number' || value < 0 || cursor.pos + value > buf.length) throw new Error(`${what} of ${value} bytes runs past the end`)
+function readCount(what: string): number {
+  const value = readLong()
+  if (typeof value !== 'number' || value < 0 || cursor.pos + value > end) throw new Error(`${what} of ${value} bytes runs past the end`)
   return value
 }
 
 /** An array or map block count: negative counts carry the block's size in bytes, which is skipped. */
-function readBlockCount(buf: Buffer): number {
-  let count = readLong(buf)
-  if (typeof count !== 'number' || Math.abs(count) > buf.length) throw new Error(`a block of ${count} items cannot fit`)
+function readBlockCount(): number {
+  let count = readLong()
+  if (typeof count !== 'number' || Math.abs(count) > end) throw new Error(`a block of ${count} items cannot fit`)
   if (count < 0) {
     count = -count
-    readLong(buf)
+    readLong()
   }
   return count
 }
 
 const BYTES_TEXT: Reader = (buf) => {
-  const length = readCount(buf, 'bytes')
+  const length = readCount('bytes')
   const text = buf.toString('latin1', cursor.pos, cursor.pos + length)
   cursor.pos += length
   return JSON.stringify(text)
@@ -284,7 +305,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
       return () => 'null'
     case 'boolean':
       return (buf) => {
-        if (cursor.pos >= buf.length) throw new Truncated()
+        if (cursor.pos >= end) throw new Truncated()
         const byte = buf[cursor.pos++]
         if (byte === 0) return 'false'
         if (byte === 1) return 'true'
@@ -293,24 +314,24 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
     case 'int':
     case 'long':
     case 'abstract:long':
-      return (buf) => '' + readLong(buf)
+      return () => '' + readLong()
     case 'float':
       return (buf) => {
-        if (cursor.pos + 4 > buf.length) throw new Truncated()
+        if (cursor.pos + 4 > end) throw new Truncated()
         const value = buf.readFloatLE(cursor.pos)
         cursor.pos += 4
         return floatText(value)
       }
     case 'double':
       return (buf) => {
-        if (cursor.pos + 8 > buf.length) throw new Truncated()
+        if (cursor.pos + 8 > end) throw new Truncated()
         const value = buf.readDoubleLE(cursor.pos)
         cursor.pos += 8
         return numberText(value)
       }
     case 'string':
       return (buf) => {
-        const length = readCount(buf, 'a string')
+        const length = readCount('a string')
         const text = buf.toString('utf8', cursor.pos, cursor.pos + length)
         cursor.pos += length
         return JSON.stringify(text)
@@ -320,7 +341,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
     case 'fixed': {
       const size = type.size!
       return (buf) => {
-        if (cursor.pos + size > buf.length) throw new Truncated()
+        if (cursor.pos + size > end) throw new Truncated()
         const text = buf.toString('latin1', cursor.pos, cursor.pos + size)
         cursor.pos += size
         return JSON.stringify(text)
@@ -328,8 +349,8 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
     }
     case 'enum': {
       const quoted = type.symbols!.map((symbol) => JSON.stringify(symbol))
-      return (buf) => {
-        const index = readLong(buf)
+      return () => {
+        const index = readLong()
         const symbol = quoted[index as number]
         if (symbol === undefined) throw new Error(`enum index ${index} is not one of ${quoted.length} symbols`)
         return symbol
@@ -340,7 +361,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
       return (buf) => {
         let text = '['
         let first = true
-        for (let count = readBlockCount(buf); count > 0; count = readBlockCount(buf))
+        for (let count = readBlockCount(); count > 0; count = readBlockCount())
           for (let i = 0; i < count; i++) {
             text += first ? item(buf) : ',' + item(buf)
             first = false
@@ -354,7 +375,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
       return (buf) => {
         let text = '{'
         let first = true
-        for (let count = readBlockCount(buf); count > 0; count = readBlockCount(buf))
+        for (let count = readBlockCount(); count > 0; count = readBlockCount())
           for (let i = 0; i < count; i++) {
             text += (first ? '' : ',') + key(buf) + ':' + item(buf)
             first = false
@@ -368,7 +389,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
         branch.typeName === 'null' ? undefined : {prefix: '{' + JSON.stringify(branch.branchName!) + ':', read: jsonReader(branch, named)},
       )
       return (buf) => {
-        const index = readLong(buf) as number
+        const index = readLong() as number
         if (!(index >= 0 && index < branches.length)) throw new Error(`union branch ${index} is not one of ${branches.length}`)
         const branch = branches[index]
         return branch === undefined ? 'null' : branch.prefix + branch.read(buf) + '}'
@@ -394,6 +415,189 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
               return text + '}'
             }
       return read
+    }
+    default:
+      throw new SchemaParseError(`Avro type '${type.typeName}' is not supported`)
+  }
+}
+
+// ---- canonical JSON value -> Avro binary ----
+//
+// Straight from the parsed JSON document to the bytes, for produce --value-schema: no avsc value built
+// first. A value that does not fit throws MISMATCH (explain() then says where and why); a record that
+// leaves out a field with a default throws USE_DEFAULTS, and avsc writes it.
+
+type BinaryWriter = (value: any) => void
+
+const out = {buf: Buffer.allocUnsafeSlow(64 * 1024), pos: 0}
+const USE_DEFAULTS = new Error('a field is left to its default')
+
+function room(bytes: number): Buffer {
+  if (out.pos + bytes > out.buf.length) {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(out.buf.length * 2, out.pos + bytes))
+    out.buf.copy(bigger, 0, 0, out.pos)
+    out.buf = bigger
+  }
+  return out.buf
+}
+
+/** A zigzag varint of a safe integer (Avro int and long). */
+function writeVarint(value: number): void {
+  const buf = room(10)
+  // Beyond 2^52 the doubled value is not exact in a double: those few go through a bigint.
+  if (value > 4503599627370496 || value < -4503599627370496) return writeExactLong(out as unknown as Tap, BigInt(value))
+  let n = value >= 0 ? value * 2 : -value * 2 - 1
+  while (n >= 0x80) {
+    buf[out.pos++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  buf[out.pos++] = n
+}
+
+function writeLongValue(value: unknown): void {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw MISMATCH
+    writeVarint(value)
+  } else if (typeof value === 'bigint') {
+    if (!isExactLong(value)) throw MISMATCH
+    room(10)
+    writeExactLong(out as unknown as Tap, value)
+  } else throw MISMATCH
+}
+
+function writeText(value: string, encoding: 'utf8' | 'latin1'): void {
+  const length = encoding === 'utf8' ? Buffer.byteLength(value) : value.length
+  writeVarint(length)
+  room(length).write(value, out.pos, length, encoding)
+  out.pos += length
+}
+
+function binaryWriter(type: AvroType, named: Map<AvroType, BinaryWriter>): BinaryWriter {
+  switch (type.typeName) {
+    case 'null':
+      return (value) => {
+        if (value !== null) throw MISMATCH
+      }
+    case 'boolean':
+      return (value) => {
+        if (typeof value !== 'boolean') throw MISMATCH
+        room(1)[out.pos++] = value ? 1 : 0
+      }
+    case 'int':
+      return (value) => {
+        if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) throw MISMATCH
+        writeVarint(value)
+      }
+    case 'long':
+    case 'abstract:long':
+      return writeLongValue
+    case 'float':
+    case 'double': {
+      const size = type.typeName === 'float' ? 4 : 8
+      return (value) => {
+        const number = numberFromJson(value)
+        if (typeof number !== 'number') throw MISMATCH
+        const buf = room(size)
+        if (size === 4) buf.writeFloatLE(number, out.pos)
+        else buf.writeDoubleLE(number, out.pos)
+        out.pos += size
+      }
+    }
+    case 'string':
+      return (value) => {
+        if (typeof value !== 'string') throw MISMATCH
+        writeText(value, 'utf8')
+      }
+    case 'bytes':
+      return (value) => {
+        if (typeof value !== 'string' || !LATIN1.test(value)) throw MISMATCH
+        writeText(value, 'latin1')
+      }
+    case 'fixed': {
+      const size = type.size!
+      return (value) => {
+        if (typeof value !== 'string' || value.length !== size || !LATIN1.test(value)) throw MISMATCH
+        room(size).write(value, out.pos, size, 'latin1')
+        out.pos += size
+      }
+    }
+    case 'enum': {
+      const indexes = new Map(type.symbols!.map((symbol, i) => [symbol, i]))
+      return (value) => {
+        const index = indexes.get(value)
+        if (index === undefined) throw MISMATCH
+        writeVarint(index)
+      }
+    }
+    case 'array': {
+      const item = binaryWriter(type.itemsType!, named)
+      return (values) => {
+        if (!Array.isArray(values)) throw MISMATCH
+        if (values.length > 0) {
+          writeVarint(values.length)
+          for (let i = 0; i < values.length; i++) item(values[i])
+        }
+        writeVarint(0)
+      }
+    }
+    case 'map': {
+      const item = binaryWriter(type.valuesType!, named)
+      return (values) => {
+        if (!isObject(values)) throw MISMATCH
+        const keys = Object.keys(values)
+        if (keys.length > 0) {
+          writeVarint(keys.length)
+          for (const key of keys) {
+            writeText(key, 'utf8')
+            item(values[key])
+          }
+        }
+        writeVarint(0)
+      }
+    }
+    case 'union:wrapped': {
+      const nullIndex = type.types!.findIndex((branch) => branch.typeName === 'null')
+      const branches = new Map(
+        type.types!.flatMap((branch, index) => (branch.typeName === 'null' ? [] : [[branch.branchName!, {index, write: binaryWriter(branch, named)}] as const])),
+      )
+      return (value) => {
+        if (value === null) {
+          if (nullIndex < 0) throw MISMATCH
+          return writeVarint(nullIndex)
+        }
+        if (!isObject(value)) throw MISMATCH
+        let name: string | undefined
+        for (const key in value) {
+          if (name !== undefined) throw MISMATCH
+          name = key
+        }
+        const branch = name === undefined ? undefined : branches.get(name)
+        if (!branch) throw MISMATCH
+        writeVarint(branch.index)
+        branch.write(value[name!])
+      }
+    }
+    case 'record':
+    case 'error': {
+      const known = named.get(type)
+      if (known) return known
+      let write: BinaryWriter | undefined
+      named.set(type, (value) => write!(value))
+      const fields = type.fields!
+      const names = fields.map((field) => field.name)
+      const declared = new Set(names)
+      const writers = fields.map((field) => binaryWriter(field.type, named))
+      write = (value) => {
+        if (!isObject(value)) throw MISMATCH
+        let present = 0
+        for (const key in value) {
+          if (!declared.has(key)) throw MISMATCH
+          present++
+        }
+        if (present !== names.length) throw USE_DEFAULTS
+        for (let i = 0; i < names.length; i++) writers[i]!(value[names[i]!])
+      }
+      return write
     }
     default:
       throw new SchemaParseError(`Avro type '${type.typeName}' is not supported`)

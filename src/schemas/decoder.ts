@@ -1,5 +1,5 @@
 import {SpoolError} from '../core/errors.js'
-import {ArrayRecordBatch, type FeedRecord, type RecordBatch} from '../core/record.js'
+import {ArrayRecordBatch, type ByteRange, type FeedRecord, type RecordBatch} from '../core/record.js'
 import {DecodedBatch, type SchemaTag} from './decoded.js'
 import {compileSchema} from './codecs.js'
 import {FRAME_BYTES, frameId} from './framing.js'
@@ -18,6 +18,7 @@ export class RecordDecoder {
   private readonly codecs = new Map<number, Promise<SchemaCodec>>()
   /** Compiled codecs by id, with the tag their decoded fields carry (one object per schema, not per record). */
   private readonly ready = new Map<number, {codec: SchemaCodec; tag: SchemaTag}>()
+  private readonly range: ByteRange = {buf: Buffer.alloc(0), start: 0, end: 0}
 
   constructor(private readonly registry: SchemaRegistry) {}
 
@@ -28,15 +29,27 @@ export class RecordDecoder {
    */
   async decode(batch: RecordBatch, count: number): Promise<{batch: DecodedBatch; error?: DecodeError}> {
     const decoded = new DecodedBatch(batch)
+    const range = this.range
+    const direct = batch.valueBytes !== undefined
     for (let i = 0; i < count; i++) {
-      const value = batch.valueAt(i)
+      // From the batch's own buffer where it has one: no Buffer view per record for a framed value.
+      const value = direct ? (batch.valueBytes!(i, range) ? undefined : null) : batch.valueAt(i)
       const key = batch.keyAt(i)
-      let valueText: string | Buffer | null = value
+      let valueText: string | Buffer | null = value ?? null
       let valueTag: SchemaTag | undefined
       let keyText: string | Buffer | null = key
       let keyTag: SchemaTag | undefined
       try {
-        const valueId = frameId(value)
+        if (value === undefined) {
+          const {buf, start, end} = range
+          if (end - start >= FRAME_BYTES && buf[start] === 0) {
+            const id = buf.readUInt32BE(start + 1)
+            const ready = this.ready.get(id) ?? (await this.load(id))
+            valueText = ready.codec.decodeToJson(buf, start + FRAME_BYTES, end)
+            valueTag = ready.tag
+          } else valueText = buf.subarray(start, end)
+        }
+        const valueId = value === undefined ? undefined : frameId(value)
         if (valueId !== undefined) {
           const ready = this.ready.get(valueId) ?? (await this.load(valueId))
           valueText = ready.codec.decodeToJson(value!, FRAME_BYTES)

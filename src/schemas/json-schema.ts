@@ -67,8 +67,8 @@ class JsonSchemaCodec implements SchemaCodec {
     this.#validate = validate
   }
 
-  decodeToJson(bytes: Uint8Array, start = 0): string {
-    const payload = start === 0 ? bytes : bytes.subarray(start)
+  decodeToJson(bytes: Uint8Array, start = 0, end = bytes.length): string {
+    const payload = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
     let text: string
     let value: unknown
     try {

@@ -205,8 +205,8 @@ class ProtobufCodec implements SchemaCodec {
     return found
   }
 
-  decodeToJson(bytes: Uint8Array, start = 0): string {
-    const payload = start === 0 ? bytes : bytes.subarray(start)
+  decodeToJson(bytes: Uint8Array, start = 0, end = bytes.length): string {
+    const payload = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
     let pos = 0
     const varint = (): number => {
       let value = 0

@@ -33,10 +33,10 @@ export interface SchemaCodec {
   readonly type: SchemaType
   /**
    * The payload, which starts at `start` (after the 5-byte frame; for Protobuf with the message indexes)
-   * and runs to the end of `bytes`, as one line of JSON. An offset instead of a view: a view per record
-   * costs more than decoding a small record.
+   * and ends at `end` (default: the end of `bytes`), as one line of JSON. Offsets instead of a view: a
+   * view per record costs more than decoding a small record.
    */
-  decodeToJson(bytes: Uint8Array, start?: number): string
+  decodeToJson(bytes: Uint8Array, start?: number, end?: number): string
   /**
    * A canonical JSON value (parsed with parseJson) to its payload, after `prefix` (the caller's frame):
    * one buffer, so the framed bytes are built with one allocation.

@@ -1,4 +1,4 @@
-import type {Header, PendingBatch, RecordBatch} from '../../core/record.js'
+import type {ByteRange, Header, PendingBatch, RecordBatch} from '../../core/record.js'
 
 /**
  * How the local store keeps records: one SQLite row per batch, the batch's records packed column by
@@ -198,6 +198,15 @@ export class StoredBatch implements RecordBatch {
     const i = this.first + index
     const length = this.valueLen[i]!
     return length < 0 ? null : this.blob.subarray(this.valueStart[i]!, this.valueStart[i]! + length)
+  }
+  valueBytes(index: number, into: ByteRange): boolean {
+    const i = this.first + index
+    const length = this.valueLen[i]!
+    if (length < 0) return false
+    into.buf = this.blob
+    into.start = this.valueStart[i]!
+    into.end = into.start + length
+    return true
   }
   copyValue(index: number, target: Buffer, position: number): number {
     const i = this.first + index
