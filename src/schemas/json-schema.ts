@@ -5,7 +5,7 @@
  */
 import type {AnySchemaObject, Ajv as AjvCore, ErrorObject, Options, ValidateFunction} from 'ajv'
 import {collectReferences, describeValue, parseSchemaJson, propertyStep} from './codecs.js'
-import {stringifyJson} from './json-text.js'
+import {parseJson, replaceBigints, stringifyJson} from './json-text.js'
 import {SchemaParseError, SchemaPayloadError, SchemaValueError, type ReferenceResolver, type SchemaCodec, type SchemaText} from './types.js'
 
 type AjvClass = new (options: Options) => AjvCore
@@ -73,16 +73,16 @@ class JsonSchemaCodec implements SchemaCodec {
     let value: unknown
     try {
       text = decoder.decode(payload)
-      value = JSON.parse(text)
+      value = parseJson(text)
     } catch (error) {
       throw new SchemaPayloadError(`payload is not a JSON document: ${(error as Error).message}`)
     }
     // A one-line document prints as it was written (its numbers digit for digit); others compactly.
-    return NEWLINE.test(text) ? stringifyJson(reviveExact(text, value)) : text.trim()
+    return NEWLINE.test(text) ? stringifyJson(value) : text.trim()
   }
 
   encode(value: unknown, prefix: Uint8Array = new Uint8Array(0)): Buffer {
-    if (!this.#validate(withoutBigints(value))) {
+    if (!this.#validate(replaceBigints(value, Number))) {
       const error = this.#validate.errors![0]!
       const {path, detail} = explain(error, value)
       throw new SchemaValueError(path, detail)
@@ -93,33 +93,6 @@ class JsonSchemaCodec implements SchemaCodec {
     out.write(text, prefix.length)
     return out
   }
-}
-
-/** Re-parses with exact integers only when the text has integers beyond 2^53. */
-function reviveExact(text: string, value: unknown): unknown {
-  return /\d{16}/.test(text) ? JSON.parse(text, (_key, parsed: unknown, context?: {source?: string}) =>
-    typeof parsed === 'number' && !Number.isSafeInteger(parsed) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : parsed) : value
-}
-
-/** ajv checks numbers with typeof: bigints (integers beyond 2^53) are validated as the nearest number. */
-function withoutBigints(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value)
-  if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined
-    for (let i = 0; i < value.length; i++) {
-      const item = withoutBigints(value[i])
-      if (item !== value[i]) (copy ??= value.slice())[i] = item
-    }
-    return copy ?? value
-  }
-  let copy: Record<string, unknown> | undefined
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key]
-    const converted = withoutBigints(item)
-    if (converted !== item) (copy ??= {...(value as Record<string, unknown>)})[key] = converted
-  }
-  return copy ?? value
 }
 
 /** ajv's first error as a readable path (".items[2].sku") and what is wrong there. */

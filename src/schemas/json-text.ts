@@ -36,3 +36,28 @@ export function stringifyJson(value: unknown): string {
 export function exactNumber(value: bigint | number): unknown {
   return rawJson(value.toString())
 }
+
+/**
+ * The value with every bigint in it replaced by `as(bigint)`; parts without one are the same objects
+ * (copies are made only along the way to a bigint). For libraries that take no bigints: ajv validates
+ * the nearest number, protobufjs's proto3 JSON takes 64-bit integers as decimal strings.
+ */
+export function replaceBigints(value: unknown, as: (value: bigint) => unknown): unknown {
+  if (typeof value === 'bigint') return as(value)
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item = replaceBigints(value[i], as)
+      if (item !== value[i]) (copy ??= value.slice())[i] = item
+    }
+    return copy ?? value
+  }
+  let copy: Record<string, unknown> | undefined
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key]
+    const replaced = replaceBigints(item, as)
+    if (replaced !== item) (copy ??= {...(value as Record<string, unknown>)})[key] = replaced
+  }
+  return copy ?? value
+}

@@ -8,6 +8,7 @@
 import type * as Protobuf from 'protobufjs'
 import type * as Descriptor from 'protobufjs/ext/descriptor.js'
 import type * as ProtoJson from 'protobufjs/ext/protojson.js'
+import {replaceBigints} from './json-text.js'
 import {collectReferences, describeValue, propertyStep} from './codecs.js'
 import {SchemaParseError, SchemaPayloadError, SchemaValueError, type ReferenceResolver, type SchemaCodec, type SchemaText} from './types.js'
 
@@ -251,7 +252,7 @@ class ProtobufCodec implements SchemaCodec {
           : `the Protobuf schema defines several messages (${names.join(', ')}): pass --value-message or --key-message with the one to write`,
       )
     }
-    const json = bigintsAsStrings(value)
+    const json = replaceBigints(value, String)
     let message: Protobuf.Message
     try {
       message = this.#lib.protojson.fromJson(target.type, json)
@@ -266,27 +267,6 @@ class ProtobufCodec implements SchemaCodec {
     out.set(body, prefix.length + target.prefix.length)
     return out
   }
-}
-
-/** The proto3 JSON mapping takes 64-bit integers as decimal strings: bigints (beyond 2^53) become those. */
-function bigintsAsStrings(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString()
-  if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined
-    for (let i = 0; i < value.length; i++) {
-      const item = bigintsAsStrings(value[i])
-      if (item !== value[i]) (copy ??= value.slice())[i] = item
-    }
-    return copy ?? value
-  }
-  let copy: Record<string, unknown> | undefined
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key]
-    const converted = bigintsAsStrings(item)
-    if (converted !== item) (copy ??= {...(value as Record<string, unknown>)})[key] = converted
-  }
-  return copy ?? value
 }
 
 // ---- where a value does not fit ----
