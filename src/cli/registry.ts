@@ -48,7 +48,7 @@ export async function carryingSchemas(sink: RecordSink, source: Backend, destina
   if (!destination.schemaRegistry || source.sameStoreAs(destination)) return sink
   const from = source.schemaRegistry ? source.schemaRegistry() : await registryFor(source, namedRegistry(flags), flags.timeout)
   if (!from) return sink
-  const {SchemaCarrier, SchemaCarryingSink} = await import('../schemas/carry.js')
+  const {SchemaCarrier, SchemaCarryingSink} = await import('../ops/schema-carry.js')
   return new SchemaCarryingSink(sink, new SchemaCarrier(from, destination.schemaRegistry()))
 }
 

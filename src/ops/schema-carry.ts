@@ -1,8 +1,8 @@
 import type {Backend, GroupOffset} from '../core/backend.js'
 import type {RecordBatch} from '../core/record.js'
-import type {RecordSink} from '../ops/sinks.js'
-import {frameId} from './framing.js'
-import {type ImportingRegistry, type SchemaRegistry, UnknownSchemaError} from './registry.js'
+import type {RecordSink} from './sinks.js'
+import {frameId} from '../schemas/framing.js'
+import {type ImportingRegistry, type SchemaRegistry, UnknownSchemaError} from '../schemas/registry.js'
 
 /**
  * Copies the schemas that copied records name from the source's registry into the destination store's
