@@ -1,12 +1,13 @@
 /**
- * Avro codec: avsc's compiled readers and writers, with
- * - unions wrapped as Avro's JSON encoding writes them ({"branch": value}, null as null, named types by
- *   full name), which is also how avsc's `wrapUnions: true` holds them in memory;
- * - longs as exact integers (numbers when safe, bigints beyond 2^53) through avsc's custom long hook;
+ * Avro codec, in Avro's JSON encoding:
+ * - unions wrapped ({"branch": value}, null as null, named types by full name), which is also how avsc's
+ *   `wrapUnions: true` holds them in memory;
+ * - longs as exact integers (numbers when safe, bigints beyond 2^53);
  * - bytes and fixed as strings of \u0000-\u00FF code points, enums as their symbols, logical types as
  *   their underlying type (no logical type implementations are registered).
- * Decoding prints JSON text straight from avsc's decoded value with writers compiled per type, which
- * skips JSON.stringify's generic walk and the conversions a canonical-object step would need.
+ * avsc parses and resolves the schemas. Decoding reads the bytes straight into JSON text, and encoding
+ * writes a parsed document straight to bytes, with readers and writers built once per type; avsc's own
+ * writer (with an exact long type) takes only values that leave fields to their defaults.
  */
 import type * as Avsc from 'avsc'
 import {collectReferences, describeValue, parseSchemaJson, propertyStep} from './codecs.js'
@@ -25,10 +26,6 @@ interface AvroType {
   readonly valuesType?: AvroType
   readonly types?: readonly AvroType[]
   readonly branchName?: string
-  readonly _branchConstructor?: unknown
-  fromBuffer(buffer: Buffer): unknown
-  decode(buffer: Buffer, position: number): {value: unknown; offset: number}
-  toBuffer(value: unknown): Buffer
   /** Writes into `buffer` at `pos`: the end position, or minus the bytes missing when it does not fit. */
   encode(value: unknown, buffer: Buffer, pos: number): number
 }
@@ -163,7 +160,6 @@ export async function compileAvro(schema: SchemaText, resolve: ReferenceResolver
   return new AvroCodec(type)
 }
 
-let scratch = Buffer.allocUnsafeSlow(64 * 1024)
 const EMPTY = new Uint8Array(0)
 
 class AvroCodec implements SchemaCodec {
@@ -200,14 +196,11 @@ class AvroCodec implements SchemaCodec {
 
   encode(value: unknown, prefix: Uint8Array = EMPTY): Buffer {
     // The direct writer takes values that spell out every field; one that leaves a field to its default
-    // goes through avsc, which knows the defaults.
+    // goes through avsc, which knows the defaults. Both write into the one reused buffer.
     out.pos = 0
     try {
       this.#write(value)
-      const bytes = Buffer.allocUnsafe(prefix.length + out.pos)
-      bytes.set(prefix)
-      out.buf.copy(bytes, prefix.length, 0, out.pos)
-      return bytes
+      return written(prefix)
     } catch (error) {
       if (error !== USE_DEFAULTS) {
         const found = error === MISMATCH ? explain(this.#type, value, '') : undefined
@@ -217,16 +210,15 @@ class AvroCodec implements SchemaCodec {
     }
     try {
       const avscValue = this.#convert ? this.#convert(value) : value
-      // Into a reused buffer, then one copy of the bytes written (toBuffer zero-fills a fresh one each time).
-      let end = this.#type.encode(avscValue, scratch, 0)
-      while (end < 0) {
-        scratch = Buffer.allocUnsafeSlow(Math.max(scratch.length * 2, scratch.length - end))
-        end = this.#type.encode(avscValue, scratch, 0)
+      out.pos = 0
+      for (let end = this.#type.encode(avscValue, out.buf, 0); ; end = this.#type.encode(avscValue, out.buf, 0)) {
+        if (end >= 0) {
+          out.pos = end
+          return written(prefix)
+        }
+        // avsc answers with minus the bytes missing.
+        room(out.buf.length - end)
       }
-      const out = Buffer.allocUnsafe(prefix.length + end)
-      out.set(prefix)
-      scratch.copy(out, prefix.length, 0, end)
-      return out
     } catch (error) {
       const found = explain(this.#type, value, '')
       if (found) throw new SchemaValueError(found.path, found.detail)
@@ -383,8 +375,7 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
         return text + '}'
       }
     }
-    case 'union:wrapped':
-    case 'union:unwrapped': {
+    case 'union:wrapped': {
       const branches = type.types!.map((branch) =>
         branch.typeName === 'null' ? undefined : {prefix: '{' + JSON.stringify(branch.branchName!) + ':', read: jsonReader(branch, named)},
       )
@@ -431,6 +422,14 @@ type BinaryWriter = (value: any) => void
 
 const out = {buf: Buffer.allocUnsafeSlow(64 * 1024), pos: 0}
 const USE_DEFAULTS = new Error('a field is left to its default')
+
+/** What was written into the reused buffer, after `prefix`, in a buffer of its own. */
+function written(prefix: Uint8Array): Buffer {
+  const bytes = Buffer.allocUnsafe(prefix.length + out.pos)
+  bytes.set(prefix)
+  out.buf.copy(bytes, prefix.length, 0, out.pos)
+  return bytes
+}
 
 function room(bytes: number): Buffer {
   if (out.pos + bytes > out.buf.length) {

@@ -217,6 +217,11 @@ describe('Avro: the direct writer and reader agree with avsc', () => {
     // A field left out takes its default (through avsc); a field the schema lacks is refused.
     const withDefault = await compileSchema(text('AVRO', {type: 'record', name: 'D', fields: [{name: 'a', type: 'int'}, {name: 'b', type: 'string', default: 'x'}]}), noReferences)
     expect(withDefault.decodeToJson(withDefault.encode({a: 1}))).toBe('{"a":1,"b":"x"}')
+    // Values larger than the reused write buffer (64 KiB), through either writer.
+    const big = 'z'.repeat(300_000)
+    expect(withDefault.decodeToJson(withDefault.encode({a: 2, b: big}))).toBe(`{"a":2,"b":"${big}"}`)
+    const bigDefault = await compileSchema(text('AVRO', {type: 'record', name: 'G', fields: [{name: 'a', type: 'string'}, {name: 'b', type: 'int', default: 7}]}), noReferences)
+    expect(bigDefault.decodeToJson(bigDefault.encode({a: big + big}))).toBe(`{"a":"${big + big}","b":7}`)
     expect(() => withDefault.encode({a: 1, c: 2})).toThrow(SchemaValueError)
     expect(() => withDefault.encode({a: 'one', b: 'y'})).toThrow(/^\.a: /)
   })
