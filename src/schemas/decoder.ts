@@ -2,7 +2,7 @@ import {SpoolError} from '../core/errors.js'
 import {ArrayRecordBatch, type ByteRange, type FeedRecord, type RecordBatch} from '../core/record.js'
 import {DecodedBatch, type SchemaTag} from './decoded.js'
 import {compileSchema} from './codecs.js'
-import {FRAME_BYTES, frameId} from './framing.js'
+import {FRAME_BYTES, frameId, frameIdAt} from './framing.js'
 import type {SchemaRegistry} from './registry.js'
 import type {SchemaCodec} from './types.js'
 
@@ -11,13 +11,13 @@ export class DecodeError extends SpoolError {}
 
 /**
  * Compiles each schema id once (fetching it and what it references from the registry) and turns framed
- * keys and values into JSON text. Fetching is asynchronous, decoding is not: a batch is prepared (its
- * unknown ids fetched) and then decoded in one go.
+ * keys and values into JSON text. Fetching is asynchronous, decoding is not: a batch is decoded in one
+ * pass that waits only where a schema id is new to it.
  */
 export class RecordDecoder {
   private readonly codecs = new Map<number, Promise<SchemaCodec>>()
   /** Compiled codecs by id, with the tag their decoded fields carry (one object per schema, not per record). */
-  private readonly ready = new Map<number, {codec: SchemaCodec; tag: SchemaTag}>()
+  private readonly ready = new Map<number, Ready>()
   private readonly range: ByteRange = {buf: Buffer.alloc(0), start: 0, end: 0}
 
   constructor(private readonly registry: SchemaRegistry) {}
@@ -30,41 +30,29 @@ export class RecordDecoder {
   async decode(batch: RecordBatch, count: number): Promise<{batch: DecodedBatch; error?: DecodeError}> {
     const decoded = new DecodedBatch(batch)
     const range = this.range
-    const direct = batch.valueBytes !== undefined
     for (let i = 0; i < count; i++) {
-      // From the batch's own buffer where it has one: no Buffer view per record for a framed value.
-      const value = direct ? (batch.valueBytes!(i, range) ? undefined : null) : batch.valueAt(i)
-      const key = batch.keyAt(i)
-      let valueText: string | Buffer | null = value ?? null
+      let value: string | Buffer | null = null
       let valueTag: SchemaTag | undefined
-      let keyText: string | Buffer | null = key
+      let key: string | Buffer | null = null
       let keyTag: SchemaTag | undefined
       try {
-        if (value === undefined) {
-          const {buf, start, end} = range
-          if (end - start >= FRAME_BYTES && buf[start] === 0) {
-            const id = buf.readUInt32BE(start + 1)
-            const ready = this.ready.get(id) ?? (await this.load(id))
-            valueText = ready.codec.decodeToJson(buf, start + FRAME_BYTES, end)
-            valueTag = ready.tag
-          } else valueText = buf.subarray(start, end)
+        // From the batch's own buffer where it has one: no Buffer view per record for a framed value.
+        if (batch.valueBytes ? batch.valueBytes(i, range) : rangeOf(batch.valueAt(i), range)) {
+          const id = frameIdAt(range.buf, range.start, range.end)
+          const ready = id === undefined ? undefined : (this.ready.get(id) ?? (await this.load(id)))
+          value = textIn(range, ready)
+          valueTag = ready?.tag
         }
-        const valueId = value === undefined ? undefined : frameId(value)
-        if (valueId !== undefined) {
-          const ready = this.ready.get(valueId) ?? (await this.load(valueId))
-          valueText = ready.codec.decodeToJson(value!, FRAME_BYTES)
-          valueTag = ready.tag
-        }
-        const keyId = frameId(key)
-        if (keyId !== undefined) {
-          const ready = this.ready.get(keyId) ?? (await this.load(keyId))
-          keyText = ready.codec.decodeToJson(key!, FRAME_BYTES)
-          keyTag = ready.tag
+        if (rangeOf(batch.keyAt(i), range)) {
+          const id = frameIdAt(range.buf, range.start, range.end)
+          const ready = id === undefined ? undefined : (this.ready.get(id) ?? (await this.load(id)))
+          key = textIn(range, ready)
+          keyTag = ready?.tag
         }
       } catch (error) {
         return {batch: decoded, error: this.failure(batch, i, error)}
       }
-      decoded.push(valueText, valueTag, keyText, keyTag)
+      decoded.push(value, valueTag, key, keyTag)
     }
     return {batch: decoded}
   }
@@ -75,7 +63,7 @@ export class RecordDecoder {
     return error ? record : {...record, key: batch.keyAt(0), value: batch.valueAt(0)}
   }
 
-  private async load(id: number): Promise<{codec: SchemaCodec; tag: SchemaTag}> {
+  private async load(id: number): Promise<Ready> {
     let codec = this.codecs.get(id)
     if (!codec) {
       codec = this.registry.schemaById(id).then((schema) => compileSchema(schema, (reference) => this.registry.subjectVersion(reference.subject, reference.version)))
@@ -100,6 +88,25 @@ export class RecordDecoder {
     const reason = error instanceof Error ? error.message : String(error)
     return new DecodeError(`cannot decode ${where} (schema id ${ids.join(', ')}): ${reason}`, {cause: error})
   }
+}
+
+interface Ready {
+  codec: SchemaCodec
+  tag: SchemaTag
+}
+
+/** Points `range` at `bytes`; false for null. */
+function rangeOf(bytes: Buffer | null, range: ByteRange): boolean {
+  if (bytes === null) return false
+  range.buf = bytes
+  range.start = 0
+  range.end = bytes.length
+  return true
+}
+
+/** The framed bytes of `range` decoded with `ready`'s codec, or the bytes as they are when not framed. */
+function textIn(range: ByteRange, ready: Ready | undefined): string | Buffer {
+  return ready ? ready.codec.decodeToJson(range.buf, range.start + FRAME_BYTES, range.end) : range.buf.subarray(range.start, range.end)
 }
 
 /** A schema id the registry could not give (or that does not compile). */

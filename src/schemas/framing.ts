@@ -6,8 +6,13 @@ export const FRAME_BYTES = 5
 
 /** The schema id a key or value is framed with, or undefined for bytes without the framing. */
 export function frameId(bytes: Uint8Array | null): number | undefined {
-  if (bytes === null || bytes.length < FRAME_BYTES || bytes[0] !== 0) return undefined
-  return ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0
+  return bytes === null ? undefined : frameIdAt(bytes, 0, bytes.length)
+}
+
+/** frameId of the bytes [start, end) of buf. */
+export function frameIdAt(buf: Uint8Array, start: number, end: number): number | undefined {
+  if (end - start < FRAME_BYTES || buf[start] !== 0) return undefined
+  return ((buf[start + 1]! << 24) | (buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!) >>> 0
 }
 
 /** The 5 bytes that frame a key or value written with schema `id`. */
