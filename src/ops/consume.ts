@@ -4,6 +4,7 @@ import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
+import {DecodingOutputSink, OutputSink} from './sinks.js'
 
 export {planRead} from './read-plan.js'
 
@@ -96,20 +97,10 @@ export async function lastRecords(
 
 /** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */
 export async function writeRecords(records: FeedRecord[], writer: RecordWriter, out: BufferedOutput, decoder?: RecordDecoder): Promise<boolean> {
+  const sink = decoder ? new DecodingOutputSink(writer, out, decoder) : new OutputSink(writer, out)
   try {
-    for (const record of records) {
-      const batch = new ArrayRecordBatch(record.topic, record.partition, [record])
-      if (!decoder) writer.write(batch, 0, 1, out)
-      else {
-        const decoded = await decoder.decode(batch, 1)
-        writer.write(decoded.batch, 0, decoded.batch.count, out)
-        if (decoded.error) {
-          await out.flush()
-          throw decoded.error
-        }
-      }
-    }
-    await out.flush()
+    for (const record of records) sink.add(new ArrayRecordBatch(record.topic, record.partition, [record]), 0)
+    await sink.flush()
     return true
   } catch (error) {
     if (error instanceof OutputClosedError) return false
