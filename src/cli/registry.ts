@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {type RegistrySettings, selectedContext} from '../backends/contexts.js'
 import type {Backend} from '../core/backend.js'
-import {SpoolError, UsageError} from '../core/errors.js'
+import {UsageError} from '../core/errors.js'
 import type {RecordSink} from '../ops/sinks.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import type {SchemaRegistry} from '../schemas/registry.js'
@@ -102,9 +102,9 @@ export async function httpRegistry(settings: RegistrySettings, timeoutMs: number
 export async function requireRegistry(backend: Backend, flags: RegistryFlags, what: string): Promise<SchemaRegistry> {
   const registry = await registryFor(backend, namedRegistry(flags), flags.timeout)
   if (!registry)
-    throw new SpoolError(`${what} needs a schema registry for ${backend.location}`, {
-      hint: 'pass --registry URL, set SPOOL_REGISTRY, or add one to the context: spool context add NAME -b ... --registry URL --force',
-      exitCode: 2,
-    })
+    throw new UsageError(
+      `${what} needs a schema registry for ${backend.location}`,
+      'pass --registry URL, set SPOOL_REGISTRY, or add one to the context: spool context add NAME -b ... --registry URL --force',
+    )
   return registry
 }

@@ -55,9 +55,9 @@ export async function readSchemaFile(
       const file = [join(dirname(path), name), resolve(name)].find((candidate) => existsSync(candidate))
       if (!file) throw new UsageError(`${path} imports "${name}", which is neither beside it nor under the current directory`)
       const imported = await readSchemaFile(file, registry, {register: options.register})
-      const version = options.register
-        ? (await registry.register(name, imported.schema), await registry.lookup(name, imported.schema))
-        : await registry.lookup(name, imported.schema)
+      // A registry answers a registration with the id only; the lookup gives the version to reference.
+      if (options.register) await registry.register(name, imported.schema)
+      const version = await registry.lookup(name, imported.schema)
       if (!version) throw new SpoolError(`${file} (imported as "${name}") is not registered in ${registry.location}`, {hint: 'drop --no-register to register it'})
       references.push({name, subject: version.subject, version: version.version})
     }

@@ -54,8 +54,7 @@ export class LocalRegistry implements ImportingRegistry {
     this.writeAccess()
     return this.db
       .transaction(() => {
-        const latest = this.liveVersions(subject).at(-1)
-        if (latest && sameSchema(latest, schema)) return latest.id
+        // The same schema under the same subject is the version it already is.
         const existing = this.lookupNow(subject, schema)
         if (existing) return existing.id
         const id = this.idFor(schema)
