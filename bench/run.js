@@ -6,10 +6,11 @@
 // BENCH_BIG_COPIES (default 10: the memory test reads a topic of that many copies of the input),
 // BENCH_REPLAY_SECONDS (default 60: the length of the capture replayed at speed 1).
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {dataFile} from './data-file.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = join(root, 'bin', 'run.js')
@@ -18,7 +19,6 @@ const runs = Number(process.env.BENCH_RUNS ?? 3)
 const tailSamples = Number(process.env.BENCH_TAIL_SAMPLES ?? 400)
 const bigCopies = Number(process.env.BENCH_BIG_COPIES ?? 10)
 const replaySeconds = Number(process.env.BENCH_REPLAY_SECONDS ?? 60)
-const dataDir = join(root, 'bench', '.data')
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-'))
 const env = {...process.env, SPOOL_HOME: work, NO_COLOR: '1'}
 delete env.SPOOL_BROKER
@@ -30,25 +30,9 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US')
 const log = (line) => process.stderr.write(`bench: ${line}\n`)
 
 /** 1M lines of exactly 100 bytes (plus newline), generated once and kept in bench/.data. */
-async function linesFile() {
-  mkdirSync(dataDir, {recursive: true})
-  const file = join(dataDir, `lines-${records}.txt`)
-  if (existsSync(file) && statSync(file).size === records * 101) return file
-  log(`writing ${fmt(records)} lines to ${file}`)
-  const out = createWriteStream(file)
+function linesFile() {
   const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3)
-  let chunk = ''
-  for (let i = 0; i < records; i++) {
-    const prefix = `${i}:`
-    chunk += `${prefix}${pad.slice(0, 100 - prefix.length)}\n`
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
-      chunk = ''
-    }
-  }
-  out.end(chunk)
-  await new Promise((r) => out.on('finish', r))
-  return file
+  return dataFile(`lines-${records}.txt`, records, (i) => `${i}:${pad.slice(0, 100 - `${i}:`.length)}`, log)
 }
 
 /** Wall time of a shell pipeline, in seconds. */

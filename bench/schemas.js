@@ -4,16 +4,16 @@
 // does the same without schemas in the same run for comparison. Median of BENCH_RUNS (default 3) rounds,
 // interleaved. Options (environment): BENCH_RECORDS (default 1000000), BENCH_RUNS.
 import {spawnSync} from 'node:child_process'
-import {createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {dataFile} from './data-file.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = join(root, 'bin', 'run.js')
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 3)
-const dataDir = join(root, 'bench', '.data')
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-schemas-'))
 const env = {...process.env, SPOOL_HOME: work, NO_COLOR: '1'}
 delete env.SPOOL_BROKER
@@ -33,23 +33,9 @@ const schema = {
   ],
 }
 
-async function inputFile() {
-  mkdirSync(dataDir, {recursive: true})
-  const file = join(dataDir, `readings-${records}.jsonl`)
-  if (existsSync(file) && statSync(file).size > 0) return file
-  log(`writing ${fmt(records)} readings to ${file}`)
-  const out = createWriteStream(file)
-  let chunk = ''
-  for (let i = 0; i < records; i++) {
-    chunk += `{"sensor":"s-${i % 100}","seq":${i},"value":${(i % 1000) / 8},"ok":${i % 7 !== 0},"unit":"${'CFK'[i % 3]}"}\n`
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
-      chunk = ''
-    }
-  }
-  out.end(chunk)
-  await new Promise((r) => out.on('finish', r))
-  return file
+function inputFile() {
+  const line = (i) => `{"sensor":"s-${i % 100}","seq":${i},"value":${(i % 1000) / 8},"ok":${i % 7 !== 0},"unit":"${'CFK'[i % 3]}"}`
+  return dataFile(`readings-${records}.jsonl`, records, line, log)
 }
 
 function timed(script) {
