@@ -1,6 +1,6 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
-import type {RecordBatch} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
+import {TimestampMerge} from './merge.js'
 import type {RecordSink} from './sinks.js'
 
 /** Time as replay sees it, so tests can run hours of pacing in no time. Milliseconds. */
@@ -60,68 +60,6 @@ export class Pacer {
 
   get unpaced(): boolean {
     return this.pacing.kind === 'speed' && !Number.isFinite(this.pacing.speed)
-  }
-}
-
-/**
- * Records of several partitions in timestamp order (ties: the order of the assignments, then offset),
- * holding one batch per partition. `next()` is synchronous while the current batches last, so a replay
- * awaits only when a partition needs its next batch, not once per record.
- */
-export class TimestampMerge {
-  private readonly sources: Array<{iterator: AsyncIterator<RecordBatch>; batch: RecordBatch | null; position: number; done: boolean}>
-  /** The batch and index `next()` chose, and the place in `assignments` of the partition it came from. */
-  batch!: RecordBatch
-  index = 0
-  slot = 0
-
-  constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal) {
-    this.sources = assignments.map((assignment) => ({
-      iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
-      batch: null,
-      position: 0,
-      done: false,
-    }))
-  }
-
-  /** Loads the next batch of every partition that has run out; call before next() when it says so. */
-  async fill(): Promise<void> {
-    for (const source of this.sources)
-      while (!source.done && (source.batch === null || source.position >= source.batch.count)) {
-        const next = await source.iterator.next()
-        if (next.done) source.done = true
-        else {
-          source.batch = next.value
-          source.position = 0
-        }
-      }
-  }
-
-  /** Picks the earliest record into batch/index: true; false when done; undefined when fill() is due first. */
-  next(): boolean | undefined {
-    let best = -1
-    let bestTime = Number.POSITIVE_INFINITY
-    const sources = this.sources
-    for (let k = 0; k < sources.length; k++) {
-      const source = sources[k]!
-      if (source.done) continue
-      if (source.batch === null || source.position >= source.batch.count) return undefined
-      const time = source.batch.timestampAt(source.position)
-      if (time < bestTime) {
-        best = k
-        bestTime = time
-      }
-    }
-    if (best < 0) return false
-    const source = sources[best]!
-    this.batch = source.batch!
-    this.index = source.position++
-    this.slot = best
-    return true
-  }
-
-  async close(): Promise<void> {
-    for (const source of this.sources) await source.iterator.return?.()
   }
 }
 
