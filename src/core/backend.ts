@@ -48,6 +48,15 @@ export interface ReadOptions {
   maxBatchRecords?: number
 }
 
+/** What a store knows of one stored batch without reading its records. */
+export interface BatchSummary {
+  baseOffset: number
+  /** Records in the batch: offsets baseOffset to baseOffset + count - 1. */
+  count: number
+  minTimestamp: number
+  maxTimestamp: number
+}
+
 /** A consumer group's position in one partition: the offset of the next record it will read. */
 export interface GroupOffset {
   topic: string
@@ -118,6 +127,12 @@ export interface Backend {
 
   /** The local store keeps schemas itself: its registry (Kafka's lives elsewhere, named by the command). */
   schemaRegistry?(): ImportingRegistry
+
+  /**
+   * Optional (the local store): the stored batches holding records of [from, until) of a partition, in
+   * offset order, from the store's metadata, without reading the records. `count` answers from it.
+   */
+  batchSummaries?(assignment: Assignment & {until: number}): Promise<BatchSummary[]>
 
   /** Reaches the backend once, so that a command fails early and a terminal can show the wait; optional. */
   connect?(): Promise<void>

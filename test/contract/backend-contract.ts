@@ -185,6 +185,23 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
         }
       })
 
+      it('where it keeps batch metadata, describes the batches of a range as a read finds them', async () => {
+        if (!backend.batchSummaries) return
+        const summaries = await backend.batchSummaries({topic: 'log', partition: 0, from: 2, until: 9})
+        // The batch holding offset 2 starts before it; the one holding offset 8 ends after it.
+        expect(summaries.map((b) => [b.baseOffset, b.count, b.minTimestamp, b.maxTimestamp])).toEqual([
+          [0, 4, 1000, 1003],
+          [4, 4, 1100, 1103],
+          [8, 4, 1200, 1203],
+        ])
+        const read = await readAll(backend, [{topic: 'log', partition: 0, from: 2, until: 9}])
+        for (const record of read) {
+          const holder = summaries.find((b) => record.offset >= b.baseOffset && record.offset < b.baseOffset + b.count)!
+          expect(record.timestamp).toBeGreaterThanOrEqual(holder.minTimestamp)
+          expect(record.timestamp).toBeLessThanOrEqual(holder.maxTimestamp)
+        }
+      })
+
       it('finds the first offset at or after a time', async () => {
         expect(await backend.offsetForTime('log', 0, 0)).toBe(0)
         expect(await backend.offsetForTime('log', 0, 1101)).toBe(5)

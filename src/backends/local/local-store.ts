@@ -5,6 +5,7 @@ import type {
   AppendResult,
   Assignment,
   Backend,
+  BatchSummary,
   GroupOffset,
   PartitionInfo,
   ReadOptions,
@@ -225,6 +226,26 @@ export class LocalBackend implements Backend {
       if (!found) return part.next_offset
       const batch = verifiedBatch(found, topic, partition, this.location)
       return found.base_offset + batch.indexAtOrAfterTime(timestamp)
+    })
+  }
+
+  async batchSummaries(assignment: Assignment & {until: number}): Promise<BatchSummary[]> {
+    const {topic, partition} = assignment
+    return this.reading(`cannot read topic '${topic}' in ${this.location}`, () => {
+      const row = this.requireTopic(topic)
+      const part = this.s.partition.get(row.id, partition)
+      if (!part) throw new SpoolError(`topic '${topic}' has no partition ${partition}`)
+      // As read() does: records retention has made unreadable are not counted, deleted or not.
+      const from = Math.max(assignment.from, retained(this.s, row, part, Date.now()).start)
+      if (from >= assignment.until) return []
+      const containing = this.s.containingBatch.get(row.id, partition, from)
+      const lower = containing && containing.base_offset + containing.record_count > from ? containing.base_offset : from
+      return this.s.batchSummaries.all(row.id, partition, lower, assignment.until).map((b) => ({
+        baseOffset: b.base_offset,
+        count: b.record_count,
+        minTimestamp: b.min_timestamp,
+        maxTimestamp: b.max_timestamp,
+      }))
     })
   }
 

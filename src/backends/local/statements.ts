@@ -88,6 +88,10 @@ export function prepareStatements(db: Database.Database, version: number) {
     ),
     deleteGroup: db.prepare('DELETE FROM group_offsets WHERE group_name = ?'),
     deleteTopicGroupOffsets: db.prepare('DELETE FROM group_offsets WHERE topic_id = ?'),
+    /** Batch metadata from a batch's base offset up to an exclusive offset, for counting without reading. */
+    batchSummaries: db.prepare<[number, number, number, number], {base_offset: number; record_count: number; min_timestamp: number; max_timestamp: number}>(
+      'SELECT base_offset, record_count, min_timestamp, max_timestamp FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? ORDER BY base_offset',
+    ),
   }
 }
 
