@@ -25,6 +25,8 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US')
 const log = (line) => process.stderr.write(`bench: ${line}\n`)
 const spool = `node ${bin}`
 const TOPICS = ['m0', 'm1', 'm2', 'm3']
+const BURSTS = ['r0', 'r1', 'r2', 'r3']
+const BURST = 1000
 
 /** Wall time of a shell pipeline, in seconds, with its stdout. */
 function timed(script) {
@@ -56,12 +58,21 @@ try {
     log(`producing ${fmt(perTopic)} records into ${topic}`)
     timed(`${spool} produce ${topic} --input json < ${file}`)
   }
+  // The same four feeds taking turns in bursts of 1,000 records: the merge writes each burst as one run.
+  for (const [k, topic] of BURSTS.entries()) {
+    const file = await dataFile(`burst-${perTopic}-${k}.jsonl`, perTopic, (i) => JSON.stringify({value: `${topic}:${i}:${'x'.repeat(80)}`, timestamp: t0 + (Math.floor(i / BURST) * 4 + k) * BURST + (i % BURST)}), log)
+    log(`producing ${fmt(perTopic)} records into ${topic}`)
+    timed(`${spool} produce ${topic} --input json < ${file}`)
+  }
   const topics = TOPICS.join(' ')
+  const bursts = BURSTS.join(' ')
   const merge = compare({
     consume: `${spool} consume ${topics} | wc -l`,
     'consume --merge': `${spool} consume ${topics} --merge | wc -l`,
     'consume --json': `${spool} consume ${topics} --json | wc -l`,
     'consume --merge --json': `${spool} consume ${topics} --merge --json | wc -l`,
+    'consume (bursts)': `${spool} consume ${bursts} | wc -l`,
+    'consume --merge (bursts)': `${spool} consume ${bursts} --merge | wc -l`,
   })
   for (const [name, output] of Object.entries(merge.outputs))
     if (Number(output) !== perTopic * TOPICS.length) throw new Error(`${name} printed ${output} records, not ${perTopic * TOPICS.length}`)
@@ -80,10 +91,15 @@ try {
   const readPath = JSON.parse(timed(`${spool} count big --json`).stdout)
 
   const out = []
-  out.push(`## consume --merge: ${TOPICS.length} topics × ${fmt(perTopic)} records (timestamps interleaved), ${runs} runs, medians`, '')
-  out.push('| command | seconds | records/s | × plain consume |', '|---|---:|---:|---:|')
-  for (const [name, seconds] of Object.entries(merge.medians))
-    out.push(`| \`spool ${name.replace('consume', `consume ${topics}`)} \\| wc -l\` | ${seconds.toFixed(2)} | ${fmt((perTopic * TOPICS.length) / seconds)} | ${(seconds / merge.medians.consume).toFixed(2)} |`)
+  out.push(`## consume --merge: ${TOPICS.length} topics × ${fmt(perTopic)} records, ${runs} runs, medians`, '')
+  out.push(`m0-m3: timestamps interleaved record by record; r0-r3: the topics take turns in bursts of ${BURST}.`, '')
+  out.push('| command | seconds | records/s | × plain consume of the same topics |', '|---|---:|---:|---:|')
+  for (const [name, seconds] of Object.entries(merge.medians)) {
+    const burst = name.endsWith(' (bursts)')
+    const command = name.replace(' (bursts)', '').replace('consume', `consume ${burst ? bursts : topics}`)
+    const plain = burst ? merge.medians['consume (bursts)'] : merge.medians.consume
+    out.push(`| \`spool ${command} \\| wc -l\` | ${seconds.toFixed(2)} | ${fmt((perTopic * TOPICS.length) / seconds)} | ${(seconds / plain).toFixed(2)} |`)
+  }
   out.push('', `## count: one topic of ${fmt(countRecords)} records (\`seq 1 ${countRecords} | spool produce big\`), ${runs} runs, medians`, '')
   out.push('| command | seconds | × count |', '|---|---:|---:|')
   for (const [name, seconds] of Object.entries(count.medians)) out.push(`| \`${name.replaceAll('|', '\\|')}\` | ${seconds.toFixed(2)} | ${(seconds / count.medians['spool count big']).toFixed(1)} |`)

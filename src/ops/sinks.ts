@@ -13,6 +13,8 @@ import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer
 export interface RecordSink {
   /** Takes record `index` of `batch`; it may keep views of the batch's bytes until flush. */
   add(batch: RecordBatch, index: number): void
+  /** Optional: takes records [start, end) of `batch` at once, as add() would one by one. */
+  addRange?(batch: RecordBatch, start: number, end: number): void
   readonly pending: number
   flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
@@ -36,6 +38,11 @@ export class OutputSink implements RecordSink {
   add(batch: RecordBatch, index: number): void {
     this.writer.write(batch, index, index + 1, this.out)
     this.count++
+  }
+
+  addRange(batch: RecordBatch, start: number, end: number): void {
+    this.writer.write(batch, start, end, this.out)
+    this.count += end - start
   }
 
   async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {

@@ -78,6 +78,14 @@ describe('consume --merge', () => {
     expect(last.stdout.toString()).toBe('o2 o4 c2 ')
   })
 
+  it('-g commits what was written: a second merged read continues where the first stopped', async () => {
+    await feeds()
+    const first = await run(['consume', 'orders', 'clicks', '--merge', '-g', 'audit', '-c', '4', '--format', '%v '], {env: t.env})
+    expect(first.stdout.toString()).toBe('c0 o0 o3 c1 ')
+    const rest = await run(['consume', 'orders', 'clicks', '--merge', '-g', 'audit', '--format', '%v '], {env: t.env})
+    expect(rest.stdout.toString()).toBe('o1 o2 o4 c2 ')
+  })
+
   it('--max-wait needs --merge: a usage error', async () => {
     await feeds()
     const result = await run(['consume', 'orders', '--max-wait', '1s'], {env: t.env})
