@@ -75,7 +75,7 @@ ${positionHelp}`
     const names = {a: args.a, b: args.b}
     const out = new BufferedOutput(this.streams.out)
     try {
-      out.writeString(flags.json ? diffJson(result, names) : diffText(result, names))
+      out.writeString(flags.json ? diffJson(result, names) : diffText(result))
       await out.end()
     } catch (error) {
       if (!(error instanceof OutputClosedError)) throw error

@@ -9,7 +9,7 @@ import {encodeEnvelope} from '../io/json-envelope.js'
  * shown as JSON strings when they are UTF-8 (so a newline or a control byte cannot break a line) and as
  * base64: otherwise, as the JSON envelope does.
  */
-export function diffText(result: DiffResult, names: {a: string; b: string}): string {
+export function diffText(result: DiffResult): string {
   let text = ''
   const shown = new Set<DiffField>(result.fields)
   for (const difference of result.differences) {
@@ -18,8 +18,8 @@ export function diffText(result: DiffResult, names: {a: string; b: string}): str
       const a = difference.a!
       text += result.mode === 'offset' ? `~ p${a.partition}@${a.offset}${what}\n` : `~ key=${bytesText(a.key)}${what}\n`
     }
-    if (difference.a) text += `< ${recordText(difference.a, shown)}${copiesText(difference, names.b)}\n`
-    if (difference.b) text += `> ${recordText(difference.b, shown)}${copiesText(difference, names.a)}\n`
+    if (difference.a) text += `< ${recordText(difference.a, shown)}${copiesText(difference, 'B')}\n`
+    if (difference.b) text += `> ${recordText(difference.b, shown)}${copiesText(difference, 'A')}\n`
   }
   return `${text}${summaryText(result)}\n`
 }
@@ -49,7 +49,9 @@ function summaryText(result: DiffResult): string {
   const partitions = result.a.partitions === result.b.partitions ? '' : `; partitions: A ${result.a.partitions}, B ${result.b.partitions}`
   const unkeyed = result.a.unkeyed || result.b.unkeyed ? `; without a key (left out): A ${result.a.unkeyed}, B ${result.b.unkeyed}` : ''
   const differences = onlyA + onlyB + changed
-  const shown = differences > result.differences.length ? `; first ${result.differences.length} shown` : ''
+  // A record of --by value shown once stands for all its copies in surplus.
+  const covered = result.differences.reduce((sum, d) => sum + (d.copies ?? 1), 0)
+  const shown = differences > covered ? `; first ${result.differences.length} shown` : ''
   const counts = `${equal} equal, ${onlyA} only in A, ${onlyB} only in B, ${changed} changed`
   return `${result.same ? 'equal' : 'different'} (by ${result.mode}): ${counts}${partitions}${unkeyed}${shown}`
 }

@@ -117,8 +117,9 @@ export async function diffTopics(a: DiffSide, b: DiffSide, options: DiffOptions)
   }
   const run = options.mode === 'offset' ? diffByOffset : options.mode === 'key' ? diffByKey : diffByValue
   const result = await run(sides, options)
-  // Topics with different partition counts are different, even where the extra partitions are empty.
-  if (options.mode === 'offset' && infoA.partitions !== infoB.partitions) result.same = false
+  // By offset, a partition compared that only one side has is a difference, even an empty one.
+  const compared = options.partitions ?? [...Array(Math.max(infoA.partitions, infoB.partitions)).keys()]
+  if (options.mode === 'offset' && compared.some((p) => p >= Math.min(infoA.partitions, infoB.partitions))) result.same = false
   return result
 }
 
