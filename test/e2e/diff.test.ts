@@ -129,6 +129,24 @@ describe('spool diff', () => {
     ])
   })
 
+  it('--by key: a key in several partitions takes the latest of each partition, the later timestamp winning (ties: the higher partition)', async () => {
+    // Partition 1's latest record of k (offset order) is older than partition 0's.
+    await put('spread', [
+      {partition: 0, key: 'k', value: 'p0', timestamp: T0 + 5},
+      {partition: 1, key: 'k', value: 'p1-first', timestamp: T0 + 9},
+      {partition: 1, key: 'k', value: 'p1-last', timestamp: T0 + 1},
+      {partition: 0, key: 't', value: 'p0', timestamp: T0},
+      {partition: 1, key: 't', value: 'p1', timestamp: T0},
+    ], 2)
+    await put('table', [
+      {key: 'k', value: 'p0'},
+      {key: 't', value: 'p1'},
+    ])
+    const result = await diff('spread', 'table', '--by', 'key', '--fields', 'value')
+    expect(lines(result)).toEqual(['equal (by key): 2 equal, 0 only in A, 0 only in B, 0 changed; partitions: A 2, B 1'])
+    expect(result.code).toBe(0)
+  })
+
   it('--by value compares multisets: order and partitions ignored, copies counted', async () => {
     await put('a', [{value: 'x'}, {value: 'y'}, {value: 'z'}, {value: 'x'}].map((r) => ({...r, timestamp: T0})), 1)
     await put('b', [{value: 'z', partition: 1}, {value: 'x'}, {value: 'x', partition: 1}, {value: 'y'}].map((r) => ({...r, timestamp: T0})), 2)
