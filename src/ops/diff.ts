@@ -336,28 +336,64 @@ interface Latest {
   offset: number
   timestamp: number
   digest: string | null
-  /** The winner among partitions read before this one, when the key is in several. */
-  earlier?: Latest
-}
-
-interface KeyEntry {
-  a?: Latest
-  b?: Latest
 }
 
 /**
+ * One side's latest record of every key, in columns indexed by the key's slot: about 190 bytes a key
+ * with the Map that gives the slots, where an object per key and side took about 400 (numbers beyond
+ * 31 bits are boxed in objects, not in a Float64Array).
+ *
  * Within a partition the highest offset wins (what compaction keeps). A key written to several
  * partitions (an explicit -p) has a latest record in each: the later timestamp wins, ties to the higher
- * partition. Partitions are read in ascending order, one at a time, so a record of a later partition
- * keeps the earlier partitions' winner beside it.
+ * partition. Partitions are read in ascending order, one at a time, so when a key turns up in a later
+ * partition the winner of the earlier ones is set aside in `earlier` (a map that stays empty for keys
+ * that keep to one partition, as keys chosen by the partitioner do).
  */
-function later(current: Latest | undefined, next: Latest): Latest {
-  if (!current || current.partition === next.partition) {
-    if (current?.earlier) next.earlier = current.earlier
-    return next
+class LatestPerKey {
+  private partition = new Int32Array(1024)
+  private offset = new Float64Array(1024)
+  private timestamp = new Float64Array(1024)
+  /** undefined: the key was not seen on this side; null: its latest record so far is a tombstone. */
+  private readonly digest: Array<string | null | undefined> = []
+  private readonly earlier = new Map<number, Latest>()
+
+  set(slot: number, partition: number, offset: number, timestamp: number, digest: string | null): void {
+    while (slot >= this.partition.length) this.grow()
+    while (this.digest.length <= slot) this.digest.push(undefined)
+    const seen = this.digest[slot] !== undefined
+    if (seen && this.partition[slot] !== partition) this.earlier.set(slot, winner(this.earlier.get(slot), this.at(slot)!))
+    this.partition[slot] = partition
+    this.offset[slot] = offset
+    this.timestamp[slot] = timestamp
+    this.digest[slot] = digest
   }
-  next.earlier = winner(current.earlier, current)
-  return next
+
+  /** The key's latest record over all partitions, or undefined where it is absent or a tombstone. */
+  settled(slot: number): Latest | undefined {
+    const current = this.at(slot)
+    if (!current) return undefined
+    const final = winner(this.earlier.get(slot), current)
+    return final.digest === null ? undefined : final
+  }
+
+  private at(slot: number): Latest | undefined {
+    const digest = this.digest[slot]
+    if (digest === undefined) return undefined
+    return {partition: this.partition[slot]!, offset: this.offset[slot]!, timestamp: this.timestamp[slot]!, digest}
+  }
+
+  private grow(): void {
+    const size = this.partition.length * 2
+    const partition = new Int32Array(size)
+    partition.set(this.partition)
+    const offset = new Float64Array(size)
+    offset.set(this.offset)
+    const timestamp = new Float64Array(size)
+    timestamp.set(this.timestamp)
+    this.partition = partition
+    this.offset = offset
+    this.timestamp = timestamp
+  }
 }
 
 function winner(x: Latest | undefined, y: Latest): Latest {
@@ -365,24 +401,21 @@ function winner(x: Latest | undefined, y: Latest): Latest {
   return y.timestamp > x.timestamp || (y.timestamp === x.timestamp && y.partition > x.partition) ? y : x
 }
 
-function settled(latest: Latest | undefined): Latest | undefined {
-  if (!latest) return undefined
-  const final = winner(latest.earlier, latest)
-  return final.digest === null ? undefined : final
-}
-
 async function* sideRecords(side: PlannedSide, signal: AbortSignal): AsyncGenerator<RecordBatch> {
-  // One partition after another, ascending: deterministic, and what `later` relies on.
+  // One partition after another, ascending: deterministic, and what LatestPerKey relies on.
   for (const assignment of [...side.assignments].sort((x, y) => x.partition - y.partition)) yield* side.backend.read([assignment], {signal})
 }
 
 async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult> {
   const result = emptyResult(sides, options)
   const digester = new Digester(options.fields)
-  const entries = new Map<string, KeyEntry>()
+  // The slot of each key, by its digest: one key's columns on both sides.
+  const slots = new Map<string, number>()
+  const latest = {a: new LatestPerKey(), b: new LatestPerKey()}
   for (const name of ['a', 'b'] as const) {
     let records = 0
     let unkeyed = 0
+    const side = latest[name]
     for await (const batch of sideRecords(sides[name], options.signal)) {
       records += batch.count
       for (let i = 0; i < batch.count; i++) {
@@ -392,10 +425,9 @@ async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult
           continue
         }
         const id = digester.key(key)
-        let entry = entries.get(id)
-        if (!entry) entries.set(id, (entry = {}))
-        const digest = batch.valueAt(i) === null ? null : digester.of(batch, i, true)
-        entry[name] = later(entry[name], {partition: batch.partition, offset: batch.offsetAt(i), timestamp: batch.timestampAt(i), digest})
+        let slot = slots.get(id)
+        if (slot === undefined) slots.set(id, (slot = slots.size))
+        side.set(slot, batch.partition, batch.offsetAt(i), batch.timestampAt(i), batch.valueAt(i) === null ? null : digester.of(batch, i, true))
       }
     }
     result[name] = {partitions: sides[name].partitions, records, unkeyed}
@@ -405,9 +437,9 @@ async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult
   const first: Array<{kind: DifferenceKind; a?: Latest; b?: Latest}> = []
   const position = (d: {a?: Latest; b?: Latest}) => (d.a ?? d.b)!
   const before = (x: Latest, y: Latest) => x.partition - y.partition || x.offset - y.offset
-  for (const entry of entries.values()) {
-    const a = settled(entry.a)
-    const b = settled(entry.b)
+  for (let slot = 0; slot < slots.size; slot++) {
+    const a = latest.a.settled(slot)
+    const b = latest.b.settled(slot)
     let kind: DifferenceKind
     if (!a && !b) continue
     else if (!b) kind = 'only-a'
@@ -426,7 +458,7 @@ async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult
     first.splice(at, 0, found)
     if (first.length > options.limit) first.pop()
   }
-  entries.clear()
+  slots.clear()
   // Only positions were kept: the records shown are read again, one by one.
   for (const found of first) {
     const a = found.a && (await recordAtPosition(sides.a, found.a, options.signal))
