@@ -12,12 +12,10 @@ export default class Diff extends SpoolCommand {
   static override summary = 'Compare two topics, on any backends: record by record, by latest value per key, or as multisets.'
   static override description = `A and B are topics, each optionally with its backend: orders, file:./other.db/orders, kafka://host:9092/orders. Each is read from --from to its end as it stood when the diff began (never followed).
 
-Modes (--by):
-  offset  (default) partition by partition, record by record at the same offset; a partition count
-          that differs is a difference. Streams both sides: memory of one batch per side.
-  key     the latest record of each key on each side, as a compacted topic keeps it (a null value is a
-          tombstone: the key is absent; records without a key are left out). Memory per distinct key.
-  value   the records as multisets, order and position ignored. Memory per distinct record.
+Modes (--by), and the memory each needs:
+- offset (default): per partition, record by record at the same offset; a partition only one side has is a difference. One batch a side.
+- key: the latest record of each key, as a compacted topic keeps it: a null value deletes the key; records without a key are left out. About 190 bytes per distinct key.
+- value: the records as multisets, order and position ignored. About 100 bytes per distinct record.
 
 --fields says what must match (default ${DEFAULT_DIFF_FIELDS.join(',')}; also partition, for --by key and --by value). Keys, values and header values compare as bytes, headers as ordered lists, timestamps to the millisecond.
 
