@@ -30,24 +30,28 @@ function sh(script) {
   return result.stdout
 }
 
-/** Wall seconds, peak RSS (MiB) and exit status of one command, measured around the child by python3. */
+/**
+ * Wall seconds, CPU seconds (user + system: on a shared machine the steadier figure), peak RSS (MiB)
+ * and exit status of one command, measured around the child by python3.
+ */
 function measure(script) {
   const py = [
     'import resource,subprocess,sys,time',
     't=time.monotonic()',
     "r=subprocess.run(['bash','-c',sys.argv[1]],stdout=subprocess.DEVNULL)",
-    'print(time.monotonic()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)',
+    'u=resource.getrusage(resource.RUSAGE_CHILDREN)',
+    'print(time.monotonic()-t, u.ru_maxrss, r.returncode, u.ru_utime+u.ru_stime)',
   ].join('\n')
   const result = spawnSync('python3', ['-c', py, script], {env, encoding: 'utf8'})
   if (result.status !== 0) throw new Error(`python3 failed (${result.status}): ${result.stderr}`)
-  const [seconds, kib, status] = result.stdout.trim().split(' ').map(Number)
-  return {seconds, rss: kib / 1024, status}
+  const [seconds, kib, status, cpu] = result.stdout.trim().split(' ').map(Number)
+  return {seconds, rss: kib / 1024, status, cpu}
 }
 
 function best(script, expectedStatus) {
   const seen = Array.from({length: runs}, () => measure(script))
   for (const m of seen) if (m.status !== expectedStatus) throw new Error(`exit ${m.status}, expected ${expectedStatus}: ${script}`)
-  return {seconds: median(seen.map((m) => m.seconds)), rss: Math.max(...seen.map((m) => m.rss))}
+  return {seconds: median(seen.map((m) => m.seconds)), cpu: median(seen.map((m) => m.cpu)), rss: Math.max(...seen.map((m) => m.rss))}
 }
 
 async function main() {
@@ -74,13 +78,11 @@ async function main() {
     rows.push([`\`spool diff ${'${A}'}/t ${'${C}'}/t --by ${by}\``, `${changes} changed`, best(`node ${bin} diff ${a}/t ${c}/t --by ${by}`, 1)])
     log(`--by ${by} done`)
   }
-  console.log(`### spool diff, ${fmt(records)} records a side (${runs} runs, median time, highest peak RSS)\n`)
-  console.log(`| command | sides | wall time | records compared/s | vs the reads alone | peak RSS |`)
+  console.log(`### spool diff, ${fmt(records)} records a side (${runs} runs, median times, highest peak RSS)\n`)
+  console.log(`| command | sides | wall time | CPU time | CPU vs the reads alone | peak RSS |`)
   console.log(`|---|---|---|---|---|---|`)
   for (const [command, sides, m] of rows)
-    console.log(
-      `| ${command} | ${sides} | ${m.seconds.toFixed(2)} s | ${sides ? fmt(records / m.seconds) : ''} | ${(m.seconds / consume.seconds).toFixed(2)}x | ${fmt(m.rss)} MiB |`,
-    )
+    console.log(`| ${command} | ${sides} | ${m.seconds.toFixed(2)} s | ${m.cpu.toFixed(2)} s | ${(m.cpu / consume.cpu).toFixed(2)}x | ${fmt(m.rss)} MiB |`)
   console.log(`\nA = file:a.db, B = its copy by \`spool pipe\`, C = A through \`consume --json | awk | produce --input json\` with ${changes} values changed.`)
 }
 

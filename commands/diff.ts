@@ -14,7 +14,7 @@ export default class Diff extends SpoolCommand {
 
 Modes (--by), and the memory each needs:
 - offset (default): per partition, record by record at the same offset; a partition only one side has is a difference. One batch a side.
-- key: the latest record of each key, as a compacted topic keeps it: a null value deletes the key; records without a key are left out. About 190 bytes per distinct key.
+- key: the latest record of each key, as a compacted topic keeps it: a null value deletes the key; records without a key are left out. About 300 bytes per distinct key.
 - value: the records as multisets, order and position ignored. About 100 bytes per distinct record.
 
 --fields says what must match (default ${DEFAULT_DIFF_FIELDS.join(',')}; also partition, for --by key and --by value). Keys, values and header values compare as bytes, headers as ordered lists, timestamps to the millisecond.
