@@ -74,8 +74,8 @@ async function main() {
   const consume = best(`node ${bin} consume t -b ${a} > /dev/null && node ${bin} consume t -b ${b} > /dev/null`, 0)
   rows.push(['`spool consume` of A, then of B (the reads alone)', '', consume])
   for (const by of ['offset', 'key', 'value']) {
-    rows.push([`\`spool diff ${'${A}'}/t ${'${B}'}/t --by ${by}\``, 'equal', best(`node ${bin} diff ${a}/t ${b}/t --by ${by}`, 0)])
-    rows.push([`\`spool diff ${'${A}'}/t ${'${C}'}/t --by ${by}\``, `${changes} changed`, best(`node ${bin} diff ${a}/t ${c}/t --by ${by}`, 1)])
+    rows.push([`\`spool diff A/t B/t --by ${by}\``, 'equal', best(`node ${bin} diff ${a}/t ${b}/t --by ${by}`, 0)])
+    rows.push([`\`spool diff A/t C/t --by ${by}\``, `${changes} changed`, best(`node ${bin} diff ${a}/t ${c}/t --by ${by}`, 1)])
     log(`--by ${by} done`)
   }
   console.log(`### spool diff, ${fmt(records)} records a side (${runs} runs, median times, highest peak RSS)\n`)

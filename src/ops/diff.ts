@@ -306,8 +306,12 @@ class Digester {
     return hash('md5', this.scratch.subarray(0, this.at), 'binary')
   }
 
+  /**
+   * A Map key for a record's key: a short key as itself (one Latin-1 character per byte, cheaper than a
+   * hash), a longer one as its digest behind a character no Latin-1 string has, so the two never meet.
+   */
   key(key: Buffer): string {
-    return hash('md5', key, 'binary')
+    return key.length <= 32 ? key.toString('latin1') : `\u0100${hash('md5', key, 'binary')}`
   }
 
   private room(bytes: number): void {

@@ -147,6 +147,21 @@ describe('spool diff', () => {
     expect(result.code).toBe(0)
   })
 
+  it('--by key: keys longer than 32 bytes (kept as digests) match and differ like short ones', async () => {
+    const long = (i: number) => `${'long-key-'.repeat(5)}${i}`
+    await put('a', [0, 1, 2].map((i) => ({key: long(i), value: `v${i}`, timestamp: T0})))
+    await put('b', [2, 1, 0].map((i) => ({key: long(i), value: `v${i}`, timestamp: T0})))
+    expect(lines(await diff('a', 'b', '--by', 'key'))).toEqual(['equal (by key): 3 equal, 0 only in A, 0 only in B, 0 changed'])
+    await put('c', [0, 1].map((i) => ({key: long(i), value: i === 1 ? 'changed' : `v${i}`, timestamp: T0})))
+    expect(lines(await diff('a', 'c', '--by', 'key', '--fields', 'value'))).toEqual([
+      `~ key="${long(1)}"`,
+      `< p0@1 key="${long(1)}" value="v1"`,
+      `> p0@1 key="${long(1)}" value="changed"`,
+      `< p0@2 key="${long(2)}" value="v2"`,
+      'different (by key): 1 equal, 1 only in A, 0 only in B, 1 changed',
+    ])
+  })
+
   it('--by value compares multisets: order and partitions ignored, copies counted', async () => {
     await put('a', [{value: 'x'}, {value: 'y'}, {value: 'z'}, {value: 'x'}].map((r) => ({...r, timestamp: T0})), 1)
     await put('b', [{value: 'z', partition: 1}, {value: 'x'}, {value: 'x', partition: 1}, {value: 'y'}].map((r) => ({...r, timestamp: T0})), 2)
