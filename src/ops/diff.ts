@@ -413,7 +413,7 @@ async function* sideRecords(side: PlannedSide, signal: AbortSignal): AsyncGenera
 async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult> {
   const result = emptyResult(sides, options)
   const digester = new Digester(options.fields)
-  // The slot of each key, by its digest: one key's columns on both sides.
+  // The slot of each key (by Digester.key): the index of its columns on both sides.
   const slots = new Map<string, number>()
   const latest = {a: new LatestPerKey(), b: new LatestPerKey()}
   for (const name of ['a', 'b'] as const) {
