@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -10,7 +10,9 @@ export default class Consume extends SpoolCommand {
   static override summary = 'Print the records of one or more topics to stdout.'
   static override description = `Reads from --from (default: earliest) to the end of each partition as it stood when the read began, then exits; with -f it keeps printing new records, written by any process, as they arrive. By default each value is printed followed by a newline; --format, --json and -D/-0 change that.
 
-${positionHelp} -N counts per partition. --until is exclusive.`
+${positionHelp} -N counts per partition. --until is exclusive.
+
+${filterHelp} -c counts the records that pass.`
 
   static override examples = [
     {description: 'Everything, one value per line', command: '<%= config.bin %> <%= command.id %> orders'},
@@ -19,6 +21,9 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
     {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
+    {description: 'Only large orders; the first 3 of them', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 1000' -c 3"},
+    {description: 'Failed payments: the filter sees the decoded value', command: "<%= config.bin %> <%= command.id %> payments --decode --json --filter 'r.json?.status === \"FAILED\"'"},
+    {description: 'Records carrying a trace header', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.headers.some((h) => h.key === \"trace-id\")'"},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -30,7 +35,8 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
   static override flags = {
     from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest', aliases: ['offset']}),
     until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
-    count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
+    count: Flags.integer({char: 'c', summary: 'Stop after this many records in all (with --filter: records that pass).', min: 0}),
+    filter: filterFlag,
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     partition: partitionsFlag,
     group: groupFlag,
@@ -48,7 +54,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
     const out = new BufferedOutput(this.streams.out)
     await interruptible(
-      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}),
+      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, filter: flags.filter}),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),
     )
