@@ -5,6 +5,7 @@ import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {durationFlag, filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
 import {UsageError} from '../src/core/errors.js'
+import {parseRate} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
@@ -35,7 +36,7 @@ ${positionHelp}`
     from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
     until: positionFlag({summary: 'Where to stop in each partition (exclusive); default: the end when the replay starts.'}),
     speed: Flags.string({char: 's', summary: 'Divide the original gaps by this (0.5 is half speed), or "max" for no pacing.', default: '1', exclusive: ['rate']}),
-    rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s or 500.', exclusive: ['speed', 'max-gap']}),
+    rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s, 500 or 30/m.', exclusive: ['speed', 'max-gap']}),
     'max-gap': durationFlag({summary: 'Cap each pause at this long (e.g. 5s).'}),
     to: Flags.string({summary: 'Write into this topic ([ADDRESS/]TOPIC) instead of stdout.'}),
     filter: filterFlag,
@@ -91,9 +92,7 @@ ${positionHelp}`
 
 function parsePacing(speed: string, rate: string | undefined, maxGapMs: number | undefined): Pacing {
   if (rate !== undefined) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/s)?\s*$/.exec(rate)
-    if (!match || Number(match[1]) <= 0) throw new UsageError(`--rate '${rate}' is not a rate`, 'use records per second, e.g. --rate 500/s')
-    return {kind: 'rate', perSecond: Number(match[1])}
+    return {kind: 'rate', perSecond: parseRate(rate, '--rate')}
   }
   if (speed.trim().toLowerCase() === 'max') return {kind: 'speed', speed: Number.POSITIVE_INFINITY, maxGapMs}
   const value = Number(speed.replace(/x$/i, ''))

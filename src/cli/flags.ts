@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
 import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
-import {parseDuration, parseSize} from '../core/units.js'
+import {parseDuration, parseRate, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
 import {RecordFilter} from '../ops/record-filter.js'
 import {FORMAT_HELP, FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../io/record-writers.js'
@@ -44,6 +44,9 @@ export function recordWriterFor(flags: {format?: string; json?: boolean; delimit
 
 /** A duration (500ms, 10s, 7d, 1h30m) as milliseconds. */
 export const durationFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseDuration(input, `--${flag.name}`)})
+
+/** A rate (500/s, 500, 30/m, 3600/h) as records per second. */
+export const rateFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseRate(input, `--${flag.name}`)})
 
 /** A size (1048576, 512KiB, 1GB) as bytes. */
 export const sizeFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseSize(input, `--${flag.name}`)})
