@@ -240,6 +240,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       admitQueued(bucket.take(waiting))
       await commitSlice()
     }
+    // The queue is empty: the next records wait for input, and an idle input saves up one burst at most.
+    if (bucket && nextQueued === queued.length) bucket.markIdle()
   }
   /** Splits a chunk; a record the splitter refuses (too large) fails only after the records before it. */
   const push = async (chunk: Buffer | undefined) => {

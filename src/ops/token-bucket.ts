@@ -1,13 +1,20 @@
 import type {Clock} from './replay.js'
 
 /**
- * produce --rate N/s --burst B: a token bucket that fills at `perSecond` up to `burst` tokens, one token
- * per record. It starts full, so at most `burst` records go at once; after that they go as the tokens
- * come, in small slices, so the records of a second are spread over it rather than sent in one lump.
+ * produce --rate N/s --burst B: a token bucket that fills at `perSecond`, one token per record, from
+ * which at most `burst` records are taken at once. It starts full, so the first B records go at once;
+ * after that they go as the tokens come, in small slices, so the records of a second are spread over it
+ * rather than sent in one lump.
+ *
+ * The bucket is capped at B only while there is nothing to send (the input is idle): an idle producer
+ * saves up at most one burst. While records wait, time lost to a stalled process (a busy machine, a slow
+ * commit) is caught up in slices of at most B, so the average rate holds instead of drifting low.
  */
 export class TokenBucket {
   private tokens: number
   private last: number
+  /** Nothing was waiting at the last look; a new bucket is idle until records come. */
+  private idle = true
 
   constructor(
     readonly perSecond: number,
@@ -20,15 +27,26 @@ export class TokenBucket {
 
   private refill(): number {
     const now = this.clock.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000)
+    this.tokens += ((now - this.last) * this.perSecond) / 1000
+    if (this.idle) {
+      this.tokens = Math.min(this.burst, this.tokens)
+      this.idle = false
+    }
     this.last = now
     return now
   }
 
-  /** Takes as many whole tokens as there are, up to `wanted`; returns how many it took. */
+  /** Nothing is waiting to be sent: until the next take, the bucket saves up at most one burst. */
+  markIdle(): void {
+    this.refill()
+    this.tokens = Math.min(this.burst, this.tokens)
+    this.idle = true
+  }
+
+  /** Takes as many whole tokens as there are, up to `wanted` and at most a burst; returns how many. */
   take(wanted: number): number {
     this.refill()
-    const taken = Math.min(wanted, Math.floor(this.tokens))
+    const taken = Math.min(wanted, this.burst, Math.floor(this.tokens))
     this.tokens -= taken
     return taken
   }
@@ -43,7 +61,7 @@ export class TokenBucket {
 
 /** How long a slice of paced records covers: commits at most about this often (200 per second). */
 export const SLICE_MS = 5
-/** The default --burst: this long at the rate, so a slow commit does not cost rate, and never a 1 s lump. */
+/** The default --burst: this long at the rate, and never a 1 s lump. */
 export const DEFAULT_BURST_MS = 50
 
 export function defaultBurst(perSecond: number): number {

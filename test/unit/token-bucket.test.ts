@@ -22,12 +22,31 @@ describe('TokenBucket (produce --rate/--burst)', () => {
     expect(bucket.take(1000)).toBe(3)
   })
 
-  it('never holds more than the burst, however long it idles', () => {
+  it('starts idle: time before the first records does not add to the first burst', () => {
+    const clock = manualClock()
+    const bucket = new TokenBucket(1000, 20, clock)
+    clock.advance(500)
+    expect(bucket.take(1_000_000)).toBe(20)
+    expect(bucket.take(1_000_000)).toBe(0)
+  })
+
+  it('saves up at most one burst while idle, however long', () => {
     const clock = manualClock()
     const bucket = new TokenBucket(1000, 20, clock)
     bucket.take(20)
+    bucket.markIdle()
     clock.advance(60_000)
     expect(bucket.take(1_000_000)).toBe(20)
+    expect(bucket.take(1_000_000)).toBe(0)
+  })
+
+  it('while records wait, catches up on a stall in takes of at most a burst, so the average holds', () => {
+    const clock = manualClock()
+    const bucket = new TokenBucket(1000, 20, clock)
+    bucket.take(20)
+    clock.advance(100)
+    const takes = [bucket.take(1_000_000), bucket.take(1_000_000), bucket.take(1_000_000), bucket.take(1_000_000), bucket.take(1_000_000), bucket.take(1_000_000)]
+    expect(takes).toEqual([20, 20, 20, 20, 20, 0])
   })
 
   it('says when a number of tokens will be there, capped at the burst', () => {
