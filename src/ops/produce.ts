@@ -10,7 +10,7 @@ import type {WriteSchema} from '../schemas/schema-file.js'
 import {SchemaValueError} from '../schemas/types.js'
 import {DelimiterSplitter} from '../io/splitter.js'
 import {type Clock, systemClock} from './replay.js'
-import {SLICE_MS, TokenBucket} from './token-bucket.js'
+import {IDLE_INPUT_MS, SLICE_MS, TokenBucket} from './token-bucket.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
 export interface ProduceOptions {
@@ -240,11 +240,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       admitQueued(bucket.take(waiting))
       await commitSlice()
     }
-    // The queue is empty: the next records wait for input, and an idle input saves up one burst at most.
-    if (bucket && nextQueued === queued.length) bucket.markIdle()
+    if (nextQueued === queued.length) drainedAt = clock.now()
   }
   /** Splits a chunk; a record the splitter refuses (too large) fails only after the records before it. */
+  // When the queue last ran dry: input that comes much later found the producer idle.
+  let drainedAt = clock.now()
   const push = async (chunk: Buffer | undefined) => {
+    if (bucket && clock.now() - drainedAt > IDLE_INPUT_MS) bucket.markIdle()
     let refused: unknown
     try {
       if (chunk) splitter.push(chunk)

@@ -6,14 +6,15 @@ import type {Clock} from './replay.js'
  * after that they go as the tokens come, in small slices, so the records of a second are spread over it
  * rather than sent in one lump.
  *
- * The bucket is capped at B only while there is nothing to send (the input is idle): an idle producer
- * saves up at most one burst. While records wait, time lost to a stalled process (a busy machine, a slow
- * commit) is caught up in slices of at most B, so the average rate holds instead of drifting low.
+ * The bucket is capped at B only after the caller says the input was idle (markIdle), and at the start:
+ * an idle producer saves up at most one burst. While records wait, time lost to a stalled process (a busy machine, a slow
+ * commit, the read of the next input chunk) is caught up in takes of at most B, so the average rate
+ * holds instead of drifting low.
  */
 export class TokenBucket {
   private tokens: number
   private last: number
-  /** Nothing was waiting at the last look; a new bucket is idle until records come. */
+  /** The next refill caps the bucket at a burst: nothing was sent since the input went idle (or ever). */
   private idle = true
 
   constructor(
@@ -28,18 +29,16 @@ export class TokenBucket {
   private refill(): number {
     const now = this.clock.now()
     this.tokens += ((now - this.last) * this.perSecond) / 1000
-    if (this.idle) {
-      this.tokens = Math.min(this.burst, this.tokens)
-      this.idle = false
-    }
+    if (this.idle) this.tokens = Math.min(this.burst, this.tokens)
     this.last = now
     return now
   }
 
-  /** Nothing is waiting to be sent: until the next take, the bucket saves up at most one burst. */
+  /**
+   * The input was idle (nothing waited to be sent): until records are taken again, the bucket holds one
+   * burst at most, however long it waits.
+   */
   markIdle(): void {
-    this.refill()
-    this.tokens = Math.min(this.burst, this.tokens)
     this.idle = true
   }
 
@@ -48,6 +47,7 @@ export class TokenBucket {
     this.refill()
     const taken = Math.min(wanted, this.burst, Math.floor(this.tokens))
     this.tokens -= taken
+    if (taken > 0) this.idle = false
     return taken
   }
 
@@ -61,6 +61,8 @@ export class TokenBucket {
 
 /** How long a slice of paced records covers: commits at most about this often (200 per second). */
 export const SLICE_MS = 5
+/** Input that took longer than this to come was idle, not just the read of the next chunk. */
+export const IDLE_INPUT_MS = 20
 /** The default --burst: this long at the rate, and never a 1 s lump. */
 export const DEFAULT_BURST_MS = 50
 

@@ -22,7 +22,7 @@ describe('TokenBucket (produce --rate/--burst)', () => {
     expect(bucket.take(1000)).toBe(3)
   })
 
-  it('starts idle: time before the first records does not add to the first burst', () => {
+  it('starts idle: time before the first take does not add to the first burst', () => {
     const clock = manualClock()
     const bucket = new TokenBucket(1000, 20, clock)
     clock.advance(500)
@@ -30,11 +30,13 @@ describe('TokenBucket (produce --rate/--burst)', () => {
     expect(bucket.take(1_000_000)).toBe(0)
   })
 
-  it('saves up at most one burst while idle, however long', () => {
+  it('after idle input it saves up one burst at most, however long it waits', () => {
     const clock = manualClock()
     const bucket = new TokenBucket(1000, 20, clock)
     bucket.take(20)
     bucket.markIdle()
+    clock.advance(60_000)
+    expect(bucket.readyAt(20)).toBe(clock.now())
     clock.advance(60_000)
     expect(bucket.take(1_000_000)).toBe(20)
     expect(bucket.take(1_000_000)).toBe(0)
