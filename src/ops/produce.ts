@@ -211,14 +211,21 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       throw oversized(record, bytes, atLeast)
     },
   )
-  const admitQueued = (count: number) => {
+  /** Adds up to `count` queued records to the pending batches, stopping where a batch is full; returns how many. */
+  const admitQueued = (count: number): number => {
     const end = nextQueued + count
-    for (; nextQueued < end; nextQueued++) onLine(queued[nextQueued]!, queuedNumbers[nextQueued]!)
+    const start = nextQueued
+    while (nextQueued < end && pendingBytes < options.batchBytes) {
+      onLine(queued[nextQueued]!, queuedNumbers[nextQueued]!)
+      nextQueued++
+    }
+    const admitted = nextQueued - start
     if (nextQueued === queued.length) {
       queued.length = 0
       queuedNumbers.length = 0
       nextQueued = 0
     }
+    return admitted
   }
   const commitSlice = async () => {
     const written = flush()
@@ -237,14 +244,17 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (due > clock.now()) await clock.sleepUntil(due, options.signal)
       if (options.signal.aborted) break
       now = Date.now()
-      admitQueued(bucket.take(waiting))
-      await commitSlice()
+      // A slice of large records is committed in batches of at most batchBytes, as without --rate.
+      for (let allowed = bucket.take(waiting); allowed > 0; ) {
+        allowed -= admitQueued(allowed)
+        await commitSlice()
+      }
     }
     if (nextQueued === queued.length) drainedAt = clock.now()
   }
-  /** Splits a chunk; a record the splitter refuses (too large) fails only after the records before it. */
   // When the queue last ran dry: input that comes much later found the producer idle.
   let drainedAt = clock.now()
+  /** Splits a chunk and paces it; a record the splitter refuses (too large) fails after the records before it. */
   const push = async (chunk: Buffer | undefined) => {
     if (bucket && clock.now() - drainedAt > IDLE_INPUT_MS) bucket.markIdle()
     let refused: unknown
@@ -252,7 +262,6 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (chunk) splitter.push(chunk)
       else splitter.end()
     } catch (error) {
-      if (!rate) throw error
       refused = error
     }
     await pace()
@@ -285,7 +294,10 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       discardedBytes = splitter.pendingBytes
       // What was read is stored on Ctrl-C, paced or not: the input cannot give it back.
       now = Date.now()
-      admitQueued(queued.length - nextQueued)
+      while (queued.length > 0) {
+        admitQueued(queued.length - nextQueued)
+        await commitSlice()
+      }
     } else if (!flushError) {
       now = Date.now()
       if (rate) await push(undefined)
