@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {durationFlag, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {durationFlag, filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -13,6 +13,8 @@ export default class Consume extends SpoolCommand {
 
 ${positionHelp} -N counts per partition. --until is exclusive.
 
+${filterHelp} -c counts the records that pass.
+
 Without --merge, records come partition by partition, each partition in offset order. With --merge they come as one timeline of every partition of every topic named, by timestamp (ties by topic name, partition, then offset). Following, a merged record is printed once every input holds a later one or has had nothing new for --max-wait (default 500ms), so an idle topic delays the others by at most that much; a record that arrives later with an older timestamp is printed when it arrives.`
 
   static override examples = [
@@ -24,6 +26,9 @@ Without --merge, records come partition by partition, each partition in offset o
     {description: 'Follow three topics merged, holding records back at most 200 ms for a quiet one', command: '<%= config.bin %> <%= command.id %> web api db --merge -f --max-wait 200ms --from @-5m'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
     {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
+    {description: 'Only large orders; the first 3 of them', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 1000' -c 3"},
+    {description: 'Failed payments: the filter sees the decoded value', command: "<%= config.bin %> <%= command.id %> payments --decode --json --filter 'r.json?.status === \"FAILED\"'"},
+    {description: 'Records carrying a trace header', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.headers.some((h) => h.key === \"trace-id\")'"},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -35,7 +40,8 @@ Without --merge, records come partition by partition, each partition in offset o
   static override flags = {
     from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest', aliases: ['offset']}),
     until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
-    count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
+    count: Flags.integer({char: 'c', summary: 'Stop after this many records in all (with --filter: records that pass).', min: 0}),
+    filter: filterFlag,
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     merge: Flags.boolean({summary: 'One timeline across all partitions and topics, ordered by timestamp (ties: topic, partition, offset).'}),
     'max-wait': durationFlag({summary: 'With --merge -f: how long a quiet input may hold the others back (e.g. 200ms, 2s). Default: 500ms.', dependsOn: ['merge']}),
@@ -56,7 +62,7 @@ Without --merge, records come partition by partition, each partition in offset o
     const out = new BufferedOutput(this.streams.out)
     await interruptible(
       (signal) => {
-        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}
+        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, filter: flags.filter}
         return flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)
       },
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.

@@ -2,14 +2,16 @@ import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {durationFlag, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {durationFlag, filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
 import {UsageError} from '../src/core/errors.js'
+import {parseRate} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
 import {DecodingOutputSink, OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
 import {carryingSchemas, decodeFlags, openDecoder} from '../src/cli/registry.js'
+import {passes} from '../src/ops/consume.js'
 
 export default class Replay extends SpoolCommand {
   static override summary = 'Re-emit a range of a topic at its original pace, faster, or at a fixed rate.'
@@ -17,12 +19,15 @@ export default class Replay extends SpoolCommand {
 
 Output goes to stdout (the same flags as consume) or, with --to, into a topic on any backend (e.g. --to kafka://host:9092/orders or --to file:./other.db/orders); --retime stamps the replayed records with the time they are written.
 
+${filterHelp} Records that do not pass are skipped before pacing: the ones kept keep their original times, and --rate paces only them.
+
 ${positionHelp}`
 
   static override examples = [
     {description: 'The last 10 minutes, at their original pace', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m'},
     {description: 'Ten times faster, long pauses cut to 2 s', command: '<%= config.bin %> <%= command.id %> clicks --from @-1h --speed 10 --max-gap 2s'},
     {description: 'Into another topic, stamped with the current time', command: '<%= config.bin %> <%= command.id %> captured --to staging-clicks --retime'},
+    {description: "Only one user's clicks, at their original pace", command: "<%= config.bin %> <%= command.id %> clicks --from @-1h --filter 'r.key === \"user-42\"'"},
     {description: 'At a fixed 200 records per second, as JSON', command: '<%= config.bin %> <%= command.id %> clicks --rate 200/s --json'},
   ]
 
@@ -31,9 +36,10 @@ ${positionHelp}`
     from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
     until: positionFlag({summary: 'Where to stop in each partition (exclusive); default: the end when the replay starts.'}),
     speed: Flags.string({char: 's', summary: 'Divide the original gaps by this (0.5 is half speed), or "max" for no pacing.', default: '1', exclusive: ['rate']}),
-    rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s or 500.', exclusive: ['speed', 'max-gap']}),
+    rate: Flags.string({summary: 'Emit at a fixed rate instead, e.g. 500/s, 500 or 30/m.', exclusive: ['speed', 'max-gap']}),
     'max-gap': durationFlag({summary: 'Cap each pause at this long (e.g. 5s).'}),
     to: Flags.string({summary: 'Write into this topic ([ADDRESS/]TOPIC) instead of stdout.'}),
+    filter: filterFlag,
     retime: Flags.boolean({summary: 'Give replayed records the time they are written instead of their original timestamps.'}),
     partition: partitionsFlag,
     group: groupFlag,
@@ -76,7 +82,7 @@ ${positionHelp}`
       const progress = flags.to ? await startProgress(`replaying ${args.topic} → ${flags.to}`, total) : undefined
       const result = await interruptible(
         (signal) =>
-          replay(source, assignments, {pacing, sink, signal, group: flags.group, onRecord: progress && ((written) => progress.update(written))}).finally(() => progress?.stop()),
+          replay(source, assignments, {pacing, sink, signal, group: flags.group, onRecord: progress && ((written) => progress.update(written)), filter: flags.filter && passes(flags.filter, decoder)}).finally(() => progress?.stop()),
         (result) => (result.outputClosed ? undefined : `interrupted after ${result.written} records`),
       )
       if (flags.to !== undefined) this.streams.err.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
@@ -86,9 +92,7 @@ ${positionHelp}`
 
 function parsePacing(speed: string, rate: string | undefined, maxGapMs: number | undefined): Pacing {
   if (rate !== undefined) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/s)?\s*$/.exec(rate)
-    if (!match || Number(match[1]) <= 0) throw new UsageError(`--rate '${rate}' is not a rate`, 'use records per second, e.g. --rate 500/s')
-    return {kind: 'rate', perSecond: Number(match[1])}
+    return {kind: 'rate', perSecond: parseRate(rate, '--rate')}
   }
   if (speed.trim().toLowerCase() === 'max') return {kind: 'speed', speed: Number.POSITIVE_INFINITY, maxGapMs}
   const value = Number(speed.replace(/x$/i, ''))

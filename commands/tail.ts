@@ -1,19 +1,24 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
+import {filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
+import {lastRecords, passes, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
 
 export default class Tail extends SpoolCommand {
   static override summary = 'Print the last records of a topic, then follow it like tail -f.'
-  static override description = `Prints the newest -n records over all the selected partitions, in timestamp order, then every record that any process writes from then on, as it arrives. Ctrl-C ends it (exit 0).`
+  static override description = `Prints the newest -n records over all the selected partitions, in timestamp order, then every record that any process writes from then on, as it arrives. Ctrl-C ends it (exit 0); so does -c N, after N new records (those after the first -n), for scripts that wait for something to happen.
+
+${filterHelp} With --filter, -n shows the newest records that pass (like grep | tail -n) and -c counts only passing records.`
 
   static override examples = [
     {description: 'The last 10, then follow', command: '<%= config.bin %> <%= command.id %> clicks'},
     {description: 'Only new records, as JSON', command: '<%= config.bin %> <%= command.id %> clicks -n 0 --json'},
     {description: 'Follow as a consumer group, resuming after a restart', command: '<%= config.bin %> <%= command.id %> clicks -g dashboard'},
+    {description: 'Wait for the next 5 records, print them and exit', command: '<%= config.bin %> <%= command.id %> clicks -n 0 -c 5'},
+    {description: 'The last 20 errors, then follow only errors', command: "<%= config.bin %> <%= command.id %> logs -n 20 --filter 'r.value?.includes(\"ERROR\")'"},
+    {description: 'Block until an order for user 42 arrives (for a test script)', command: "<%= config.bin %> <%= command.id %> orders -n 0 -c 1 --filter 'r.json?.user === 42' --json"},
     {description: 'Follow partition 2 with offsets and keys', command: "<%= config.bin %> <%= command.id %> clicks -p 2 --format '%o %k %v\\n'"},
   ]
 
@@ -24,6 +29,8 @@ export default class Tail extends SpoolCommand {
 
   static override flags = {
     lines: Flags.integer({char: 'n', summary: 'How many of the newest records to print first.', default: 10, min: 0}),
+    count: Flags.integer({char: 'c', summary: 'Exit (0) after this many new records, not counting the first -n.', min: 0}),
+    filter: filterFlag,
     partition: partitionsFlag,
     group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
     ...outputFlags,
@@ -44,13 +51,13 @@ export default class Tail extends SpoolCommand {
       let next
       if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
       else {
-        const last = await lastRecords(backend, topics, partitions, flags.lines, signal)
+        const last = await lastRecords(backend, topics, partitions, flags.lines, signal, flags.filter && passes(flags.filter, decoder))
         if (!(await writeRecords(last.records, writer, out, decoder))) return
         if (flags.group && (await out.settle().then(() => true, () => false)))
           await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder, filter: flags.filter, limit: flags.count})
     }, () => undefined)
   }
 }

@@ -14,6 +14,16 @@ export interface TopicSettings {
   configs?: Record<string, string>
 }
 
+/** What `topic alter` changes; fields left out stay as they are. */
+export interface TopicChanges {
+  /** The new partition count: only more than the topic has (records never move between partitions). */
+  partitions?: number
+  retentionMs?: number
+  retentionBytes?: number
+  /** Topic configs by Kafka name; the local store knows retention.ms and retention.bytes only. */
+  configs?: Record<string, string>
+}
+
 export interface PartitionInfo extends PartitionRange {
   partition: number
   bytes: number
@@ -99,6 +109,11 @@ export interface Backend {
   /** Throws UnknownTopicError. */
   describeTopic(name: string): Promise<TopicInfo>
   deleteTopic(name: string): Promise<void>
+  /**
+   * Adds partitions and changes retention and configs, then describes the topic. Fewer or as many
+   * partitions as it has is a UsageError; an unknown topic is an UnknownTopicError.
+   */
+  alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo>
 
   /**
    * Commits the batches (each bound to one partition of `topic`): after it resolves they are stored and have

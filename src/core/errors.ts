@@ -41,6 +41,18 @@ export class UnknownGroupError extends SpoolError {
   }
 }
 
+/** topic alter -p N where N is not more than the topic has: partitions can only be added. */
+export class PartitionsNotAddedError extends UsageError {
+  constructor(topic: string, has: number, asked: number) {
+    super(
+      asked === has
+        ? `topic '${topic}' already has ${has} partition${has === 1 ? '' : 's'}`
+        : `topic '${topic}' has ${has} partition${has === 1 ? '' : 's'}; partitions cannot be removed, so -p ${asked} is refused`,
+      `partitions can only be added: -p ${has + 1} or more`,
+    )
+  }
+}
+
 /** Bad data on stdin. `stored` tells how many records before the bad one were committed. */
 export class InputError extends SpoolError {
   constructor(message: string, readonly stored: number) {

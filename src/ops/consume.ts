@@ -4,6 +4,7 @@ import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
+import type {RecordFilter} from './record-filter.js'
 import {DecodingOutputSink, OutputSink} from './sinks.js'
 
 export {planRead} from './read-plan.js'
@@ -19,6 +20,8 @@ export interface StreamOptions {
   group?: string
   /** --decode: framed keys and values are printed as JSON. */
   decoder?: RecordDecoder
+  /** --filter: only records that pass are written (and counted against `limit`); it sees decoded values. */
+  filter?: RecordFilter
 }
 
 export interface StreamResult {
@@ -36,7 +39,9 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
-      let take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
+      const {filter} = options
+      // With a filter the limit counts passing records, so the whole batch is looked at.
+      let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)
       let view: RecordBatch = batch
       let failure: Error | undefined
       if (options.decoder) {
@@ -46,12 +51,23 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
         take = decoded.batch.count
         failure = decoded.error
       }
+      // Records of the source batch read through: a group commits past them, passing or not.
+      let consumed = take
+      if (filter) {
+        const selected = filter.select(view, take, limit === undefined ? undefined : limit - written)
+        if (selected.error) failure = selected.error
+        // The limit was reached before the record that could not be decoded: not a failure.
+        else if (selected.consumed < take) failure = undefined
+        view = selected.batch
+        consumed = selected.consumed
+        take = selected.batch.count
+      }
       writer.write(view, 0, take, out)
       written += take
-      if (options.group && take > 0) {
+      if (options.group && consumed > 0) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
-        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
+        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}])
       } else await out.flush()
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {
@@ -70,6 +86,10 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
 /**
  * The newest `count` records over all the partitions, oldest first, in timestamp order (ties by
  * partition, then offset), like `tail -n`. Returns them with the offsets to follow from.
+ *
+ * With `keep` (tail --filter) they are the newest `count` that pass, like `grep | tail -n`: the window
+ * read back from the end grows (x4) until it holds that many or reaches the start of every partition,
+ * keeping only passing records, so memory stays bounded by `count` whatever is read.
  */
 export async function lastRecords(
   backend: Backend,
@@ -77,12 +97,27 @@ export async function lastRecords(
   partitions: number[] | undefined,
   count: number,
   signal: AbortSignal,
+  keep?: (record: FeedRecord) => boolean | Promise<boolean>,
 ): Promise<{records: FeedRecord[]; next: Assignment[]}> {
-  const window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count}, follow: false})
-  const records: FeedRecord[] = []
-  for await (const batch of backend.read(window, {signal}))
-    for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
-  records.sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset)
+  const order = (a: FeedRecord, b: FeedRecord) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset
+  let span = count
+  let window: Assignment[]
+  let records: FeedRecord[]
+  for (;;) {
+    window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count: span}, follow: false})
+    records = []
+    for await (const batch of backend.read(window, {signal}))
+      for (let i = 0; i < batch.count; i++) {
+        const record = recordAt(batch, i)
+        if (keep && !(await keep(record))) continue
+        records.push(record)
+        if (keep && records.length > 2 * count + 1024) records = records.sort(order).slice(-count)
+      }
+    const whole = window.every((a) => a.until !== undefined && a.until - a.from < span)
+    if (!keep || count === 0 || records.length >= count || whole || signal.aborted) break
+    span *= 4
+  }
+  records.sort(order)
   const newest = records.slice(Math.max(0, records.length - count))
   const next: Assignment[] = []
   for (const topic of topics) {
@@ -93,6 +128,12 @@ export async function lastRecords(
     }
   }
   return {records: newest, next}
+}
+
+/** tail --filter's test of one record, on its decoded form with --decode (as it is printed). */
+export function passes(filter: RecordFilter, decoder: RecordDecoder | undefined): (record: FeedRecord) => boolean | Promise<boolean> {
+  if (!decoder) return (record) => filter.matchesRecord(record)
+  return async (record) => filter.matchesRecord(await decoder.decodeRecord(record))
 }
 
 /** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */

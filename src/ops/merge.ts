@@ -1,5 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
-import type {RecordBatch} from '../core/record.js'
+import {type RecordBatch, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {StreamOptions, StreamResult} from './consume.js'
 import {DecodingOutputSink, OutputSink, type RecordSink} from './sinks.js'
@@ -236,10 +236,30 @@ export async function mergeRecords(
       }
       if (!more || signal.aborted) break
       const {batch, index, runEnd} = merge
-      if (sink.addRange) sink.addRange(batch, index, runEnd)
-      else for (let i = index; i < runEnd; i++) sink.add(batch, i)
-      if (options.group) nextOffsets[merge.slot] = batch.offsetAt(runEnd - 1) + 1
-      written += runEnd - index
+      if (options.filter) {
+        const {filter, decoder} = options
+        for (let i = index; i < runEnd && (limit === undefined || written < limit); i++) {
+          let passes: boolean
+          try {
+            const record = recordAt(batch, i)
+            passes = filter.matchesRecord(decoder ? await decoder.decodeRecord(record) : record)
+          } catch (error) {
+            // The records before the one that failed are out (and committed) before the error line.
+            await flush()
+            throw error
+          }
+          if (passes) {
+            sink.add(batch, i)
+            written++
+          }
+          if (options.group) nextOffsets[merge.slot] = batch.offsetAt(i) + 1
+        }
+      } else {
+        if (sink.addRange) sink.addRange(batch, index, runEnd)
+        else for (let i = index; i < runEnd; i++) sink.add(batch, i)
+        if (options.group) nextOffsets[merge.slot] = batch.offsetAt(runEnd - 1) + 1
+        written += runEnd - index
+      }
       if (limit !== undefined && written >= limit) break
       if (sink.pending >= FLUSH_EVERY) await flush()
     }

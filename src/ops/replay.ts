@@ -1,4 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import {type FeedRecord, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import {TimestampMerge} from './merge.js'
 import type {RecordSink} from './sinks.js'
@@ -72,6 +73,11 @@ export interface ReplayOptions {
   group?: string
   /** Called with each record as it is written, for progress displays. */
   onRecord?: (written: number) => void
+  /**
+   * --filter: records that do not pass are skipped before pacing, so they take no slot of a --rate and
+   * the ones kept still leave at their original times.
+   */
+  filter?: (record: FeedRecord) => boolean | Promise<boolean>
 }
 
 export interface ReplayResult {
@@ -113,6 +119,21 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       }
       if (!more || signal.aborted) break
       const {batch, index} = merge
+      if (options.filter) {
+        let kept: boolean
+        try {
+          const answer = options.filter(recordAt(batch, index))
+          kept = typeof answer === 'boolean' ? answer : await answer
+        } catch (error) {
+          // The records before the one the filter failed on are out (and committed) before the error.
+          await flush()
+          throw error
+        }
+        if (!kept) {
+          if (options.group) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+          continue
+        }
+      }
       const due = pacer.next(batch.timestampAt(index))
       start ??= clock.now()
       if (!pacer.unpaced && start + due > clock.now()) {

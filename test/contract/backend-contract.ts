@@ -95,6 +95,53 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
       })
     })
 
+    describe('alter', () => {
+      it('adds partitions, keeping every record where it was, and another client sees the new count', async () => {
+        await backend.createTopic('growing', {partitions: 2})
+        await backend.append('growing', [batchOf(0, [{value: text('a')}, {value: text('b')}]), batchOf(1, [{value: text('c')}])])
+        const altered = await backend.alterTopic('growing', {partitions: 5})
+        expect(altered.partitions).toBe(5)
+        expect(altered.partitionInfo.map((p) => [p.partition, p.start, p.end])).toEqual([
+          [0, 0, 2],
+          [1, 0, 1],
+          [2, 0, 0],
+          [3, 0, 0],
+          [4, 0, 0],
+        ])
+        const other = await fixture.second()
+        try {
+          expect((await other.describeTopic('growing')).partitions).toBe(5)
+          await other.append('growing', [batchOf(4, [{value: text('new')}])])
+        } finally {
+          await other.close()
+        }
+        expect((await readAll(backend, [{topic: 'growing', partition: 0, from: 0, until: 2}])).map((r) => r.value?.toString())).toEqual(['a', 'b'])
+        expect((await readAll(backend, [{topic: 'growing', partition: 4, from: 0, until: 1}])).map((r) => r.value?.toString())).toEqual(['new'])
+      })
+
+      it('refuses as many or fewer partitions, changing nothing', async () => {
+        await backend.createTopic('fixed', {partitions: 3})
+        await expect(backend.alterTopic('fixed', {partitions: 3})).rejects.toThrow(/already has 3 partitions/)
+        await expect(backend.alterTopic('fixed', {partitions: 2})).rejects.toBeInstanceOf(UsageError)
+        expect((await backend.describeTopic('fixed')).partitions).toBe(3)
+      })
+
+      it('changes retention, by field or by config name, leaving what is not named', async () => {
+        await backend.createTopic('kept', {partitions: 1, retentionMs: 3_600_000})
+        const bytes = await backend.alterTopic('kept', {retentionBytes: 1 << 20})
+        expect([bytes.retentionMs, bytes.retentionBytes]).toEqual([3_600_000, 1 << 20])
+        await backend.alterTopic('kept', {configs: {'retention.ms': '86400000'}})
+        const info = await backend.describeTopic('kept')
+        expect([info.retentionMs, info.retentionBytes, info.partitions]).toEqual([86_400_000, 1 << 20, 1])
+      })
+
+      it('refuses a config it does not know, and a topic that does not exist', async () => {
+        await backend.createTopic('plain', {partitions: 1})
+        await expect(backend.alterTopic('plain', {configs: {'no.such.config': '1'}})).rejects.toBeInstanceOf(UsageError)
+        await expect(backend.alterTopic('absent', {partitions: 2})).rejects.toBeInstanceOf(UnknownTopicError)
+      })
+    })
+
     describe('append', () => {
       it('assigns dense offsets per partition, continuing across appends', async () => {
         await backend.createTopic('dense', {partitions: 2})

@@ -335,4 +335,79 @@ describe('spool against Kafka', () => {
     expect(result.stderr).toMatch(/^spool: cannot reach Kafka at 127\.0\.0\.1:1 .*\n$/)
     // A hang fails this test by its own timeout below; how long the failure takes is a bench figure.
   }, 30_000)
+
+  it('topic alter adds partitions (keyed produce then routes over them), sets any topic config, and refuses shrinking', async () => {
+    await run(['topic', 'create', topic, '-p', '2'], {env})
+    const keyed = (prefix: string) => Array.from({length: 30}, (_, i) => `user-${i}:${prefix}${i}`).join('\n') + '\n'
+    await run(['produce', topic, '-K', ':'], {env, input: keyed('before-')})
+    const byKey = async (name: string, prefix: string) =>
+      Object.fromEntries(
+        (await run(['consume', name, '--format', '%k %p %v\n'], {env})).stdout
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '))
+          .filter(([, , v]) => v!.startsWith(prefix))
+          .map(([k, p]) => [k, p]),
+      )
+    const before = await byKey(topic, 'before-')
+    const altered = await run(['topic', 'alter', topic, '-p', '4', '--retention', '3d', '-c', 'cleanup.policy=compact,delete', '--json'], {env})
+    expect(altered.code).toBe(0)
+    expect(JSON.parse(altered.stdout.toString())).toMatchObject({name: topic, partitions: 4, retention_ms: 259_200_000})
+    expect(await byKey(topic, 'before-')).toEqual(before)
+    await run(['produce', topic, '-K', ':'], {env, input: keyed('after-')})
+    const fresh = unique('fresh')
+    await run(['topic', 'create', fresh, '-p', '4'], {env})
+    await run(['produce', fresh, '-K', ':'], {env, input: keyed('after-')})
+    expect(await byKey(topic, 'after-')).toEqual(await byKey(fresh, 'after-'))
+    // The config reached the broker: its own description of the topic says so.
+    const {Admin} = await import('@platformatic/kafka')
+    const admin = new Admin({clientId: 'spool-test', bootstrapBrokers: [kafka.plaintext]})
+    try {
+      const described = await admin.describeConfigs({resources: [{resourceType: 2, resourceName: topic, configurationKeys: ['cleanup.policy']}]})
+      expect(described[0]!.configs.find((c) => c.name === 'cleanup.policy')?.value).toBe('compact,delete')
+    } finally {
+      await admin.close()
+    }
+    const fewer = await run(['topic', 'alter', topic, '-p', '3'], {env})
+    expect([fewer.code, fewer.stderr]).toEqual([2, `spool: topic '${topic}' has 4 partitions; partitions cannot be removed, so -p 3 is refused (partitions can only be added: -p 5 or more)\n`])
+    const bad = await run(['topic', 'alter', topic, '-c', 'no.such.config=1'], {env})
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.split('\n')).toHaveLength(2)
+    expect(bad.stderr).toMatch(/refused the configs no\.such\.config=1/)
+  }, 180_000)
+
+  it('consume --filter -c and tail -c --filter stop after the records that pass', async () => {
+    await run(['topic', 'create', topic, '-p', '3'], {env})
+    await run(['produce', topic, '-K', ':'], {env, input: Array.from({length: 60}, (_, i) => `k${i}:${JSON.stringify({n: i})}`).join('\n') + '\n'})
+    const consumed = await run(['consume', topic, '--filter', 'r.json.n % 10 === 0', '--format', '%v\n'], {env})
+    expect(consumed.code).toBe(0)
+    expect(consumed.stdout.toString().trim().split('\n').map((l) => JSON.parse(l).n).sort((a, b) => a - b)).toEqual([0, 10, 20, 30, 40, 50])
+    const counted = await run(['consume', topic, '--filter', 'r.json.n % 10 === 0', '-c', '2'], {env})
+    expect(counted.stdout.toString().trim().split('\n')).toHaveLength(2)
+    await run(['produce', topic], {env, input: 'old-hit\n'})
+    const tail = start(['tail', topic, '-n', '1', '-c', '2', '--filter', 'r.value.includes("hit")'], {env})
+    let seen = ''
+    tail.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+    const closed = new Promise((resolve) => tail.on('close', resolve))
+    // The window (the newest passing record) is printed once the place to follow from is fixed.
+    for (let i = 0; i < 400 && !seen.includes('old-hit\n'); i++) await new Promise((r) => setTimeout(r, 50))
+    // One produce of keyless records is one batch on one partition: their order is kept.
+    await run(['produce', topic], {env, input: 'miss\nhit-1\nmiss\nhit-2\nhit-3\n'})
+    expect(await closed).toBe(0)
+    expect(seen).toBe('old-hit\nhit-1\nhit-2\n')
+  }, 180_000)
+
+  it('produce --rate paces into Kafka: records spread over many instants, all stored in order', async () => {
+    const input = Array.from({length: 400}, (_, i) => String(i)).join('\n') + '\n'
+    const produced = await run(['produce', topic, '--rate', '2000/s', '--burst', '20'], {env, input})
+    expect(produced.code).toBe(0)
+    const lines = (await run(['consume', topic, '--format', '%T %v\n'], {env})).stdout.toString().trim().split('\n')
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(input.trim().split('\n'))
+    const perInstant = new Map<string, number>()
+    for (const line of lines) perInstant.set(line.split(' ')[0]!, (perInstant.get(line.split(' ')[0]!) ?? 0) + 1)
+    // The first burst at once, then slices of at most 20: many instants (a low bound, for a busy machine).
+    expect([...perInstant.values()][0]).toBe(20)
+    expect(perInstant.size).toBeGreaterThanOrEqual(8)
+  }, 180_000)
 })

@@ -6,6 +6,7 @@ import type {
   GroupOffset,
   ReadOptions,
   TopicInfo,
+  TopicChanges,
   TopicSettings,
 } from '../../core/backend.js'
 import {SpoolError, UnknownTopicError} from '../../core/errors.js'
@@ -61,6 +62,10 @@ export class KafkaBackend implements Backend {
 
   deleteTopic(name: string): Promise<void> {
     return this.admin.deleteTopic(name)
+  }
+
+  alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo> {
+    return this.admin.alterTopic(name, changes)
   }
 
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {

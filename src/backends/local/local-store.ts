@@ -9,11 +9,12 @@ import type {
   GroupOffset,
   PartitionInfo,
   ReadOptions,
+  TopicChanges,
   TopicInfo,
   TopicSettings,
 } from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
-import {SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
@@ -163,6 +164,32 @@ export class LocalBackend implements Backend {
       this.s.deletePartitions.run(row.id)
       this.s.deleteTopic.run(row.id)
     })
+  }
+
+  /**
+   * One immediate transaction: a producer in another process that routes by key reads the partition
+   * count inside its own write transaction, so it sees the old count or the new one, never a topic with
+   * partitions missing. Existing records stay where they are; new partitions start at offset 0.
+   */
+  async alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo> {
+    const {retentionMs, retentionBytes} = localRetention(changes)
+    if (changes.partitions !== undefined) checkSettings({partitions: changes.partitions})
+    const row = this.writing(`cannot alter topic '${name}' in ${this.location}`, () => {
+      const row = this.requireTopic(name)
+      if (changes.partitions !== undefined) {
+        if (changes.partitions <= row.partitions) throw new PartitionsNotAddedError(name, row.partitions, changes.partitions)
+        for (let p = row.partitions; p < changes.partitions; p++) this.s.insertPartition.run(row.id, p)
+        this.s.setTopicPartitions.run(changes.partitions, row.id)
+      }
+      if (retentionMs !== undefined || retentionBytes !== undefined) {
+        const updated = {...row, retention_ms: retentionMs ?? row.retention_ms, retention_bytes: retentionBytes ?? row.retention_bytes}
+        this.s.setTopicRetention.run(updated.retention_ms, updated.retention_bytes, row.id)
+        // A tighter limit applies at once, as a write would apply it.
+        for (let p = 0; p < row.partitions; p++) deleteExpired(this.s, updated, p, Date.now())
+      }
+      return this.s.topicById.get(row.id)!
+    })
+    return this.info(row)
   }
 
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -353,6 +380,22 @@ export class LocalBackend implements Backend {
     this.changeWatch?.close()
     if (this.db.open) this.db.close()
   }
+}
+
+/** The topic configs the local store has, by their Kafka names. */
+const LOCAL_CONFIGS = ['retention.ms', 'retention.bytes']
+
+/** Retention from the flags and from -c retention.ms=/retention.bytes=; any other config name is refused. */
+function localRetention(changes: TopicChanges): {retentionMs?: number; retentionBytes?: number} {
+  let {retentionMs, retentionBytes} = changes
+  for (const [name, value] of Object.entries(changes.configs ?? {})) {
+    if (!LOCAL_CONFIGS.includes(name))
+      throw new UsageError(`the local store has no topic config '${name}'`, `it knows ${LOCAL_CONFIGS.join(' and ')}; other configs are Kafka's, with -b kafka://host:port`)
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`-c ${name}=${value}: the value must be a whole number`, name === 'retention.ms' ? 'milliseconds, e.g. -c retention.ms=86400000 (or --retention 1d)' : 'bytes, e.g. -c retention.bytes=1073741824 (or --retention-bytes 1GiB)')
+    if (name === 'retention.ms') retentionMs = Number(value)
+    else retentionBytes = Number(value)
+  }
+  return {retentionMs, retentionBytes}
 }
 
 function checkSettings(settings: TopicSettings): void {

@@ -44,6 +44,8 @@ export function prepareStatements(db: Database.Database, version: number) {
     allTopics: db.prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name'),
     insertTopic: db.prepare('INSERT INTO topics (name, partitions, retention_ms, retention_bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
     deleteTopic: db.prepare('DELETE FROM topics WHERE id = ?'),
+    setTopicPartitions: db.prepare('UPDATE topics SET partitions = ? WHERE id = ?'),
+    setTopicRetention: db.prepare('UPDATE topics SET retention_ms = ?, retention_bytes = ? WHERE id = ?'),
     insertPartition: db.prepare('INSERT INTO partitions (topic_id, partition) VALUES (?, ?)'),
     partitions: db.prepare<[number], PartitionRow>(
       'SELECT partition, start_offset, next_offset, bytes FROM partitions WHERE topic_id = ? ORDER BY partition',
