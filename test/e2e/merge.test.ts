@@ -52,6 +52,17 @@ describe('consume --merge', () => {
     expect(plain.stdout.toString()).toBe('o0 o1 o2 o3 o4 c0 c1 c2 ')
   })
 
+  it('takes --filter: the merged timeline of the records that pass, -c counting those, a throw after what came before', async () => {
+    await feeds()
+    const merged = await run(['consume', 'orders', 'clicks', '--merge', '--filter', "r.value !== 'o3' && r.value !== 'c1'", '-c', '4', '--format', '%v '], {env: t.env})
+    expect(merged.code, merged.stderr).toBe(0)
+    expect(merged.stdout.toString()).toBe('c0 o0 o1 o2 ')
+    const failing = await run(['consume', 'orders', 'clicks', '--merge', '--filter', "r.value === 'o1' ? r.nothing.here : true", '--format', '%v '], {env: t.env})
+    expect(failing.code).toBe(1)
+    expect(failing.stdout.toString()).toBe('c0 o0 o3 c1 ')
+    expect(failing.stderr.toString()).toMatch(/--filter .* failed on orders\/0@1: /)
+  })
+
   it('keeps a partition in offset order when its own timestamps go back', async () => {
     await run(['topic', 'create', 'late', '-p', '2'], {env: t.env})
     await produceJson('late', [
