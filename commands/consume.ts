@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -10,7 +11,9 @@ export default class Consume extends SpoolCommand {
   static override summary = 'Print the records of one or more topics to stdout.'
   static override description = `Reads from --from (default: earliest) to the end of each partition as it stood when the read began, then exits; with -f it keeps printing new records, written by any process, as they arrive. By default each value is printed followed by a newline; --format, --json and -D/-0 change that.
 
-${positionHelp} -N counts per partition. --until is exclusive.`
+${positionHelp} -N counts per partition. --until is exclusive.
+
+--key K (repeatable) reads only the records with key K. The local store finds them through its key index, decoding only the batches that hold the key; Kafka has no index, so there it is a scan that filters (with progress on a terminal).`
 
   static override examples = [
     {description: 'Everything, one value per line', command: '<%= config.bin %> <%= command.id %> orders'},
@@ -19,6 +22,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
     {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
+    {description: 'The records of two keys, found through the local store\'s key index', command: '<%= config.bin %> <%= command.id %> orders --key customer-17 --key customer-42 --json'},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -33,6 +37,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     count: Flags.integer({char: 'c', summary: 'Stop after this many records in all.', min: 0}),
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     partition: partitionsFlag,
+    key: keyFlag,
     group: groupFlag,
     ...outputFlags,
     ...decodeFlags,
@@ -47,8 +52,13 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const decoder = await openDecoder(backend, flags)
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
     const out = new BufferedOutput(this.streams.out)
+    const keys = keysOf(flags.key)
+    const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     await interruptible(
-      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}),
+      (signal) =>
+        streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, keys, onScanned: scan.onScanned}).finally(() =>
+          scan.stop(),
+        ),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),
     )

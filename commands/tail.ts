@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
+import {groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
+import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -8,12 +9,15 @@ import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/con
 
 export default class Tail extends SpoolCommand {
   static override summary = 'Print the last records of a topic, then follow it like tail -f.'
-  static override description = `Prints the newest -n records over all the selected partitions, in timestamp order, then every record that any process writes from then on, as it arrives. Ctrl-C ends it (exit 0).`
+  static override description = `Prints the newest -n records over all the selected partitions, in timestamp order, then every record that any process writes from then on, as it arrives. Ctrl-C ends it (exit 0).
+
+With --key K (repeatable) the -n records are the newest records with that key, and only that key's new records follow. The local store finds them through its key index; on Kafka the first window is a scan of the topics.`
 
   static override examples = [
     {description: 'The last 10, then follow', command: '<%= config.bin %> <%= command.id %> clicks'},
     {description: 'Only new records, as JSON', command: '<%= config.bin %> <%= command.id %> clicks -n 0 --json'},
     {description: 'Follow as a consumer group, resuming after a restart', command: '<%= config.bin %> <%= command.id %> clicks -g dashboard'},
+    {description: 'The last 5 records of one key, then its new ones', command: '<%= config.bin %> <%= command.id %> orders -n 5 --key customer-17'},
     {description: 'Follow partition 2 with offsets and keys', command: "<%= config.bin %> <%= command.id %> clicks -p 2 --format '%o %k %v\\n'"},
   ]
 
@@ -25,6 +29,7 @@ export default class Tail extends SpoolCommand {
   static override flags = {
     lines: Flags.integer({char: 'n', summary: 'How many of the newest records to print first.', default: 10, min: 0}),
     partition: partitionsFlag,
+    key: keyFlag,
     group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
     ...outputFlags,
     ...decodeFlags,
@@ -37,6 +42,7 @@ export default class Tail extends SpoolCommand {
     const partitions = partitionsOf(flags.partition)
     const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
     const decoder = await openDecoder(backend, flags)
+    const keys = keysOf(flags.key)
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
@@ -44,13 +50,15 @@ export default class Tail extends SpoolCommand {
       let next
       if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
       else {
-        const last = await lastRecords(backend, topics, partitions, flags.lines, signal)
+        const window = keys ? await planRead(backend, {topics, partitions, from: {kind: 'earliest'}, follow: false}) : []
+        const scan = await keyScanProgress(backend, keys, window, topics.join(', '))
+        const last = await lastRecords(backend, topics, partitions, flags.lines, signal, {keys, onScanned: scan.onScanned}).finally(() => scan.stop())
         if (!(await writeRecords(last.records, writer, out, decoder))) return
         if (flags.group && (await out.settle().then(() => true, () => false)))
           await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder, keys})
     }, () => undefined)
   }
 }

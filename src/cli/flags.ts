@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
+import {KeySelection} from '../core/key-selection.js'
 import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
 import {parseDuration, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
@@ -87,3 +88,14 @@ export const groupFlag = Flags.string({
   char: 'g',
   summary: "Read as this consumer group: start from its committed offsets (else from --from) and commit each batch once it is written out.",
 })
+
+export const keyFlag = Flags.string({
+  summary: 'Only records with this key (repeatable: any of them). The text is the key\'s bytes as UTF-8, as produce -k takes it.',
+  multiple: true,
+})
+
+/** The keys of every --key given; undefined for none (all records). */
+export function keysOf(values: readonly string[] | undefined): KeySelection | undefined {
+  if (!values || values.length === 0) return undefined
+  return new KeySelection(values.map((text) => Buffer.from(text, 'utf8')))
+}

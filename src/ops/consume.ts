@@ -1,4 +1,5 @@
-import type {Assignment, Backend} from '../core/backend.js'
+import {type Assignment, type Backend, partitionKey} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
@@ -19,6 +20,10 @@ export interface StreamOptions {
   group?: string
   /** --decode: framed keys and values are printed as JSON. */
   decoder?: RecordDecoder
+  /** --key: only the records with one of these keys. */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
 }
 
 export interface StreamResult {
@@ -35,7 +40,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})) {
       let take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
       let view: RecordBatch = batch
       let failure: Error | undefined
@@ -69,7 +74,9 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
 
 /**
  * The newest `count` records over all the partitions, oldest first, in timestamp order (ties by
- * partition, then offset), like `tail -n`. Returns them with the offsets to follow from.
+ * partition, then offset), like `tail -n`. Returns them with the offsets to follow from. With keys, the
+ * newest `count` records of those keys: the whole partitions are read by key, keeping the newest `count`
+ * of each.
  */
 export async function lastRecords(
   backend: Backend,
@@ -77,13 +84,24 @@ export async function lastRecords(
   partitions: number[] | undefined,
   count: number,
   signal: AbortSignal,
+  keyed: {keys?: KeySelection; onScanned?: (records: number) => void} = {},
 ): Promise<{records: FeedRecord[]; next: Assignment[]}> {
-  const window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count}, follow: false})
+  const from = keyed.keys && count > 0 ? ({kind: 'earliest'} as const) : ({kind: 'before-end', count} as const)
+  const window = await planRead(backend, {topics, partitions, from, follow: false})
   const records: FeedRecord[] = []
-  for await (const batch of backend.read(window, {signal}))
-    for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
+  const newest = (part: FeedRecord[]) => part.slice(Math.max(0, part.length - count))
+  const byPartition = new Map<string, FeedRecord[]>()
+  for await (const batch of backend.read(window, {signal, keys: keyed.keys, onScanned: keyed.onScanned})) {
+    const name = partitionKey(batch.topic, batch.partition)
+    let kept = byPartition.get(name)
+    if (!kept) byPartition.set(name, (kept = []))
+    for (let i = 0; i < batch.count; i++) kept.push(recordAt(batch, i))
+    // Only the newest `count` of a partition can be among the newest over all.
+    if (kept.length > 2 * count + 1024) byPartition.set(name, newest(kept))
+  }
+  for (const kept of byPartition.values()) records.push(...newest(kept))
   records.sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset)
-  const newest = records.slice(Math.max(0, records.length - count))
+  const last = newest(records)
   const next: Assignment[] = []
   for (const topic of topics) {
     const info = await backend.describeTopic(topic)
@@ -92,7 +110,7 @@ export async function lastRecords(
       next.push({topic, partition: part.partition, from: planned?.until ?? part.end})
     }
   }
-  return {records: newest, next}
+  return {records: last, next}
 }
 
 /** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */

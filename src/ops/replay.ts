@@ -1,4 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import type {RecordBatch} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {RecordSink} from './sinks.js'
@@ -75,9 +76,9 @@ export class TimestampMerge {
   index = 0
   slot = 0
 
-  constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal) {
+  constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal, keys?: KeySelection) {
     this.sources = assignments.map((assignment) => ({
-      iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
+      iterator: backend.read([assignment], {signal, keys})[Symbol.asyncIterator](),
       batch: null,
       position: 0,
       done: false,
@@ -134,6 +135,8 @@ export interface ReplayOptions {
   group?: string
   /** Called with each record as it is written, for progress displays. */
   onRecord?: (written: number) => void
+  /** --key: replay only the records with one of these keys. */
+  keys?: KeySelection
 }
 
 export interface ReplayResult {
@@ -152,7 +155,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const {sink, signal} = options
   const clock = options.clock ?? systemClock
   const pacer = new Pacer(options.pacing)
-  const merge = new TimestampMerge(backend, assignments, signal)
+  const merge = new TimestampMerge(backend, assignments, signal, options.keys)
   // The next offset to commit per partition read, by its place in `assignments`.
   const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
   let written = 0
