@@ -29,7 +29,15 @@ export class KeySelection {
   /** The records of `batch` whose key is selected, as a batch of their own; undefined when there are none. */
   select(batch: RecordBatch): RecordBatch | undefined {
     const picked: number[] = []
-    for (let i = 0; i < batch.count; i++) if (this.matches(batch.keyAt(i))) picked.push(i)
+    if (batch.keyEquals) {
+      const keys = this.keys
+      for (let i = 0; i < batch.count; i++)
+        for (const key of keys)
+          if (batch.keyEquals(i, key)) {
+            picked.push(i)
+            break
+          }
+    } else for (let i = 0; i < batch.count; i++) if (this.matches(batch.keyAt(i))) picked.push(i)
     if (picked.length === 0) return undefined
     return picked.length === batch.count ? batch : new SelectedRecords(batch, picked)
   }

@@ -1,44 +1,67 @@
 import {keyHash} from '../../core/key-selection.js'
-import type {PendingBatch} from '../../core/record.js'
-
-const NO_KEYS = Buffer.alloc(0)
 
 /**
- * A batch's row of the key index (table batch_keys): the sorted distinct hashes of its keys, 4 bytes each,
- * little-endian. A typed-array sort of one batch's hashes costs far less than one index row per record
- * would (docs/BENCHMARKS.md, "Find by key").
+ * A batch's row of the key index (table batch_keys): a Bloom filter of its keys' hashes.
+ *
+ *   u8 probes | bits (little-endian bytes; bit i of the filter is bit i % 8 of byte 1 + i / 8)
+ *
+ * Empty for a batch without keys. 10 bits per keyed record and 4 probes give about 1.2% false positives
+ * (a batch decoded for nothing) and no false negatives. A probe's bit is (probe * bits) / 2^32, which
+ * spreads it over the filter without a division. A filter is a third of the size of the sorted
+ * 32-bit hashes it replaced, and a read by key reads every filter of a partition, so the size is what
+ * a lookup pays for; building one is a few bit sets per record, with no sort (docs/ARCHITECTURE.md).
  */
-export function keyHashes(batch: PendingBatch): Buffer {
-  const keys = batch.keys
-  if (!keys) return NO_KEYS
-  const hashes = new Uint32Array(batch.count)
-  let n = 0
-  for (let i = 0; i < batch.count; i++) {
-    const key = keys[i]
-    if (key) hashes[n++] = keyHash(key)
-  }
-  if (n === 0) return NO_KEYS
-  const sorted = hashes.subarray(0, n).sort()
-  let distinct = 1
-  for (let i = 1; i < n; i++) if (sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i]!
-  const out = Buffer.allocUnsafe(distinct * 4)
-  for (let i = 0; i < distinct; i++) out.writeUInt32LE(sorted[i]!, i * 4)
-  return out
+const BITS_PER_KEY = 10
+const PROBES = 4
+const TWO_TO_32 = 4294967296
+const NO_KEYS = Buffer.alloc(0)
+
+/** The second hash of double hashing, derived from the first so a record is hashed once. */
+function step(hash: number): number {
+  let h = Math.imul(hash ^ (hash >>> 16), 0x45d9f3b)
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b)
+  return ((h ^ (h >>> 16)) | 1) >>> 0
 }
 
-/** Whether a batch whose index row holds `hashes` may hold a record with one of the (hashed) keys. */
-export function mayHoldKey(hashes: Buffer, wanted: readonly number[]): boolean {
-  const count = hashes.length >>> 2
-  for (const hash of wanted) {
-    let low = 0
-    let high = count - 1
-    while (low <= high) {
-      const mid = (low + high) >>> 1
-      const at = hashes.readUInt32LE(mid * 4)
-      if (at === hash) return true
-      if (at < hash) low = mid + 1
-      else high = mid - 1
+/** The filter of a batch's keys (a PendingBatch's `keys`: null when no record has one). */
+export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: number): Buffer {
+  if (!keys) return NO_KEYS
+  let keyed = 0
+  for (let i = 0; i < count; i++) if (keys[i]) keyed++
+  if (keyed === 0) return NO_KEYS
+  const bytes = Math.max(8, Math.ceil((keyed * BITS_PER_KEY) / 8))
+  const filter = Buffer.alloc(1 + bytes)
+  filter[0] = PROBES
+  const bits = bytes * 8
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]
+    if (!key) continue
+    const hash = keyHash(key)
+    const delta = step(hash)
+    let probe = hash
+    for (let p = 0; p < PROBES; p++) {
+      const bit = Math.floor((probe * bits) / TWO_TO_32)
+      filter[1 + (bit >>> 3)]! |= 1 << (bit & 7)
+      probe = (probe + delta) >>> 0
     }
+  }
+  return filter
+}
+
+/** Whether a batch whose index row holds `filter` may hold a record with one of the (hashed) keys. */
+export function mayHoldKey(filter: Buffer, wanted: readonly number[]): boolean {
+  if (filter.length < 2) return false
+  const probes = filter[0]!
+  const bits = (filter.length - 1) * 8
+  next: for (const hash of wanted) {
+    const delta = step(hash)
+    let probe = hash
+    for (let p = 0; p < probes; p++) {
+      const bit = Math.floor((probe * bits) / TWO_TO_32)
+      if ((filter[1 + (bit >>> 3)]! & (1 << (bit & 7))) === 0) continue next
+      probe = (probe + delta) >>> 0
+    }
+    return true
   }
   return false
 }

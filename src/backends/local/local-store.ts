@@ -19,7 +19,7 @@ import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
-import {keyHashes, mayHoldKey} from './key-index.js'
+import {keyFilter, mayHoldKey} from './key-index.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
 import {type KeyIndexRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
@@ -40,7 +40,7 @@ export const MAX_PARTITIONS = 10_000
 const BATCHES_PER_FETCH = 8
 /** The largest encode buffer a store keeps between batches. */
 const SCRATCH_LIMIT = 8 << 20
-/** Key index rows a read by key walks at a time; a row is a few KiB of hashes. */
+/** Key index rows a read by key walks at a time; a row holds about 10 bits per record of its batch. */
 const KEY_ROWS_PER_FETCH = 256
 
 interface Cursor extends Assignment {
@@ -197,7 +197,7 @@ export class LocalBackend implements Backend {
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
-        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyHashes(batch))
+        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count))
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
         touched.add(batch.partition)
@@ -314,7 +314,7 @@ export class LocalBackend implements Backend {
   /**
    * The next records of a cursor with one of the keys, found through the key index: its rows are walked
    * in one read transaction (a snapshot, so the batches they name are still there) and only the batches
-   * whose hashes hold a key are decoded, verified as any read verifies them, and filtered by the exact
+   * whose filter may hold a key are decoded, verified as any read verifies them, and filtered by the exact
    * key bytes. Offsets no index row covers (batches written before store version 5) are read and
    * filtered, so the index may find too much but never too little.
    */
@@ -348,9 +348,9 @@ export class LocalBackend implements Backend {
       let next = start
       const candidates: KeyIndexRow[] = []
       for (const row of rows) {
-        // A gap in the rows is read unfiltered by the next fetch.
+        // A gap in the rows is read (and filtered) by the next fetch.
         if (row.base_offset >= end || row.base_offset > next) break
-        if (mayHoldKey(row.hashes, keys.hashes)) candidates.push(row)
+        if (mayHoldKey(row.filter, keys.hashes)) candidates.push(row)
         next = Math.min(end, row.base_offset + row.record_count)
         if (candidates.length >= BATCHES_PER_FETCH) break
       }

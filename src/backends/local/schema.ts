@@ -92,9 +92,9 @@ export const REGISTRY_VERSION = 4
 
 /**
  * Version 5: a key index. Every batch written from this version on has a row here, in the same
- * transaction as the batch: the sorted, distinct 32-bit hashes of its keys (4 bytes each, little-endian;
- * empty for a batch without keys). A read by key walks these small rows instead of the batches and
- * decodes only the batches whose hashes hold the key. Batches written before have no row and are read
+ * transaction as the batch: a Bloom filter of its keys (key-index.ts; empty for a batch without keys).
+ * A read by key walks these small rows instead of the batches and decodes only the batches whose filter
+ * may hold the key. Batches written before have no row and are read
  * (and filtered) as they are, so the migration writes nothing but the table, whatever the store's size.
  * The rows sit in their own table, not in a column of batches, because a column after the batch blob
  * can only be reached by walking the blob's overflow pages.
@@ -105,7 +105,7 @@ CREATE TABLE batch_keys (
   partition INTEGER NOT NULL,
   base_offset INTEGER NOT NULL,
   record_count INTEGER NOT NULL,
-  hashes BLOB NOT NULL,
+  filter BLOB NOT NULL,
   PRIMARY KEY (topic_id, partition, base_offset)
 ) STRICT, WITHOUT ROWID;
 `

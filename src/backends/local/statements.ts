@@ -28,8 +28,8 @@ export interface BatchRow {
 export interface KeyIndexRow {
   base_offset: number
   record_count: number
-  /** Sorted distinct 32-bit key hashes, little-endian. */
-  hashes: Buffer
+  /** A Bloom filter of the batch's keys (key-index.ts). */
+  filter: Buffer
 }
 
 export interface BatchMeta {
@@ -103,14 +103,15 @@ export function prepareStatements(db: Database.Database, version: number) {
 function keyIndexStatements(db: Database.Database, crc: string) {
   return {
     keyIndex: {
-      insert: db.prepare('INSERT INTO batch_keys (topic_id, partition, base_offset, record_count, hashes) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO batch_keys (topic_id, partition, base_offset, record_count, filter) VALUES (?, ?, ?, ?, ?)'),
       rowsFrom: db.prepare<[number, number, number, number], KeyIndexRow>(
-        'SELECT base_offset, record_count, hashes FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
+        'SELECT base_offset, record_count, filter FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
       ),
       /** The row of the batch holding an offset (or the last before it). */
       rowAt: db.prepare<[number, number, number], {base_offset: number; record_count: number}>(
         'SELECT base_offset, record_count FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
       ),
+      filterAt: db.prepare<[number, number, number], {filter: Buffer}>('SELECT filter FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
       batchAt: db.prepare<[number, number, number], BatchRow>(
         `SELECT base_offset, record_count, data, ${crc} FROM batches WHERE topic_id = ? AND partition = ? AND base_offset = ?`,
       ),
