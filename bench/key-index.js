@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Find by key (issue 13): `npm run bench:key-index` (builds first; part of `npm run bench`). Prints a
+// Find by key (issue 13): `npm run bench:key-index` (builds first; part of `npm run bench`), or
+// `node bench/key-index.js` on a built tree. Prints a
 // Markdown report on stdout; docs/BENCHMARKS.md records the figures.
 //
 // 1. Reads: a local topic of BENCH_KEY_RECORDS (default 10M) keyed records over BENCH_KEY_KEYS (default
@@ -68,7 +69,6 @@ function keyedLines(name, count) {
 const store = (name) => `-b file:${join(work, name)}`
 
 async function main() {
-  timed(`cd ${root} && npm run build --silent`)
   const big = await keyedLines(`keyed-${records}-${distinctKeys}.txt`, records)
   // The key looked up: one that occurs about as often as any (records / distinctKeys times).
   const key = 'user-4242'

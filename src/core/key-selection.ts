@@ -32,8 +32,8 @@ export class KeySelection {
     if (batch.keyEquals) {
       const keys = this.keys
       for (let i = 0; i < batch.count; i++)
-        for (const key of keys)
-          if (batch.keyEquals(i, key)) {
+        for (let k = 0; k < keys.length; k++)
+          if (batch.keyEquals(i, keys[k]!)) {
             picked.push(i)
             break
           }
