@@ -59,17 +59,24 @@ function randoms(seed) {
   }
 }
 
-/** `user-N:value` lines: keys drawn at random from distinctKeys, a 60-byte value naming the line. */
+/** Every this many lines, one whose key occurs nowhere else (`solo-LINE`). */
+const SOLO_EVERY = 1_000_000
+
+/**
+ * `user-N:value` lines: keys drawn at random from distinctKeys, a 60-byte value naming the line; every
+ * SOLO_EVERY-th line (from the middle of the first million) has a key of its own.
+ */
 function keyedLines(name, count) {
   const next = randoms(0x2545f491)
   const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2)
-  return dataFile(name, count, (i) => `user-${Math.floor(next() * distinctKeys)}:${`${i}:${pad}`.slice(0, 60)}`, log)
+  const keyAt = (i) => (i % SOLO_EVERY === SOLO_EVERY / 2 ? `solo-${i}` : `user-${Math.floor(next() * distinctKeys)}`)
+  return dataFile(name, count, (i) => `${keyAt(i)}:${`${i}:${pad}`.slice(0, 60)}`, log)
 }
 
 const store = (name) => `-b file:${join(work, name)}`
 
 async function main() {
-  const big = await keyedLines(`keyed-${records}-${distinctKeys}.txt`, records)
+  const big = await keyedLines(`keyed-solo-${records}-${distinctKeys}.txt`, records)
   // The key looked up: one that occurs about as often as any (records / distinctKeys times).
   const key = 'user-4242'
 
@@ -79,7 +86,9 @@ async function main() {
   const buildPlain = timed(`node ${bin} produce big -K : ${store('plain.db')} < ${big}`, {SPOOL_BENCH_NO_KEY_INDEX: '1'})
   const expected = timed(`grep -c '^${key}:' ${big}`).stdout
 
-  const read = {startup: [], byKey: [], scanWc: [], scanGrep: [], byKeyNoIndex: []}
+  // A key of one record, in the middle of the topic: what a lookup costs when the key is in one batch.
+  const solo = `solo-${Math.floor(records / SOLO_EVERY / 2) * SOLO_EVERY + SOLO_EVERY / 2}`
+  const read = {startup: [], byKey: [], bySolo: [], scanWc: [], scanGrep: [], byKeyNoIndex: []}
   const check = (what, got, want) => {
     if (String(got) !== String(want)) throw new Error(`${what} gave ${got}; expected ${want}`)
   }
@@ -88,6 +97,9 @@ async function main() {
     const found = timed(`node ${bin} consume big --key ${key} ${store('indexed.db')} | wc -l`)
     check('consume --key', found.stdout, expected)
     read.byKey.push(found)
+    const single = timed(`node ${bin} consume big --key ${solo} ${store('indexed.db')} | wc -l`)
+    check('consume --key (one record)', single.stdout, 1)
+    read.bySolo.push(single)
     const all = timed(`node ${bin} consume big ${store('indexed.db')} | wc -l`)
     check('consume', all.stdout, records)
     read.scanWc.push(all)
@@ -97,22 +109,31 @@ async function main() {
     const unindexed = timed(`node ${bin} consume big --key ${key} ${store('plain.db')} | wc -l`)
     check('consume --key without index rows', unindexed.stdout, expected)
     read.byKeyNoIndex.push(unindexed)
-    log(`read run ${run + 1}/${runs}: --key ${ms(found.seconds)} (cpu ${ms(found.cpu)}), consume | wc -l ${ms(all.seconds)} (cpu ${ms(all.cpu)})`)
+    log(`read run ${run + 1}/${runs}: --key ${ms(found.seconds)} (cpu ${ms(found.cpu)}), one-record key cpu ${ms(single.cpu)}, consume | wc -l ${ms(all.seconds)} (cpu ${ms(all.cpu)})`)
   }
   const med = (samples, field) => median(samples.map((sample) => sample[field]))
   const ratio = (a, b) => `${(a / Math.max(b, 1e-4)).toFixed(0)}x`
-  const row = (label, samples) => {
+  /** A read against a lookup (read.byKey or read.bySolo): wall and CPU, whole and net of start-up, and the ratios. */
+  const row = (label, samples, lookup) => {
     const wall = med(samples, 'seconds')
     const cpu = med(samples, 'cpu')
     const netWall = wall - med(read.startup, 'seconds')
     const netCpu = cpu - med(read.startup, 'cpu')
-    const keyNetWall = med(read.byKey, 'seconds') - med(read.startup, 'seconds')
-    const keyNetCpu = med(read.byKey, 'cpu') - med(read.startup, 'cpu')
-    return `| ${label} | ${ms(wall)} | ${ms(cpu)} | ${ms(netWall)} | ${ms(netCpu)} | ${ratio(wall, med(read.byKey, 'seconds'))} | ${ratio(netWall, keyNetWall)} | ${ratio(netCpu, keyNetCpu)} |`
+    const keyNetWall = med(lookup, 'seconds') - med(read.startup, 'seconds')
+    const keyNetCpu = med(lookup, 'cpu') - med(read.startup, 'cpu')
+    return `| ${label} | ${ms(wall)} | ${ms(cpu)} | ${ms(netWall)} | ${ms(netCpu)} | ${ratio(wall, med(lookup, 'seconds'))} | ${ratio(netWall, keyNetWall)} | ${ratio(netCpu, keyNetCpu)} |`
   }
+  const table = (lookup) => [
+    '| read | wall | CPU | wall net of start-up | CPU net of start-up | wall / lookup | net wall / net lookup | net CPU / net lookup |',
+    '|---|---|---|---|---|---|---|---|',
+    row(`consume --key ${lookup === read.byKey ? key : solo} \\| wc -l (index)`, lookup, lookup),
+    row('consume \\| wc -l (full read)', read.scanWc, lookup),
+    row(`consume --format '%k %v\\n' \\| grep '^${key} '`, read.scanGrep, lookup),
+    row(`consume --key ${key}, store without index rows (scan)`, read.byKeyNoIndex, lookup),
+  ]
 
   // Produce: fresh store per run, with and without the index, interleaved so drift hits both alike.
-  const small = await keyedLines(`keyed-${produceRecords}-${distinctKeys}.txt`, produceRecords)
+  const small = await keyedLines(`keyed-solo-${produceRecords}-${distinctKeys}.txt`, produceRecords)
   const produce = {indexed: [], plain: []}
   for (let run = 0; run < runs; run++) {
     for (const [kind, extra] of [['indexed', {}], ['plain', {SPOOL_BENCH_NO_KEY_INDEX: '1'}]]) {
@@ -133,12 +154,13 @@ async function main() {
     `Topic built in ${buildIndexed.seconds.toFixed(1)} s with the index, ${buildPlain.seconds.toFixed(1)} s without; index: ${indexSize}.`,
     `Start-up (\`consume big -c 0\`, median): ${ms(med(read.startup, 'seconds'))} wall, ${ms(med(read.startup, 'cpu'))} CPU. Medians of ${runs} runs; CPU is user + system of the whole pipeline.`,
     '',
-    '| read | wall | CPU | wall net of start-up | CPU net of start-up | wall / --key | net wall / net --key | net CPU / net --key |',
-    '|---|---|---|---|---|---|---|---|',
-    row(`consume --key ${key} \\| wc -l (index)`, read.byKey),
-    row('consume \\| wc -l (full read)', read.scanWc),
-    row(`consume --format '%k %v\\n' \\| grep '^${key} '`, read.scanGrep),
-    row(`consume --key ${key}, store without index rows (scan)`, read.byKeyNoIndex),
+    `#### A key of ${expected} records (${key}), against full reads`,
+    '',
+    ...table(read.byKey),
+    '',
+    `#### A key of one record (${solo}), against the same full reads`,
+    '',
+    ...table(read.bySolo),
     '',
     `### Produce cost of the index (${fmt(produceRecords)} keyed records, -K :, fresh store, median of ${runs})`,
     '',
