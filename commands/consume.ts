@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
-import {durationFlag, filterFlag, filterHelp, groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {durationFlag, filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
+import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -14,6 +15,8 @@ export default class Consume extends SpoolCommand {
 ${positionHelp} -N counts per partition. --until is exclusive.
 
 ${filterHelp} -c counts the records that pass.
+
+--key K (repeatable) reads only the records with key K. The local store finds them through its key index, decoding only the batches that hold the key; Kafka has no index, so there it is a scan that filters (with progress on a terminal).
 
 Without --merge, records come partition by partition, each partition in offset order. With --merge they come as one timeline of every partition of every topic named, by timestamp (ties by topic name, partition, then offset). Following, a merged record is printed once every input holds a later one or has had nothing new for --max-wait (default 500ms), so an idle topic delays the others by at most that much; a record that arrives later with an older timestamp is printed when it arrives.`
 
@@ -29,6 +32,7 @@ Without --merge, records come partition by partition, each partition in offset o
     {description: 'Only large orders; the first 3 of them', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 1000' -c 3"},
     {description: 'Failed payments: the filter sees the decoded value', command: "<%= config.bin %> <%= command.id %> payments --decode --json --filter 'r.json?.status === \"FAILED\"'"},
     {description: 'Records carrying a trace header', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.headers.some((h) => h.key === \"trace-id\")'"},
+    {description: 'The records of two keys, found through the local store\'s key index', command: '<%= config.bin %> <%= command.id %> orders --key customer-17 --key customer-42 --json'},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
 
@@ -46,6 +50,7 @@ Without --merge, records come partition by partition, each partition in offset o
     merge: Flags.boolean({summary: 'One timeline across all partitions and topics, ordered by timestamp (ties: topic, partition, offset).'}),
     'max-wait': durationFlag({summary: 'With --merge -f: how long a quiet input may hold the others back (e.g. 200ms, 2s). Default: 500ms.', dependsOn: ['merge']}),
     partition: partitionsFlag,
+    key: keyFlag,
     group: groupFlag,
     ...outputFlags,
     ...decodeFlags,
@@ -60,10 +65,12 @@ Without --merge, records come partition by partition, each partition in offset o
     const decoder = await openDecoder(backend, flags)
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
     const out = new BufferedOutput(this.streams.out)
+    const keys = keysOf(flags.key)
+    const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     await interruptible(
       (signal) => {
-        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, filter: flags.filter}
-        return flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)
+        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, filter: flags.filter, keys, onScanned: scan.onScanned}
+        return (flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)).finally(() => scan.stop())
       },
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),

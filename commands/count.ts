@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../src/cli/base-command.js'
-import {partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
+import {keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
+import {keyScanProgress} from '../src/cli/key-scan.js'
 import {interruptible} from '../src/cli/signals.js'
 import {COUNT_BY, type CountBy, bucketJson, bucketLabel, countRecords, histogram} from '../src/ops/count.js'
 import {planRead, selectPartitions} from '../src/ops/read-plan.js'
@@ -9,7 +10,7 @@ export default class Count extends SpoolCommand {
   static override summary = 'Count the records of one or more topics exactly, in all or by partition, key or time.'
   static override description = `Counts what \`spool consume\` with the same topics, partitions and positions would print. Several topics give one count (and, --by partition, a row per topic/partition). On Kafka, offsets are not counts (compaction and transaction markers leave gaps), so the records are read; the local store answers a total or --by partition from its batch metadata without reading records, and --by minute/hour/day reads only the batches that span two buckets.
 
---by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0; keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help).
+--by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0; keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help); --key K (repeatable) only the records with key K, found through the local store's key index (on Kafka, a scan).
 
 ${positionHelp} --until is exclusive.`
 
@@ -18,6 +19,7 @@ ${positionHelp} --until is exclusive.`
     {description: 'The last hour, per minute, as a bar chart on a terminal', command: '<%= config.bin %> <%= command.id %> clicks --from @-1h --by minute'},
     {description: 'Records per key, the 10 busiest, as columns for other tools', command: '<%= config.bin %> <%= command.id %> orders --by key | head -10'},
     {description: 'Per partition of two topics, as JSON', command: '<%= config.bin %> <%= command.id %> orders payments --by partition --json'},
+    {description: 'How many records one key got in the last hour (found through the local store\'s key index)', command: '<%= config.bin %> <%= command.id %> orders --key customer-17 --from @-1h'},
     {description: 'Only the records a filter keeps', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 100' -b kafka://localhost:9092"},
   ]
 
@@ -33,6 +35,7 @@ ${positionHelp} --until is exclusive.`
     by: Flags.string({summary: 'Count per bucket instead of in all.', options: [...COUNT_BY]}),
     filter: Flags.string({summary: "Count only records for which this JavaScript expression over r is truthy, e.g. 'r.json?.status >= 500'."}),
     partition: partitionsFlag,
+    key: keyFlag,
   }
 
   async run(): Promise<unknown> {
@@ -45,8 +48,10 @@ ${positionHelp} --until is exclusive.`
     const distinct = [...new Set(topics)]
     // Partitions with nothing in the range are rows too: a 0 shows the skew.
     const listed = by === 'partition' ? await Promise.all(distinct.map(async (topic) => selectPartitions(await backend.describeTopic(topic), partitions).map((p) => ({topic, partition: p.partition})))) : []
+    const keys = keysOf(flags.key)
+    const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     const result = await interruptible(
-      (signal) => countRecords(backend, assignments, {by, filter: flags.filter, signal, partitions: listed.flat()}),
+      (signal) => countRecords(backend, assignments, {by, filter: flags.filter, signal, partitions: listed.flat(), keys, onScanned: scan.onScanned}).finally(() => scan.stop()),
       () => 'interrupted: the count is incomplete',
     )
     if (this.jsonEnabled())

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
-import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
+import {groupFlag, keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {UsageError} from '../src/core/errors.js'
@@ -34,6 +34,7 @@ ${positionHelp}`
     {description: 'Copy, resumably', command: '<%= config.bin %> <%= command.id %> orders orders-backup -g backup'},
     {description: 'Bridge a local feed into Kafka and keep it flowing', command: '<%= config.bin %> <%= command.id %> clicks kafka://localhost:9092/clicks -g bridge -f'},
     {description: 'Only large orders, tagged', command: "<%= config.bin %> <%= command.id %> orders big-orders --filter 'r.json?.amount > 1000' --map '({value: {...r.json, big: true}})'"},
+    {description: 'Copy the records of one key only (through the key index of a local source)', command: '<%= config.bin %> <%= command.id %> orders orders-customer-17 --key customer-17'},
     {description: 'Through an external program', command: "<%= config.bin %> <%= command.id %> raw clean --exec 'jq --unbuffered -c \".value |= ascii_downcase\"'"},
   ]
 
@@ -48,6 +49,7 @@ ${positionHelp}`
     until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
     follow: Flags.boolean({char: 'f', summary: 'Keep copying new records instead of stopping at the end.'}),
     partition: partitionsFlag,
+    key: keyFlag,
     filter: Flags.string({summary: 'Keep only records for which this JavaScript expression over r is truthy.'}),
     map: Flags.string({summary: 'A JavaScript expression over r returning the fields to change, or null to drop.'}),
     exec: Flags.string({summary: 'A program (with arguments) that transforms JSON envelopes, one line in, one line out.', exclusive: ['filter', 'map']}),
@@ -82,12 +84,24 @@ ${positionHelp}`
         flags,
       )
       const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
+      const keys = keysOf(flags.key)
+      // With --key the progress counts the records looked at: on Kafka a read by key is a scan.
       const total = flags.follow ? undefined : recordsInRange(assignments)
-      const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
+      const progress = await startProgress(`${keys ? 'scanning' : 'copying'} ${args.source} → ${args.destination}`, total)
+      let scanned = 0
       const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
       await interruptible(
         async (signal) => {
-          const result = await pipe(source, assignments, {sink, signal, follow: flags.follow, group: flags.group, transform, onBatch: (read) => progress.update(read)}).finally(() =>
+          const result = await pipe(source, assignments, {
+            sink,
+            signal,
+            follow: flags.follow,
+            group: flags.group,
+            transform,
+            keys,
+            onScanned: keys && ((records) => progress.update((scanned += records))),
+            onBatch: keys ? undefined : (read) => progress.update(read),
+          }).finally(() =>
             progress.stop(),
           )
           this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
+import {KeySelection} from '../core/key-selection.js'
 import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
 import {parseDuration, parseRate, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
@@ -102,3 +103,14 @@ export const filterFlag = Flags.custom<RecordFilter>({
 })()
 
 export const filterHelp = `--filter EXPR keeps the records for which the JavaScript expression is truthy, as pipe --filter does: r is the record, with r.key and r.value (UTF-8 text or null), r.json (the value parsed as JSON, undefined when it is not), r.headers ([{key, value}]), r.timestamp, r.partition, r.offset, r.topic, and r.keyBytes/r.valueBytes (Buffers). With --decode it sees the decoded value, as printed. An expression that does not parse exits 2 before reading; one that throws on a record exits 1 naming the record, after the records before it are printed.`
+
+export const keyFlag = Flags.string({
+  summary: 'Only records with this key (repeatable: any of them). The text is the key\'s bytes as UTF-8, as produce -k takes it.',
+  multiple: true,
+})
+
+/** The keys of every --key given; undefined for none (all records). */
+export function keysOf(values: readonly string[] | undefined): KeySelection | undefined {
+  if (!values || values.length === 0) return undefined
+  return new KeySelection(values.map((text) => Buffer.from(text, 'utf8')))
+}

@@ -1,4 +1,5 @@
 import type {ImportingRegistry} from '../schemas/registry.js'
+import type {KeySelection} from './key-selection.js'
 import type {PartitionRange} from './positions.js'
 import type {PendingBatch, RecordBatch} from './record.js'
 
@@ -56,6 +57,14 @@ export interface ReadOptions {
   follow?: boolean
   /** Records a reader asks for at most per batch; backends may return fewer. */
   maxBatchRecords?: number
+  /**
+   * Only records with one of these keys (--key). The local store finds them through its key index; Kafka
+   * has none, so it reads everything and filters. Batches then hold only the selected records, with the
+   * gaps between their offsets.
+   */
+  keys?: KeySelection
+  /** Called with the records looked at, matching or not, as a filtering read goes: for progress displays. */
+  onScanned?: (records: number) => void
 }
 
 /** What a store knows of one stored batch without reading its records. */

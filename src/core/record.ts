@@ -76,6 +76,11 @@ export interface RecordBatch {
    * index lies, without a Buffer view per record. Fills `into` and returns true; false for a null value.
    */
   valueBytes?(index: number, into: ByteRange): boolean
+  /**
+   * Optional: whether the key at index is exactly `key`, compared where it lies, without a Buffer view
+   * per record (a read by key compares every key of the batches it decodes).
+   */
+  keyEquals?(index: number, key: Uint8Array): boolean
 }
 
 /** Bytes [start, end) of buf. */

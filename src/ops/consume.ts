@@ -1,4 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
@@ -22,6 +23,10 @@ export interface StreamOptions {
   decoder?: RecordDecoder
   /** --filter: only records that pass are written (and counted against `limit`); it sees decoded values. */
   filter?: RecordFilter
+  /** --key: only the records with one of these keys. */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
 }
 
 export interface StreamResult {
@@ -38,7 +43,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})) {
       const {filter} = options
       // With a filter the limit counts passing records, so the whole batch is looked at.
       let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)
@@ -90,6 +95,9 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
  * With `keep` (tail --filter) they are the newest `count` that pass, like `grep | tail -n`: the window
  * read back from the end grows (x4) until it holds that many or reaches the start of every partition,
  * keeping only passing records, so memory stays bounded by `count` whatever is read.
+ *
+ * With keys, the whole partitions are read through the key index (a key's newest records can be
+ * anywhere), keeping the newest `count` as they go.
  */
 export async function lastRecords(
   backend: Backend,
@@ -97,28 +105,30 @@ export async function lastRecords(
   partitions: number[] | undefined,
   count: number,
   signal: AbortSignal,
-  keep?: (record: FeedRecord) => boolean | Promise<boolean>,
+  options: {keep?: (record: FeedRecord) => boolean | Promise<boolean>; keys?: KeySelection; onScanned?: (records: number) => void} = {},
 ): Promise<{records: FeedRecord[]; next: Assignment[]}> {
+  const {keep, keys} = options
   const order = (a: FeedRecord, b: FeedRecord) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset
   let span = count
   let window: Assignment[]
   let records: FeedRecord[]
   for (;;) {
-    window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count: span}, follow: false})
+    const from = keys && count > 0 ? ({kind: 'earliest'} as const) : ({kind: 'before-end', count: span} as const)
+    window = await planRead(backend, {topics, partitions, from, follow: false})
     records = []
-    for await (const batch of backend.read(window, {signal}))
+    for await (const batch of backend.read(window, {signal, keys, onScanned: options.onScanned}))
       for (let i = 0; i < batch.count; i++) {
         const record = recordAt(batch, i)
         if (keep && !(await keep(record))) continue
         records.push(record)
-        if (keep && records.length > 2 * count + 1024) records = records.sort(order).slice(-count)
+        if (records.length > 2 * count + 1024) records = records.sort(order).slice(-count)
       }
-    const whole = window.every((a) => a.until !== undefined && a.until - a.from < span)
+    const whole = keys !== undefined || window.every((a) => a.until !== undefined && a.until - a.from < span)
     if (!keep || count === 0 || records.length >= count || whole || signal.aborted) break
     span *= 4
   }
   records.sort(order)
-  const newest = records.slice(Math.max(0, records.length - count))
+  const last = records.slice(Math.max(0, records.length - count))
   const next: Assignment[] = []
   for (const topic of topics) {
     const info = await backend.describeTopic(topic)
@@ -127,7 +137,7 @@ export async function lastRecords(
       next.push({topic, partition: part.partition, from: planned?.until ?? part.end})
     }
   }
-  return {records: newest, next}
+  return {records: last, next}
 }
 
 /** tail --filter's test of one record, on its decoded form with --decode (as it is printed). */

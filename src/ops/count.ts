@@ -1,4 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
 import {expressionTransform} from './transform.js'
 
@@ -18,6 +19,10 @@ export interface CountOptions {
   partitions?: Array<{topic: string; partition: number}>
   /** Use what the store knows of its batches where that is exact (default true); false reads every record. */
   metadata?: boolean
+  /** --key: count only the records with one of these keys (read through the local store's key index). */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
 }
 
 export type Bucket =
@@ -46,7 +51,7 @@ export async function countRecords(backend: Backend, assignments: Assignment[], 
   const tally: Tally = {total: 0, recordsRead: 0, partitions: new Map(), keys: new Map(), times: new Map()}
   const bucketMs = by === 'minute' || by === 'hour' || by === 'day' ? BUCKET_MS[by] : undefined
   for (const a of [...(options.partitions ?? []), ...assignments]) tally.partitions.set(`${a.topic}\u0000${a.partition}`, {topic: a.topic, partition: a.partition, count: 0})
-  const fromMetadata = options.metadata !== false && backend.batchSummaries !== undefined && options.filter === undefined && by !== 'key'
+  const fromMetadata = options.metadata !== false && backend.batchSummaries !== undefined && options.filter === undefined && options.keys === undefined && by !== 'key'
   const toRead: Assignment[] = []
   for (const assignment of assignments) {
     if (!fromMetadata || assignment.until === undefined) {
@@ -92,7 +97,7 @@ async function countFromMetadata(backend: Backend, assignment: Assignment & {unt
 async function countByReading(backend: Backend, assignments: Assignment[], options: CountOptions & {bucketMs?: number}, tally: Tally): Promise<void> {
   const {by, bucketMs} = options
   const filter = options.filter === undefined ? undefined : expressionTransform(options.filter, undefined)
-  for await (const batch of backend.read(assignments, {signal: options.signal})) {
+  for await (const batch of backend.read(assignments, {signal: options.signal, keys: options.keys, onScanned: options.onScanned})) {
     tally.recordsRead += batch.count
     const part = tally.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
     if (filter) {

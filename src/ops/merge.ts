@@ -1,10 +1,15 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {type RecordBatch, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {StreamOptions, StreamResult} from './consume.js'
 import {DecodingOutputSink, OutputSink, type RecordSink} from './sinks.js'
 
 export interface MergeOptions {
+  /** --key: read only the records with one of these keys (through the local store's key index). */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
   /** Read the partitions' new records as they come (assignments without `until` never end). */
   follow?: boolean
   /**
@@ -54,7 +59,7 @@ export class TimestampMerge {
     const readSignal = AbortSignal.any([signal, this.stop.signal])
     const started = this.now()
     this.sources = assignments.map((assignment) => ({
-      iterator: backend.read([assignment], {signal: readSignal, follow: options.follow})[Symbol.asyncIterator](),
+      iterator: backend.read([assignment], {signal: readSignal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})[Symbol.asyncIterator](),
       batch: null,
       position: 0,
       done: false,
@@ -213,7 +218,7 @@ export async function mergeRecords(
   if (limit !== undefined && limit <= 0) return {written, outputClosed: false}
   const ordered = [...assignments].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
   const sink: RecordSink = options.decoder ? new DecodingOutputSink(options.writer, out, options.decoder) : new OutputSink(options.writer, out)
-  const merge = new TimestampMerge(backend, ordered, signal, {follow: options.follow, maxWaitMs: options.follow ? options.maxWaitMs : undefined})
+  const merge = new TimestampMerge(backend, ordered, signal, {follow: options.follow, maxWaitMs: options.follow ? options.maxWaitMs : undefined, keys: options.keys, onScanned: options.onScanned})
   // The next offset to commit per partition read, by its place in `ordered`.
   const nextOffsets: Array<number | undefined> = ordered.map(() => undefined)
   const flush = async () => {

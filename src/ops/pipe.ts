@@ -1,4 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
 import type {RecordSink} from './sinks.js'
 import type {Transform} from './transform.js'
@@ -11,6 +12,10 @@ export interface PipeOptions {
   group?: string
   transform?: Transform
   onBatch?: (read: number, written: number) => void
+  /** --key: copy only the records with one of these keys. */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
 }
 
 export interface PipeResult {
@@ -39,7 +44,7 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
     group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined
-  const reader = source.read(assignments, {signal: options.signal, follow: options.follow})
+  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})
   if (!transform) {
     for await (const batch of reader) {
       for (let i = 0; i < batch.count; i++) sink.add(batch, i)

@@ -1,4 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import {TimestampMerge} from './merge.js'
@@ -78,6 +79,8 @@ export interface ReplayOptions {
    * the ones kept still leave at their original times.
    */
   filter?: (record: FeedRecord) => boolean | Promise<boolean>
+  /** --key: replay only the records with one of these keys. */
+  keys?: KeySelection
 }
 
 export interface ReplayResult {
@@ -96,7 +99,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const {sink, signal} = options
   const clock = options.clock ?? systemClock
   const pacer = new Pacer(options.pacing)
-  const merge = new TimestampMerge(backend, assignments, signal)
+  const merge = new TimestampMerge(backend, assignments, signal, {keys: options.keys})
   // The next offset to commit per partition read, by its place in `assignments`.
   const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
   let written = 0

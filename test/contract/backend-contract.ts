@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {Assignment, Backend} from '../../src/core/backend.js'
 import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
+import {KeySelection} from '../../src/core/key-selection.js'
 import {type FeedRecord, type Header, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 /**
@@ -286,6 +287,27 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
         })()
         setTimeout(() => stop.abort(), 50)
         expect(await reading).toBe(0)
+      })
+
+      it('reads only the records of the keys asked for, with their offsets, within [from, until)', async () => {
+        await backend.createTopic('keyed', {partitions: 1})
+        for (let round = 0; round < 3; round++)
+          await backend.append('keyed', [
+            batchOf(
+              0,
+              ['a', 'b', 'a', null, 'ab', 'c'].map((key, i) => ({key: key === null ? null : text(key), value: text(`${round}-${i}`)})),
+            ),
+          ])
+        const read = async (keys: string[], from = 0, until = 18) => {
+          const records: FeedRecord[] = []
+          const selection = new KeySelection(keys.map(text))
+          for await (const batch of backend.read([{topic: 'keyed', partition: 0, from, until}], {signal: new AbortController().signal, keys: selection}))
+            for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
+          return records.map((r) => `${r.offset}:${r.key?.toString()}:${r.value?.toString()}`)
+        }
+        expect(await read(['a'])).toEqual(['0:a:0-0', '2:a:0-2', '6:a:1-0', '8:a:1-2', '12:a:2-0', '14:a:2-2'])
+        expect(await read(['b', 'c'], 5, 13)).toEqual(['5:c:0-5', '7:b:1-1', '11:c:1-5'])
+        expect(await read(['nobody'])).toEqual([])
       })
 
       it('refuses to read a topic that does not exist', async () => {

@@ -58,7 +58,12 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
           if (!p.records) continue
           const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until)
           next.set(assignment, Math.max(offset, batch.nextOffset))
-          if (batch.count > 0) yield batch
+          if (options.keys) {
+            // Kafka keeps no key index: a read by key is a scan, filtered here.
+            options.onScanned?.(batch.count)
+            const selected = batch.count > 0 ? options.keys.select(batch) : undefined
+            if (selected) yield selected
+          } else if (batch.count > 0) yield batch
           if (batch.damage) throw batch.damage
         }
       }
