@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
@@ -18,6 +19,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     {description: 'A time window as JSON envelopes', command: '<%= config.bin %> <%= command.id %> clicks --from @-10m --until @-5m --json'},
     {description: 'Follow two topics', command: '<%= config.bin %> <%= command.id %> orders payments -f'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
+    {description: 'The next 100 records for the cursor "review" (kept locally; nothing is committed to the cluster)', command: '<%= config.bin %> <%= command.id %> orders -b kafka://localhost:9092 --cursor review -c 100'},
     {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
     {description: 'An exact copy into another topic', command: '<%= config.bin %> <%= command.id %> clicks --json | <%= config.bin %> produce clicks-copy --input json'},
   ]
@@ -34,6 +36,7 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
     partition: partitionsFlag,
     group: groupFlag,
+    ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
   }
@@ -43,12 +46,18 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
-    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
+    const backend = await this.openBackend(flags, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
+    const cursor = cursorAt && (await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => this.openBackendAt(at, flags, 'write')))
     const decoder = await openDecoder(backend, flags)
-    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
+    const resume = cursor && (await cursor.resume(topics))
+    for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
+    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group, resume: resume?.offsets})
     const out = new BufferedOutput(this.streams.out)
     await interruptible(
-      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}),
+      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder}),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),
     )

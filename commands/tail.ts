@@ -1,10 +1,12 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
+import {commitPosition, positionCommit} from '../src/ops/sinks.js'
 
 export default class Tail extends SpoolCommand {
   static override summary = 'Print the last records of a topic, then follow it like tail -f.'
@@ -14,6 +16,7 @@ export default class Tail extends SpoolCommand {
     {description: 'The last 10, then follow', command: '<%= config.bin %> <%= command.id %> clicks'},
     {description: 'Only new records, as JSON', command: '<%= config.bin %> <%= command.id %> clicks -n 0 --json'},
     {description: 'Follow as a consumer group, resuming after a restart', command: '<%= config.bin %> <%= command.id %> clicks -g dashboard'},
+    {description: 'Follow with a local cursor: after a restart it continues where it stopped, committing nothing to the cluster', command: '<%= config.bin %> <%= command.id %> clicks -b kafka://localhost:9092 --cursor dashboard'},
     {description: 'Follow partition 2 with offsets and keys', command: "<%= config.bin %> <%= command.id %> clicks -p 2 --format '%o %k %v\\n'"},
   ]
 
@@ -26,6 +29,7 @@ export default class Tail extends SpoolCommand {
     lines: Flags.integer({char: 'n', summary: 'How many of the newest records to print first.', default: 10, min: 0}),
     partition: partitionsFlag,
     group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
+    ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
   }
@@ -35,22 +39,29 @@ export default class Tail extends SpoolCommand {
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
-    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
+    const backend = await this.openBackend(flags, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
+    const cursor = cursorAt && (await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => this.openBackendAt(at, flags, 'write')))
     const decoder = await openDecoder(backend, flags)
+    const resume = cursor && (await cursor.resume(topics))
+    for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
-      const resuming = flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))
+      const resuming =
+        (flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))) || (resume !== undefined && resume.offsets.length > 0)
       let next
-      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
+      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group, resume: resume?.offsets})
       else {
         const last = await lastRecords(backend, topics, partitions, flags.lines, signal)
         if (!(await writeRecords(last.records, writer, out, decoder))) return
-        if (flags.group && (await out.settle().then(() => true, () => false)))
-          await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
+        const committed = positionCommit(backend, {group: flags.group, cursor}, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
+        if (committed && (await out.settle().then(() => true, () => false))) await commitPosition(committed)
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder})
     }, () => undefined)
   }
 }
