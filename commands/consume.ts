@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {durationFlag, filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
@@ -28,6 +29,7 @@ Without --merge, records come partition by partition, each partition in offset o
     {description: 'Two topics as one timeline, by timestamp', command: '<%= config.bin %> <%= command.id %> orders payments --merge --format \'%t %T %v\\n\''},
     {description: 'Follow three topics merged, holding records back at most 200 ms for a quiet one', command: '<%= config.bin %> <%= command.id %> web api db --merge -f --max-wait 200ms --from @-5m'},
     {description: 'Resume where the group "audit" stopped, committing as records are written', command: '<%= config.bin %> <%= command.id %> orders -g audit'},
+    {description: 'The next 100 records for the cursor "review" (kept locally; nothing is committed to the cluster)', command: '<%= config.bin %> <%= command.id %> orders -b kafka://localhost:9092 --cursor review -c 100'},
     {description: 'Avro, Protobuf or JSON Schema values as JSON (schemas from the registry, or the local store\'s own)', command: '<%= config.bin %> <%= command.id %> orders --decode --registry http://localhost:8081 -b kafka://localhost:9092'},
     {description: 'Only large orders; the first 3 of them', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 1000' -c 3"},
     {description: 'Failed payments: the filter sees the decoded value', command: "<%= config.bin %> <%= command.id %> payments --decode --json --filter 'r.json?.status === \"FAILED\"'"},
@@ -52,6 +54,7 @@ Without --merge, records come partition by partition, each partition in offset o
     partition: partitionsFlag,
     key: keyFlag,
     group: groupFlag,
+    ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
   }
@@ -61,15 +64,21 @@ Without --merge, records come partition by partition, each partition in offset o
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
-    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
+    const backend = await this.openBackend(flags, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
+    const cursor = cursorAt && (await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => this.openBackendAt(at, flags, 'write')))
     const decoder = await openDecoder(backend, flags)
-    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
+    const resume = cursor && (await cursor.resume(topics))
+    for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
+    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group, resume: resume?.offsets})
     const out = new BufferedOutput(this.streams.out)
     const keys = keysOf(flags.key)
     const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     await interruptible(
       (signal) => {
-        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, filter: flags.filter, keys, onScanned: scan.onScanned}
+        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder, filter: flags.filter, keys, onScanned: scan.onScanned}
         return (flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)).finally(() => scan.stop())
       },
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.

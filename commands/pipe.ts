@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
-import {SpoolCommand} from '../src/cli/base-command.js'
+import {SpoolCommand, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {groupFlag, keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
@@ -14,6 +15,8 @@ import {execTransform, expressionTransform, type Transform} from '../src/ops/tra
 export default class Pipe extends SpoolCommand {
   static override summary = 'Copy a feed from one topic to another, on the same or another backend, resumably.'
   static override description = `SRC and DST are topics, each optionally with its backend: orders, file:./other.db/orders, kafka://host:9092/orders. Keys, values, headers and timestamps are kept, and partitions too where both topics have the same count (else keys choose with murmur2). A missing DST is created with SRC's partition count.
+
+With --cursor NAME the position is kept in a local store instead (the destination's when it is one, else the source's, else the default store; --store names another) and nothing is committed to the source, so a Kafka source needs only read access. Into a local store, each batch and the cursor's position commit in one transaction: exactly once. Into Kafka the cursor moves after Kafka acknowledged the batch: at-least-once.
 
 With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch). -f keeps copying new records as they arrive.
 
@@ -33,6 +36,7 @@ ${positionHelp}`
   static override examples = [
     {description: 'Copy, resumably', command: '<%= config.bin %> <%= command.id %> orders orders-backup -g backup'},
     {description: 'Bridge a local feed into Kafka and keep it flowing', command: '<%= config.bin %> <%= command.id %> clicks kafka://localhost:9092/clicks -g bridge -f'},
+    {description: 'Copy a Kafka topic into the local store exactly once, resumably, with read-only access to the cluster', command: '<%= config.bin %> <%= command.id %> kafka://localhost:9092/orders orders --cursor orders-copy'},
     {description: 'Only large orders, tagged', command: "<%= config.bin %> <%= command.id %> orders big-orders --filter 'r.json?.amount > 1000' --map '({value: {...r.json, big: true}})'"},
     {description: 'Copy the records of one key only (through the key index of a local source)', command: '<%= config.bin %> <%= command.id %> orders orders-customer-17 --key customer-17'},
     {description: 'Through an external program', command: "<%= config.bin %> <%= command.id %> raw clean --exec 'jq --unbuffered -c \".value |= ascii_downcase\"'"},
@@ -45,7 +49,8 @@ ${positionHelp}`
 
   static override flags = {
     group: groupFlag,
-    from: positionFlag({char: 'o', summary: 'Where to start where the group has no offsets.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
+    ...cursorFlags,
+    from: positionFlag({char: 'o', summary: 'Where to start where the group or cursor has no position yet.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
     until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
     follow: Flags.boolean({char: 'f', summary: 'Keep copying new records instead of stopping at the end.'}),
     partition: partitionsFlag,
@@ -64,7 +69,12 @@ ${positionHelp}`
     // The command's own backend only when a topic has no address of its own: a pipe between two Kafka
     // clusters opens no local store. The source is written to only for a group's commits.
     // The source opens first, so a source that cannot be reached creates no destination store.
-    const sourceAccess = flags.group === undefined ? 'read' : 'write'
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const sourceAddress = sourceRef.address ?? own
+    const destinationAddress = destinationRef.address ?? own
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [destinationAddress, sourceAddress])
+    const sourceAccess = flags.group === undefined && !keepsCursors(sourceAddress, cursorAt) ? 'read' : 'write'
     const addressed = sourceRef.address ? await this.openBackendAt(sourceRef.address, flags, sourceAccess) : undefined
     const fallback =
       sourceRef.address && destinationRef.address ? undefined : await this.openBackend(flags, destinationRef.address ? sourceAccess : 'write')
@@ -72,24 +82,35 @@ ${positionHelp}`
     const destination = destinationRef.address ? await this.openBackendAt(destinationRef.address, flags, 'write') : fallback!
     if (source.sameStoreAs(destination) && sourceRef.topic === destinationRef.topic)
       throw new UsageError(`source and destination are the same topic '${sourceRef.topic}'`)
+    const cursor = cursorAt && (await openCursor(flags.cursor!, source, cursorAt, [destination, source], (at) => this.openBackendAt(at, flags, 'write')))
     let transform: Transform | undefined
     if (flags.exec !== undefined) transform = execTransform(flags.exec)
     else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
     try {
       const sourceInfo = await source.describeTopic(sourceRef.topic)
       const sink = await carryingSchemas(
-        await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions}),
+        await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions, positionStore: cursor?.storeBackend}),
         source,
         destination,
         flags,
       )
-      const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
+      const resume = cursor && (await cursor.resume([sourceRef.topic]))
+      for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
+      const assignments = await planRead(source, {
+        topics: [sourceRef.topic],
+        partitions,
+        from: flags.from,
+        until: flags.until,
+        follow: flags.follow,
+        group: flags.group,
+        resume: resume?.offsets,
+      })
       const keys = keysOf(flags.key)
       // With --key the progress counts the records looked at: on Kafka a read by key is a scan.
       const total = flags.follow ? undefined : recordsInRange(assignments)
       const progress = await startProgress(`${keys ? 'scanning' : 'copying'} ${args.source} → ${args.destination}`, total)
       let scanned = 0
-      const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
+      const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : cursor ? ` (${sink.guarantee}, cursor '${cursor.name}' in ${cursor.store.location})` : ''
       await interruptible(
         async (signal) => {
           const result = await pipe(source, assignments, {
@@ -97,6 +118,7 @@ ${positionHelp}`
             signal,
             follow: flags.follow,
             group: flags.group,
+            cursor,
             transform,
             keys,
             onScanned: keys && ((records) => progress.update((scanned += records))),

@@ -1,9 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {parseTopicRef} from '../src/backends/index.js'
 import {startProgress} from '../src/cli/progress.js'
-import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {durationFlag, filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
+import type {Backend} from '../src/core/backend.js'
 import {UsageError} from '../src/core/errors.js'
 import {parseRate} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
@@ -29,6 +31,7 @@ ${positionHelp}`
     {description: 'Into another topic, stamped with the current time', command: '<%= config.bin %> <%= command.id %> captured --to staging-clicks --retime'},
     {description: "Only one user's clicks, at their original pace", command: "<%= config.bin %> <%= command.id %> clicks --from @-1h --filter 'r.key === \"user-42\"'"},
     {description: 'Only the records of one key, ten times faster', command: '<%= config.bin %> <%= command.id %> orders --key customer-17 --speed 10'},
+    {description: 'Replay what came in since the last run of the cursor "nightly" (the first run replays everything)', command: '<%= config.bin %> <%= command.id %> clicks --cursor nightly --speed max --to staging-clicks'},
     {description: 'At a fixed 200 records per second, as JSON', command: '<%= config.bin %> <%= command.id %> clicks --rate 200/s --json'},
   ]
 
@@ -45,6 +48,7 @@ ${positionHelp}`
     partition: partitionsFlag,
     key: keyFlag,
     group: groupFlag,
+    ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
   }
@@ -57,11 +61,22 @@ ${positionHelp}`
       throw new UsageError('--to writes into a topic; output flags (--json, --format, -D, -0) only apply to stdout')
     if (flags.to !== undefined && flags.decode) throw new UsageError('--to copies records as they are; --decode only applies to stdout')
     if (flags.retime && flags.to === undefined) throw new UsageError('--retime only applies with --to')
-    // The source is written to when it takes the group's commits or, without an address, the copy.
-    const writesSource = flags.group !== undefined || (flags.to !== undefined && !parseTopicRef(flags.to).address)
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const toRef = flags.to === undefined ? undefined : parseTopicRef(flags.to)
+    // A cursor lives with the records replayed into a local store, so both commit in one transaction.
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, toRef?.address ? [toRef.address, own] : [own])
+    // The source is written to when it takes the group's commits, the cursor or, without an address, the copy.
+    const writesSource = flags.group !== undefined || keepsCursors(own, cursorAt) || (toRef !== undefined && !toRef.address)
     const source = await this.openBackend(flags, writesSource ? 'write' : 'read')
     {
-      const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group})
+      let destination: Backend | undefined
+      if (toRef) destination = toRef.address ? await this.openBackendAt(toRef.address, flags, 'write') : source
+      const cursor =
+        cursorAt && (await openCursor(flags.cursor!, source, cursorAt, destination ? [destination, source] : [source], (at) => this.openBackendAt(at, flags, 'write')))
+      const resume = cursor && (await cursor.resume([args.topic]))
+      for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
+      const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group, resume: resume?.offsets})
       let sink: RecordSink
       const decoder = flags.to === undefined ? await openDecoder(source, flags) : undefined
       if (flags.to === undefined)
@@ -69,13 +84,11 @@ ${positionHelp}`
           ? new DecodingOutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out), decoder)
           : new OutputSink(recordWriterFor(flags), new BufferedOutput(this.streams.out))
       else {
-        const ref = parseTopicRef(flags.to)
-        const destination = ref.address ? await this.openBackendAt(ref.address, flags, 'write') : source
         const sourceInfo = await source.describeTopic(args.topic)
         sink = await carryingSchemas(
-          await TopicSink.open(destination, ref.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions}),
+          await TopicSink.open(destination!, toRef!.topic, source, {retime: flags.retime, sourcePartitions: sourceInfo.partitions, positionStore: cursor?.storeBackend}),
           source,
-          destination,
+          destination!,
           flags,
         )
       }
@@ -86,7 +99,7 @@ ${positionHelp}`
       const progress = flags.to ? await startProgress(`replaying ${args.topic} → ${flags.to}`, total) : undefined
       const result = await interruptible(
         (signal) =>
-          replay(source, assignments, {pacing, sink, signal, group: flags.group, keys, onRecord: progress && ((written) => progress.update(written)), filter: flags.filter && passes(flags.filter, decoder)}).finally(() => progress?.stop()),
+          replay(source, assignments, {pacing, sink, signal, group: flags.group, cursor, keys, onRecord: progress && ((written) => progress.update(written)), filter: flags.filter && passes(flags.filter, decoder)}).finally(() => progress?.stop()),
         (result) => (result.outputClosed ? undefined : `interrupted after ${result.written} records`),
       )
       if (flags.to !== undefined) this.streams.err.write(`spool: replayed ${result.written} records into ${flags.to}\n`)

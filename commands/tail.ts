@@ -1,11 +1,13 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
+import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, passes, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
+import {commitPosition, positionCommit} from '../src/ops/sinks.js'
 
 export default class Tail extends SpoolCommand {
   static override summary = 'Print the last records of a topic, then follow it like tail -f.'
@@ -23,6 +25,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     {description: 'The last 20 errors, then follow only errors', command: "<%= config.bin %> <%= command.id %> logs -n 20 --filter 'r.value?.includes(\"ERROR\")'"},
     {description: 'Block until an order for user 42 arrives (for a test script)', command: "<%= config.bin %> <%= command.id %> orders -n 0 -c 1 --filter 'r.json?.user === 42' --json"},
     {description: 'The last 5 records of one key, then its new ones', command: '<%= config.bin %> <%= command.id %> orders -n 5 --key customer-17'},
+    {description: 'Follow with a local cursor: after a restart it continues where it stopped, committing nothing to the cluster', command: '<%= config.bin %> <%= command.id %> clicks -b kafka://localhost:9092 --cursor dashboard'},
     {description: 'Follow partition 2 with offsets and keys', command: "<%= config.bin %> <%= command.id %> clicks -p 2 --format '%o %k %v\\n'"},
   ]
 
@@ -38,6 +41,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     partition: partitionsFlag,
     key: keyFlag,
     group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
+    ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
   }
@@ -47,25 +51,32 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
-    const backend = await this.openBackend(flags, flags.group === undefined ? 'read' : 'write')
+    checkCursorFlags(flags)
+    const own = resolveBrokerAddress(flags)
+    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
+    const backend = await this.openBackend(flags, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
+    const cursor = cursorAt && (await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => this.openBackendAt(at, flags, 'write')))
     const decoder = await openDecoder(backend, flags)
     const keys = keysOf(flags.key)
+    const resume = cursor && (await cursor.resume(topics))
+    for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
-      const resuming = flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))
+      const resuming =
+        (flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))) || (resume !== undefined && resume.offsets.length > 0)
       let next
-      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group})
+      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group, resume: resume?.offsets})
       else {
         const window = keys ? await planRead(backend, {topics, partitions, from: {kind: 'earliest'}, follow: false}) : []
         const scan = await keyScanProgress(backend, keys, window, topics.join(', '))
         const last = await lastRecords(backend, topics, partitions, flags.lines, signal, {keep: flags.filter && passes(flags.filter, decoder), keys, onScanned: scan.onScanned}).finally(() => scan.stop())
         if (!(await writeRecords(last.records, writer, out, decoder))) return
-        if (flags.group && (await out.settle().then(() => true, () => false)))
-          await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
+        const committed = positionCommit(backend, {group: flags.group, cursor}, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
+        if (committed && (await out.settle().then(() => true, () => false))) await commitPosition(committed)
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder, filter: flags.filter, limit: flags.count, keys})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder, filter: flags.filter, limit: flags.count, keys})
     }, () => undefined)
   }
 }

@@ -37,6 +37,11 @@ export interface TopicInfo extends TopicSettings {
   name: string
   partitionInfo: PartitionInfo[]
   createdAt?: number
+  /**
+   * What tells this topic from one deleted and created again under its name (the local store's row id and
+   * creation time, Kafka's topic id); undefined where the backend cannot tell.
+   */
+  topicId?: string
 }
 
 /** What one read covers: a partition from an offset, up to an exclusive offset or, without one, forever. */
@@ -91,6 +96,8 @@ export interface AppendOptions {
    * topics of one store). Only for backends whose `atomicCommit` is true.
    */
   commit?: {group: string; offsets: GroupOffset[]}
+  /** Stores these cursor positions in the same transaction as the records; only on a store whose cursorStore() it is. */
+  cursor?: CursorCommit
 }
 
 export interface AppendResult {
@@ -157,9 +164,43 @@ export interface Backend {
    * offset order, from the store's metadata, without reading the records. `count` answers from it.
    */
   batchSummaries?(assignment: Assignment & {until: number}): Promise<BatchSummary[]>
+  /** The local store keeps cursors: named read positions for sources on any backend (spool --cursor). */
+  cursorStore?(): CursorStore
 
   /** Reaches the backend once, so that a command fails early and a terminal can show the wait; optional. */
   connect?(): Promise<void>
 
   close(): Promise<void>
+}
+
+/** A cursor's position in one partition of a source: the offset of the next record to read. */
+export interface CursorOffset extends GroupOffset {
+  /** The topic's identity (TopicInfo.topicId) when the position was taken. */
+  topicId?: string
+}
+
+/** Positions of one cursor in one source, to store. */
+export interface CursorCommit {
+  cursor: string
+  /** The source's identity: file:PATH or kafka://host:port[,host:port] (brokers sorted). */
+  source: string
+  offsets: CursorOffset[]
+}
+
+/** A stored cursor position. */
+export interface CursorPosition extends CursorOffset {
+  cursor: string
+  source: string
+  /** ms since epoch. */
+  updatedAt: number
+}
+
+/** Where cursors live: a local store, whatever backend the records they track are on. */
+export interface CursorStore {
+  readonly location: string
+  /** Every stored position of a cursor, or of every cursor; ordered by cursor, source, topic, partition. */
+  cursorPositions(cursor?: string): Promise<CursorPosition[]>
+  commitCursor(commit: CursorCommit): Promise<void>
+  /** Forgets a cursor; returns how many positions it had. */
+  deleteCursor(cursor: string): Promise<number>
 }

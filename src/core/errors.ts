@@ -53,6 +53,12 @@ export class PartitionsNotAddedError extends UsageError {
   }
 }
 
+export class UnknownCursorError extends SpoolError {
+  constructor(readonly cursor: string, where: string) {
+    super(`cursor '${cursor}' has no positions in ${where}`, {hint: 'see the cursors with: spool cursor list'})
+  }
+}
+
 /** Bad data on stdin. `stored` tells how many records before the bad one were committed. */
 export class InputError extends SpoolError {
   constructor(message: string, readonly stored: number) {

@@ -5,8 +5,9 @@ import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
+import type {ReadCursor} from './cursors.js'
 import type {RecordFilter} from './record-filter.js'
-import {DecodingOutputSink, OutputSink} from './sinks.js'
+import {DecodingOutputSink, OutputSink, commitPosition, positionCommit} from './sinks.js'
 
 export {planRead} from './read-plan.js'
 
@@ -19,6 +20,8 @@ export interface StreamOptions {
   limit?: number
   /** Commit each batch's position to this consumer group once the batch is written out. */
   group?: string
+  /** Store each batch's position in this cursor once the batch is written out. */
+  cursor?: ReadCursor
   /** --decode: framed keys and values are printed as JSON. */
   decoder?: RecordDecoder
   /** --filter: only records that pass are written (and counted against `limit`); it sees decoded values. */
@@ -69,10 +72,11 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       }
       writer.write(view, 0, take, out)
       written += take
-      if (options.group && consumed > 0) {
+      const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
+      if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
-        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}])
+        await commitPosition(commit)
       } else await out.flush()
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {

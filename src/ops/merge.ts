@@ -3,7 +3,7 @@ import type {KeySelection} from '../core/key-selection.js'
 import {type RecordBatch, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {StreamOptions, StreamResult} from './consume.js'
-import {DecodingOutputSink, OutputSink, type RecordSink} from './sinks.js'
+import {DecodingOutputSink, OutputSink, type RecordSink, positionCommit} from './sinks.js'
 
 export interface MergeOptions {
   /** --key: read only the records with one of these keys (through the local store's key index). */
@@ -221,13 +221,14 @@ export async function mergeRecords(
   const merge = new TimestampMerge(backend, ordered, signal, {follow: options.follow, maxWaitMs: options.follow ? options.maxWaitMs : undefined, keys: options.keys, onScanned: options.onScanned})
   // The next offset to commit per partition read, by its place in `ordered`.
   const nextOffsets: Array<number | undefined> = ordered.map(() => undefined)
+  const commits = options.group !== undefined || options.cursor !== undefined
   const flush = async () => {
     const offsets: GroupOffset[] = []
     nextOffsets.forEach((offset, k) => {
       if (offset !== undefined) offsets.push({topic: ordered[k]!.topic, partition: ordered[k]!.partition, offset})
       nextOffsets[k] = undefined
     })
-    await sink.flush(options.group && offsets.length > 0 ? {source: backend, group: options.group, offsets} : undefined)
+    await sink.flush(positionCommit(backend, options, offsets))
   }
   try {
     for (;;) {
@@ -257,12 +258,12 @@ export async function mergeRecords(
             sink.add(batch, i)
             written++
           }
-          if (options.group) nextOffsets[merge.slot] = batch.offsetAt(i) + 1
+          if (commits) nextOffsets[merge.slot] = batch.offsetAt(i) + 1
         }
       } else {
         if (sink.addRange) sink.addRange(batch, index, runEnd)
         else for (let i = index; i < runEnd; i++) sink.add(batch, i)
-        if (options.group) nextOffsets[merge.slot] = batch.offsetAt(runEnd - 1) + 1
+        if (commits) nextOffsets[merge.slot] = batch.offsetAt(runEnd - 1) + 1
         written += runEnd - index
       }
       if (limit !== undefined && written >= limit) break

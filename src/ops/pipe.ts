@@ -1,7 +1,8 @@
 import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
-import type {RecordSink} from './sinks.js'
+import type {ReadCursor} from './cursors.js'
+import {type RecordSink, positionCommit} from './sinks.js'
 import type {Transform} from './transform.js'
 
 export interface PipeOptions {
@@ -10,6 +11,8 @@ export interface PipeOptions {
   follow: boolean
   /** The source's consumer group: where a rerun continues. */
   group?: string
+  /** The cursor that keeps the copy's position instead of a group. */
+  cursor?: ReadCursor
   transform?: Transform
   onBatch?: (read: number, written: number) => void
   /** --key: copy only the records with one of these keys. */
@@ -39,11 +42,11 @@ const DRAIN_AFTER_INTERRUPT_MS = 1000
  * moment, and a batch without its answer is neither written nor committed.
  */
 export async function pipe(source: Backend, assignments: Assignment[], options: PipeOptions): Promise<PipeResult> {
-  const {sink, group, transform} = options
+  const {sink, transform} = options
   let read = 0
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
-    group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined
+    positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1}])
   const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})
   if (!transform) {
     for await (const batch of reader) {

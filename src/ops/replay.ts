@@ -2,8 +2,9 @@ import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
+import type {ReadCursor} from './cursors.js'
 import {TimestampMerge} from './merge.js'
-import type {RecordSink} from './sinks.js'
+import {type RecordSink, positionCommit} from './sinks.js'
 
 /** Time as replay sees it, so tests can run hours of pacing in no time. Milliseconds. */
 export interface Clock {
@@ -72,6 +73,8 @@ export interface ReplayOptions {
   clock?: Clock
   /** Commit progress to this consumer group of the source as records are written. */
   group?: string
+  /** Or store it in this cursor. */
+  cursor?: ReadCursor
   /** Called with each record as it is written, for progress displays. */
   onRecord?: (written: number) => void
   /**
@@ -111,7 +114,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       if (offset !== undefined) offsets.push({topic: assignments[k]!.topic, partition: assignments[k]!.partition, offset})
       nextOffsets[k] = undefined
     })
-    await sink.flush(options.group && offsets.length > 0 ? {source: backend, group: options.group, offsets} : undefined)
+    await sink.flush(positionCommit(backend, options, offsets))
   }
   try {
     for (;;) {
@@ -133,7 +136,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
           throw error
         }
         if (!kept) {
-          if (options.group) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+          if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
           continue
         }
       }
@@ -147,7 +150,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       }
       sink.add(batch, index)
       lastDue = due
-      if (options.group) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+      if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await flush()

@@ -1,9 +1,26 @@
 import type {Backend, GroupOffset} from '../core/backend.js'
 import {ArrayRecordBatch, type FeedRecord, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
+import type {ReadCursor} from './cursors.js'
 import type {BufferedOutput} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
+
+/** Where a reader's position goes once a flush has written: the source's consumer group, or a cursor. */
+export type PositionCommit = {source: Backend; group: string; offsets: GroupOffset[]} | {cursor: ReadCursor; offsets: GroupOffset[]}
+
+/** The commit for a reader with a group or a cursor (undefined with neither, or nothing to commit). */
+export function positionCommit(source: Backend, by: {group?: string; cursor?: ReadCursor}, offsets: GroupOffset[]): PositionCommit | undefined {
+  if (offsets.length === 0) return undefined
+  if (by.group !== undefined) return {source, group: by.group, offsets}
+  if (by.cursor) return {cursor: by.cursor, offsets}
+  return undefined
+}
+
+export async function commitPosition(commit: PositionCommit): Promise<void> {
+  if ('cursor' in commit) await commit.cursor.commit(commit.offsets)
+  else await commit.source.commitOffsets(commit.group, commit.offsets)
+}
 
 /**
  * Where replay and pipe put records. `flush` writes what was added and then, only once that write has
@@ -16,7 +33,7 @@ export interface RecordSink {
   /** Optional: takes records [start, end) of `batch` at once, as add() would one by one. */
   addRange?(batch: RecordBatch, start: number, end: number): void
   readonly pending: number
-  flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void>
+  flush(commit?: PositionCommit): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
   readonly guarantee: 'exactly-once' | 'at-least-once'
 }
@@ -45,11 +62,11 @@ export class OutputSink implements RecordSink {
     this.count += end - start
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+  async flush(commit?: PositionCommit): Promise<void> {
     this.count = 0
     if (commit) {
       await this.out.settle()
-      await commit.source.commitOffsets(commit.group, commit.offsets)
+      await commitPosition(commit)
     } else await this.out.flush()
   }
 }
@@ -77,7 +94,7 @@ export class DecodingOutputSink implements RecordSink {
     this.records.push(recordAt(batch, index))
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+  async flush(commit?: PositionCommit): Promise<void> {
     const records = this.records
     this.records = []
     // Runs of one partition decode as one batch; the order of the records is kept.
@@ -95,7 +112,7 @@ export class DecodingOutputSink implements RecordSink {
     }
     if (commit) {
       await this.out.settle()
-      await commit.source.commitOffsets(commit.group, commit.offsets)
+      await commitPosition(commit)
     } else await this.out.flush()
   }
 }
@@ -105,6 +122,8 @@ export interface TopicSinkOptions {
   retime?: boolean
   /** Partitions of the source, to keep each record's partition when the counts match. */
   sourcePartitions?: number
+  /** Where the reader's position is kept when that is not the source: a cursor's local store. */
+  positionStore?: Backend
 }
 
 /**
@@ -132,7 +151,8 @@ export class TopicSink implements RecordSink {
       await destination.createTopic(topic, {partitions})
       noteTopicCreated(topic, partitions, destination.location)
     }
-    const atomic = source !== undefined && destination.atomicCommit && destination.sameStoreAs(source)
+    const keeper = options.positionStore ?? source
+    const atomic = keeper !== undefined && destination.atomicCommit && destination.sameStoreAs(keeper)
     return new TopicSink(destination, topic, new PartitionRouter(partitions), options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')
   }
 
@@ -152,16 +172,22 @@ export class TopicSink implements RecordSink {
     this.count++
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+  async flush(commit?: PositionCommit): Promise<void> {
     const batches = [...this.batches.values()]
     this.batches = new Map()
     this.count = 0
     this.router.nextBatch()
     if (commit && this.guarantee === 'exactly-once') {
-      await this.destination.append(this.topic, batches, {commit: {group: commit.group, offsets: commit.offsets}})
+      await this.destination.append(
+        this.topic,
+        batches,
+        'cursor' in commit ? {cursor: commit.cursor.commitOf(commit.offsets)} : {commit: {group: commit.group, offsets: commit.offsets}},
+      )
       return
     }
     if (batches.length > 0) await this.destination.append(this.topic, batches)
-    if (commit) await commit.source.commitOffsets(commit.group, commit.offsets)
+    // At-least-once: the position moves only after the destination acknowledged the batch (a Kafka
+    // destination's exactly-once path would replace this with a transaction carrying the position).
+    if (commit) await commitPosition(commit)
   }
 }

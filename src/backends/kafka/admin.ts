@@ -170,6 +170,8 @@ export class KafkaAdmin {
         retentionMs: limit('retention.ms'),
         retentionBytes: limit('retention.bytes'),
         replicationFactor: topic.partitions[0]?.replicas.length,
+        // Brokers that predate topic ids answer with the all-zero id, which tells topics apart no better than their names.
+        topicId: topic.id && !/^[0-]*$/.test(topic.id) ? topic.id : undefined,
         partitionInfo: indexes.map((p): PartitionInfo => {
           const key = partitionKey(name, p)
           return {partition: p, start: starts.get(key) ?? 0, end: ends.get(key) ?? 0, bytes: sizes.get(key) ?? 0}

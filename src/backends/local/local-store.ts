@@ -22,6 +22,7 @@ import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {keyFilter, mayHoldKey} from './key-index.js'
+import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
 import {type KeyIndexRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
@@ -74,6 +75,7 @@ export class LocalBackend implements Backend {
    * to measure what the index costs produce; reads stay exact without the rows (they read such batches).
    */
   private readonly indexKeys: boolean
+  private cursors: LocalCursorStore | undefined
 
   constructor(options: LocalStoreOptions) {
     this.location = options.path
@@ -86,6 +88,10 @@ export class LocalBackend implements Backend {
 
   schemaRegistry(): LocalRegistry {
     return new LocalRegistry(this.db, this.location, this.access)
+  }
+
+  cursorStore(): LocalCursorStore {
+    return (this.cursors ??= new LocalCursorStore(this.db, this.location, this.file.version, (doing, write) => this.writing(doing, write), (doing, read) => this.reading(doing, read)))
   }
 
   private topicRow(name: string): TopicRow | undefined {
@@ -137,6 +143,7 @@ export class LocalBackend implements Backend {
       retentionMs: row.retention_ms ?? undefined,
       retentionBytes: row.retention_bytes ?? undefined,
       createdAt: row.created_at,
+      topicId: `${row.id}@${row.created_at}`,
       partitionInfo,
     }
   }
@@ -232,6 +239,7 @@ export class LocalBackend implements Backend {
       }
       if (row.retention_ms !== null || row.retention_bytes !== null) for (const partition of touched) deleteExpired(s, row, partition, Date.now())
       if (options.commit) this.writeOffsets(options.commit.group, options.commit.offsets)
+      if (options.cursor) this.cursorStore().write(options.cursor)
       return {count, created}
     })
     this.checkStillThere()
