@@ -141,6 +141,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     }
   }
   const encodeText = (schema: WriteSchema, text: Buffer, record: number, what: string): Buffer => {
+    const direct = schema.codec.encodeText?.(text, schema.frame)
+    if (direct !== undefined) return direct
     let document: unknown
     try {
       document = parseJson(text.toString('utf8'))
