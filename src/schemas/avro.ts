@@ -329,10 +329,6 @@ const STRING_TEXT: Reader = (buf) => {
   writeStringBytes(buf, from, from + length, 'utf8')
 }
 
-function numberText(value: number): string {
-  return Number.isFinite(value) ? '' + value : `"${value}"`
-}
-
 /** A float32 as the shortest decimal that reads back to the same float32 (as Java's Avro tools print it). */
 function floatText(value: number): string {
   if (!Number.isFinite(value)) return `"${value}"`
@@ -381,7 +377,8 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
         if (cursor.pos + 8 > end) throw new Truncated()
         const value = buf.readDoubleLE(cursor.pos)
         cursor.pos += 8
-        json.writeAscii(numberText(value))
+        if (Number.isFinite(value)) json.writeNumber(value)
+        else json.writeAscii(`"${value}"`)
       }
     case 'string':
       return STRING_TEXT

@@ -52,6 +52,45 @@ export class JsonBytes {
     } while (value > 0)
   }
 
+  /**
+   * A finite number as JavaScript prints it (String(value)). Integers, and numbers with at most three
+   * decimals that a small integer over 10, 100 or 1000 gives back exactly, are written digit by digit:
+   * such a decimal of under 2^31 units is the shortest that reads back as the value (any other decimal
+   * of as few digits lies at least 0.001 away, far more than the value's rounding step), which is what
+   * String() prints. Everything else goes through String().
+   */
+  writeNumber(value: number): void {
+    if (Number.isInteger(value)) {
+      if (value <= 9007199254740991 && value >= -9007199254740991) return this.writeInteger(value)
+    } else {
+      for (let places = 1, scale = 10; places <= 3; places++, scale *= 10) {
+        const units = value * scale
+        if (!Number.isInteger(units)) continue
+        if (units >= 2147483648 || units <= -2147483648 || units % 10 === 0 || units / scale !== value) break
+        return this.writeDecimal(units, places, scale)
+      }
+    }
+    this.writeAscii('' + value)
+  }
+
+  /** units / scale (scale = 10^places), with all `places` decimals. */
+  private writeDecimal(units: number, places: number, scale: number): void {
+    if (units < 0) {
+      this.writeByte(0x2d)
+      units = -units
+    }
+    let fraction = units % scale
+    this.writeInteger((units - fraction) / scale)
+    const buf = this.room(places + 1)
+    buf[this.pos++] = 0x2e
+    let pos = this.pos + places
+    this.pos = pos
+    for (let i = 0; i < places; i++) {
+      buf[--pos] = 0x30 + (fraction % 10)
+      fraction = Math.floor(fraction / 10)
+    }
+  }
+
   writeBytes(bytes: Uint8Array): void {
     const buf = this.room(bytes.length)
     let pos = this.pos
