@@ -77,7 +77,7 @@ for (const type of Object.keys(schemas)) {
     if (codec.decodeToJson(payloads[i]) !== lines[type](i)) throw new Error(`${type}: ${codec.decodeToJson(payloads[i])} != ${lines[type](i)}`)
   }
   const texts = Array.from({length: distinct}, (_, i) => Buffer.from(lines[type](i)))
-  const fromText = (text) => codec.encodeText?.(text) ?? codec.encode(parseJson(text.toString()))
+  const fromText = (text) => codec.encodeText?.(text, 0, text.length) ?? codec.encode(parseJson(text.toString()))
   for (let i = 0; i < distinct; i++) {
     if (!fromText(texts[i]).equals(payloads[i])) throw new Error(`${type}: line ${i} encodes differently from its text`)
   }

@@ -206,22 +206,26 @@ class AvroCodec implements SchemaCodec {
     }
   }
 
-  encodeText(text: Buffer, prefix: Uint8Array = EMPTY): Buffer | undefined {
+  encodeText(text: Buffer, start: number, end: number, prefix: Uint8Array = EMPTY): Buffer | undefined {
     src = text
-    srcEnd = text.length
-    out.pos = 0
-    const stop = this.#writeText(skipSpace(0))
-    return stop >= 0 && skipSpace(stop) === srcEnd ? written(prefix) : undefined
+    srcEnd = end
+    begin(prefix)
+    const stop = this.#writeText(skipSpace(start))
+    if (stop >= 0 && skipSpace(stop) === srcEnd) return finish()
+    out.pos = out.start
+    return undefined
   }
 
   encode(value: unknown, prefix: Uint8Array = EMPTY): Buffer {
     // The direct writer takes values that spell out every field; one that leaves a field to its default
-    // goes through avsc, which knows the defaults. Both write into the one reused buffer.
-    out.pos = 0
+    // goes through avsc, which knows the defaults. Both write into the slab.
+    begin(prefix)
+    const payload = out.pos - out.start
     try {
       this.#write(value)
-      return written(prefix)
+      return finish()
     } catch (error) {
+      out.pos = out.start
       if (error !== USE_DEFAULTS) {
         const found = error === MISMATCH ? explain(this.#type, value, '') : undefined
         if (found) throw new SchemaValueError(found.path, found.detail)
@@ -230,16 +234,19 @@ class AvroCodec implements SchemaCodec {
     }
     try {
       const avscValue = this.#convert ? this.#convert(value) : value
-      out.pos = 0
-      for (let end = this.#type.encode(avscValue, out.buf, 0); ; end = this.#type.encode(avscValue, out.buf, 0)) {
+      begin(prefix)
+      for (;;) {
+        const end = this.#type.encode(avscValue, out.buf, out.start + payload)
         if (end >= 0) {
           out.pos = end
-          return written(prefix)
+          return finish()
         }
-        // avsc answers with minus the bytes missing.
-        room(out.buf.length - end)
+        // avsc answers with minus the bytes missing past the end of the buffer.
+        out.pos = out.start + payload
+        room(out.buf.length - end - out.pos)
       }
     } catch (error) {
+      out.pos = out.start
       const found = explain(this.#type, value, '')
       if (found) throw new SchemaValueError(found.path, found.detail)
       throw new SchemaValueError('', (error as Error).message)
@@ -482,22 +489,38 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
 
 type BinaryWriter = (value: any) => void
 
-const out = {buf: Buffer.allocUnsafeSlow(64 * 1024), pos: 0}
+const SLAB_BYTES = 256 * 1024
+
+/**
+ * Where the writers put payloads: one after another in a slab, each handed out as a view of it (no
+ * buffer of its own and no copy per record). A slab is never written again once full: a new one takes
+ * over, with the unfinished payload moved into it, and the old one lives on while views of it do.
+ * `start` is where the payload being written begins (its frame first).
+ */
+const out = {buf: Buffer.allocUnsafeSlow(SLAB_BYTES), pos: 0, start: 0}
 const USE_DEFAULTS = new Error('a field is left to its default')
 
-/** What was written into the reused buffer, after `prefix`, in a buffer of its own. */
-function written(prefix: Uint8Array): Buffer {
-  const bytes = Buffer.allocUnsafe(prefix.length + out.pos)
-  bytes.set(prefix)
-  out.buf.copy(bytes, prefix.length, 0, out.pos)
+function begin(prefix: Uint8Array): void {
+  out.start = out.pos
+  const buf = room(prefix.length)
+  for (let i = 0; i < prefix.length; i++) buf[out.pos++] = prefix[i]!
+}
+
+/** The payload written since begin(), frame included. */
+function finish(): Buffer {
+  const bytes = out.buf.subarray(out.start, out.pos)
+  out.start = out.pos
   return bytes
 }
 
 function room(bytes: number): Buffer {
   if (out.pos + bytes > out.buf.length) {
-    const bigger = Buffer.allocUnsafeSlow(Math.max(out.buf.length * 2, out.pos + bytes))
-    out.buf.copy(bigger, 0, 0, out.pos)
-    out.buf = bigger
+    const written = out.pos - out.start
+    const slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, (written + bytes) * 2))
+    out.buf.copy(slab, 0, out.start, out.pos)
+    out.buf = slab
+    out.start = 0
+    out.pos = written
   }
   return out.buf
 }
@@ -689,6 +712,11 @@ function skipSpace(pos: number): number {
   return pos
 }
 
+/** The byte at `pos` of the text, -1 past its end (the input buffer may go on with the next line). */
+function byteAt(pos: number): number {
+  return pos < srcEnd ? src[pos]! : -1
+}
+
 /** `pos` past `literal` (a token spelled in bytes) when the text has it there, else -1. */
 function expect(pos: number, literal: Uint8Array): number {
   if (pos + literal.length > srcEnd) return -1
@@ -696,7 +724,7 @@ function expect(pos: number, literal: Uint8Array): number {
   return pos + literal.length
 }
 
-const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39
+const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39
 
 // What the last scanNumber found: the digits as an integer while there are at most 15 of them (exact in
 // a double), how many digits there were, how many after the point, and whether there was an exponent.
@@ -712,44 +740,44 @@ function scanNumber(pos: number): number {
   numberMantissa = 0
   numberFraction = 0
   numberExponent = false
-  numberNegative = src[pos] === 0x2d
+  numberNegative = byteAt(pos) === 0x2d
   if (numberNegative) pos++
-  let byte = src[pos]
+  let byte = byteAt(pos)
   if (byte === 0x30) {
     numberDigits = 1
-    byte = src[++pos]
+    byte = byteAt(++pos)
   } else if (isDigit(byte)) {
     do {
-      numberMantissa = numberMantissa * 10 + (byte! - 0x30)
+      numberMantissa = numberMantissa * 10 + (byte - 0x30)
       numberDigits++
-      byte = src[++pos]
-    } while (pos < srcEnd && isDigit(byte))
+      byte = byteAt(++pos)
+    } while (isDigit(byte))
   } else return -1
-  if (pos < srcEnd && byte === 0x2e) {
-    byte = src[++pos]
-    if (pos >= srcEnd || !isDigit(byte)) return -1
+  if (byte === 0x2e) {
+    byte = byteAt(++pos)
+    if (!isDigit(byte)) return -1
     do {
-      numberMantissa = numberMantissa * 10 + (byte! - 0x30)
+      numberMantissa = numberMantissa * 10 + (byte - 0x30)
       numberDigits++
       numberFraction++
-      byte = src[++pos]
-    } while (pos < srcEnd && isDigit(byte))
+      byte = byteAt(++pos)
+    } while (isDigit(byte))
   }
-  if (pos < srcEnd && (byte === 0x65 || byte === 0x45)) {
+  if (byte === 0x65 || byte === 0x45) {
     numberExponent = true
-    byte = src[++pos]
-    if (byte === 0x2b || byte === 0x2d) byte = src[++pos]
-    if (pos >= srcEnd || !isDigit(byte)) return -1
-    do byte = src[++pos]
-    while (pos < srcEnd && isDigit(byte))
+    byte = byteAt(++pos)
+    if (byte === 0x2b || byte === 0x2d) byte = byteAt(++pos)
+    if (!isDigit(byte)) return -1
+    do byte = byteAt(++pos)
+    while (isDigit(byte))
   }
   return pos
 }
 
 const POWERS_OF_TEN = Array.from({length: 16}, (_, i) => 10 ** i)
 
-/** The JSON number at `pos` as JSON.parse reads it, written by `write`; -1 where the reader declines. */
-function readDouble(pos: number, write: (value: number) => void): number {
+/** The JSON number at `pos` as JSON.parse reads it, written as a float or double; -1 where the reader declines. */
+function readDouble(pos: number, size: 4 | 8): number {
   const stop = scanNumber(pos)
   if (stop < 0) return -1
   let value: number
@@ -762,7 +790,10 @@ function readDouble(pos: number, write: (value: number) => void): number {
     if (!numberExponent && numberFraction === 0) return -1
     value = Number(src.toString('latin1', pos, stop))
   }
-  write(value)
+  const buf = room(size)
+  if (size === 8) buf.writeDoubleLE(value, out.pos)
+  else buf.writeFloatLE(value, out.pos)
+  out.pos += size
   return stop
 }
 
@@ -784,7 +815,7 @@ let stringPlain = true
 
 /** The end of the JSON string token at `pos` (after its closing quote), or -1. */
 function scanString(pos: number): number {
-  if (src[pos] !== QUOTE) return -1
+  if (byteAt(pos) !== QUOTE) return -1
   stringStart = ++pos
   stringPlain = true
   for (;;) {
@@ -841,17 +872,9 @@ function textWriter(type: AvroType, named: Map<AvroType, TextWriter>): TextWrite
     case 'abstract:long':
       return (pos) => readInteger(pos, -Infinity, Infinity)
     case 'float':
-      return (pos) =>
-        readDouble(pos, (value) => {
-          room(4).writeFloatLE(value, out.pos)
-          out.pos += 4
-        })
+      return (pos) => readDouble(pos, 4)
     case 'double':
-      return (pos) =>
-        readDouble(pos, (value) => {
-          room(8).writeDoubleLE(value, out.pos)
-          out.pos += 8
-        })
+      return (pos) => readDouble(pos, 8)
     case 'string':
       return (pos) => {
         const stop = scanString(pos)
@@ -889,31 +912,35 @@ function textWriter(type: AvroType, named: Map<AvroType, TextWriter>): TextWrite
     case 'array': {
       const item = textWriter(type.itemsType!, named)
       return (pos) => {
-        if (src[pos] !== 0x5b) return -1
+        if (byteAt(pos) !== 0x5b) return -1
         pos = skipSpace(pos + 1)
-        if (src[pos] === 0x5d) {
+        if (byteAt(pos) === 0x5d) {
           writeVarint(0)
           return pos + 1
         }
-        const start = out.pos
+        // Relative to the payload's start: room() may move the payload into a new slab.
+        const offset = out.pos - out.start
         let count = 0
         for (;;) {
           pos = item(pos)
           if (pos < 0) return -1
           count++
           pos = skipSpace(pos)
-          if (src[pos] === 0x5d) break
-          if (src[pos] !== 0x2c) return -1
+          if (byteAt(pos) === 0x5d) break
+          if (byteAt(pos) !== 0x2c) return -1
           pos = skipSpace(pos + 1)
         }
         // Avro writes the count before the items, known only now: move the items up to make room for it.
-        const items = out.pos - start
+        const items = out.pos - out.start - offset
         let countBytes = 1
         for (let zigzag = count * 2; zigzag >= 0x80; zigzag = Math.floor(zigzag / 128)) countBytes++
-        room(countBytes).copyWithin(start + countBytes, start, start + items)
-        out.pos = start
-        writeVarint(count)
-        out.pos = start + countBytes + items
+        const buf = room(countBytes)
+        const at = out.start + offset
+        buf.copyWithin(at + countBytes, at, at + items)
+        let zigzag = count * 2
+        for (let i = 0; i < countBytes - 1; i++, zigzag = Math.floor(zigzag / 128)) buf[at + i] = (zigzag & 0x7f) | 0x80
+        buf[at + countBytes - 1] = zigzag
+        out.pos = at + countBytes + items
         writeVarint(0)
         return pos + 1
       }
@@ -924,24 +951,24 @@ function textWriter(type: AvroType, named: Map<AvroType, TextWriter>): TextWrite
         branch.typeName === 'null' ? [] : [{index, name: Buffer.from(JSON.stringify(branch.branchName!)), write: textWriter(branch, named)}],
       )
       return (pos) => {
-        if (src[pos] === 0x6e) {
+        if (byteAt(pos) === 0x6e) {
           if (nullIndex < 0) return -1
           const next = expect(pos, NULL_TEXT)
           if (next >= 0) writeVarint(nullIndex)
           return next
         }
-        if (src[pos] !== 0x7b) return -1
+        if (byteAt(pos) !== 0x7b) return -1
         pos = skipSpace(pos + 1)
         for (const branch of branches) {
           let next = expect(pos, branch.name)
           if (next < 0) continue
           next = skipSpace(next)
-          if (src[next] !== 0x3a) return -1
+          if (byteAt(next) !== 0x3a) return -1
           writeVarint(branch.index)
           next = branch.write(skipSpace(next + 1))
           if (next < 0) return -1
           next = skipSpace(next)
-          return src[next] === 0x7d ? next + 1 : -1
+          return byteAt(next) === 0x7d ? next + 1 : -1
         }
         return -1
       }
@@ -957,18 +984,18 @@ function textWriter(type: AvroType, named: Map<AvroType, TextWriter>): TextWrite
       const writers = fields.map((field) => textWriter(field.type, named))
       const count = fields.length
       write = (pos) => {
-        if (src[pos] !== 0x7b) return -1
+        if (byteAt(pos) !== 0x7b) return -1
         pos = skipSpace(pos + 1)
-        if (count === 0) return src[pos] === 0x7d ? pos + 1 : -1
+        if (count === 0) return byteAt(pos) === 0x7d ? pos + 1 : -1
         for (let i = 0; i < count; i++) {
           pos = expect(pos, keys[i]!)
           if (pos < 0) return -1
           pos = skipSpace(pos)
-          if (src[pos] !== 0x3a) return -1
+          if (byteAt(pos) !== 0x3a) return -1
           pos = writers[i]!(skipSpace(pos + 1))
           if (pos < 0) return -1
           pos = skipSpace(pos)
-          if (src[pos] !== (i === count - 1 ? 0x7d : 0x2c)) return -1
+          if (byteAt(pos) !== (i === count - 1 ? 0x7d : 0x2c)) return -1
           pos = skipSpace(pos + 1)
         }
         return pos

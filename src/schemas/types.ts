@@ -50,11 +50,11 @@ export interface SchemaCodec {
    */
   encode(value: unknown, prefix?: Uint8Array): Buffer
   /**
-   * Optional: the JSON text in `text` straight to its payload after `prefix`, as encode(parseJson(text))
-   * would write it, for the texts the codec reads without parsing them first; undefined for any other
-   * (valid or not), which the caller then parses and hands to encode.
+   * Optional: the JSON text in bytes [start, end) of `text` straight to its payload after `prefix`, as
+   * encode(parseJson(the text)) would write it, for the texts the codec reads without parsing them first;
+   * undefined for any other (valid or not), which the caller then parses and hands to encode.
    */
-  encodeText?(text: Buffer, prefix?: Uint8Array): Buffer | undefined
+  encodeText?(text: Buffer, start: number, end: number, prefix?: Uint8Array): Buffer | undefined
 }
 
 /** A value that does not fit its schema: `path` is where (".price", ".items[2].sku"), `message` what. */

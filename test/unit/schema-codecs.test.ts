@@ -460,11 +460,13 @@ describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to 
     const all = {s: '"s"', l: '1', i: '2', d: '0.5', f: '1.5', b: 'true', e: '"A"', u: 'null', a: '[]', ...fields}
     return `{${Object.entries(all).map(([name, value]) => `"${name}":${value}`).join(',')}}`
   }
-  /** What produce stores for a line: encodeText where it takes the line, encode(parseJson) where not. */
-  const stored = (codec: {encodeText?(text: Buffer): Buffer | undefined; encode(value: unknown): Buffer}, text: Buffer | string) => {
+  type Codec = {encodeText?(text: Buffer, start: number, end: number, prefix?: Uint8Array): Buffer | undefined; encode(value: unknown, prefix?: Uint8Array): Buffer}
+  const encodeText = (codec: Codec, text: Buffer | string, prefix?: Uint8Array) => {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text
-    return codec.encodeText!(bytes) ?? codec.encode(parseJson(bytes.toString()))
+    return codec.encodeText!(bytes, 0, bytes.length, prefix)
   }
+  /** What produce stores for a line: encodeText where it takes the line, encode(parseJson) where not. */
+  const stored = (codec: Codec, text: Buffer | string) => encodeText(codec, text) ?? codec.encode(parseJson(text.toString()))
 
   it('writes the bytes that encode(parseJson(line)) writes, for the lines it reads', async () => {
     const codec = await compileSchema(text('AVRO', schema), noReferences)
@@ -480,14 +482,31 @@ describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to 
       ` \t{ "s" : "x" , "l" : 2 , "i" : 3 , "d" : 4 , "f" : 5 , "b" : false , "e" : "A" , "u" : { "long" : 7 } , "a" : [ [ null ] ] }\r`,
     ]
     for (const candidate of lines) {
-      const direct = codec.encodeText!(Buffer.from(candidate))
+      const direct = encodeText(codec, candidate)
       expect(direct, candidate).toBeDefined()
       expect(hex(direct!), candidate).toBe(hex(codec.encode(parseJson(candidate))))
     }
     // Invalid UTF-8 in a string reads as U+FFFD, as Buffer#toString gives it to JSON.parse.
     const invalid = Buffer.concat([Buffer.from('{"s":'), Buffer.from([0x22, 0x78, 0xff, 0xfe, 0x22]), Buffer.from(line({}).slice('{"s":"s"'.length))])
-    expect(hex(codec.encodeText!(invalid)!)).toBe(hex(codec.encode(parseJson(invalid.toString()))))
-    expect(codec.decodeToJson(codec.encodeText!(invalid)!)).toContain('"s":"x\ufffd\ufffd"')
+    expect(hex(encodeText(codec, invalid)!)).toBe(hex(codec.encode(parseJson(invalid.toString()))))
+    expect(codec.decodeToJson(encodeText(codec, invalid)!)).toContain('"s":"x\ufffd\ufffd"')
+  })
+
+  it('payloads stay as written while later ones fill and replace the buffer they are written into', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    const frame = Buffer.from([0, 0, 0, 0, 9])
+    const lines = Array.from({length: 6000}, (_, i) =>
+      line({s: `"${'x'.repeat(i % 300)}"`, l: String(i), a: `[${Array.from({length: i % 40}, () => `[{"double":${i}.5},null]`).join(',')}]`}),
+    )
+    // Every third line through encode (parseJson), the rest through encodeText; a few large ones between.
+    const payloads = lines.map((candidate, i) =>
+      i % 3 === 0 ? codec.encode(parseJson(candidate), frame) : i % 500 === 1 ? codec.encode(parseJson(line({s: `"${'y'.repeat(300_000)}"`})), frame) : encodeText(codec, candidate, frame)!,
+    )
+    payloads.forEach((payload, i) => {
+      expect(hex(payload.subarray(0, 5))).toBe('0000000009')
+      const expected = i % 500 === 1 && i % 3 !== 0 ? line({s: `"${'y'.repeat(300_000)}"`}) : lines[i]!
+      if (codec.decodeToJson(payload, 5) !== expected) expect(codec.decodeToJson(payload, 5), `payload ${i}`).toBe(expected)
+    })
   })
 
   it('keeps longs exact beyond 2^53: those lines go through parseJson', async () => {
@@ -521,7 +540,14 @@ describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to 
       line({}).replace('}', ',"z":1}'),
       '',
     ]
-    for (const candidate of declined) expect(codec.encodeText!(Buffer.from(candidate)), candidate).toBeUndefined()
+    for (const candidate of declined) expect(encodeText(codec, candidate), candidate).toBeUndefined()
+    // Only the bytes up to `end` are the line, whatever follows them in the input.
+    const whole = Buffer.from(`${line({})}\n${line({})}`)
+    expect(hex(codec.encodeText!(whole, 0, line({}).length)!)).toBe(hex(codec.encode(parseJson(line({})))))
+    for (let end = 1; end < line({}).length; end++) expect(codec.encodeText!(whole, 0, end), `first ${end} bytes`).toBeUndefined()
+    const long = await compileSchema(text('AVRO', 'long'), noReferences)
+    expect(hex(long.encodeText!(Buffer.from('123'), 0, 2)!)).toBe(hex(long.encode(12)))
+    expect(hex(long.encodeText!(Buffer.from(' 1 23'), 2, 4)!)).toBe(hex(long.encode(2)))
     expect(codec.decodeToJson(stored(codec, line({d: '"NaN"'})))).toBe(line({d: '"NaN"'}))
     expect(codec.decodeToJson(stored(codec, line({l: '1e3'})))).toBe(line({l: '1000'}))
     expect(valueError(() => stored(codec, line({i: '2147483648'}))).message).toBe('.i: expected int (32-bit integer), got 2147483648')
@@ -529,7 +555,7 @@ describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to 
     expect(() => stored(codec, line({l: '01'}))).toThrow(SyntaxError)
     // Types this path leaves to the other: bytes, fixed and maps.
     const other = await compileSchema(text('AVRO', {type: 'map', values: 'bytes'}), noReferences)
-    expect(other.encodeText!(Buffer.from('{"k":"v"}'))).toBeUndefined()
+    expect(encodeText(other, '{"k":"v"}')).toBeUndefined()
   })
 
   it('decodes strings with escapes, non-ASCII and invalid UTF-8 as JSON.stringify of the decoded string', async () => {
