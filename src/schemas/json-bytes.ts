@@ -46,10 +46,17 @@ export class JsonBytes {
     for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++
     pos += digits
     this.pos = pos
-    do {
+    // Below 2^31 in 32-bit integer arithmetic, which is several times faster than in doubles.
+    while (value >= 2147483648) {
       buf[--pos] = 0x30 + (value % 10)
       value = Math.floor(value / 10)
-    } while (value > 0)
+    }
+    let small = value | 0
+    do {
+      const tenth = (small / 10) | 0
+      buf[--pos] = 0x30 + small - tenth * 10
+      small = tenth
+    } while (small > 0)
   }
 
   /**
