@@ -147,18 +147,27 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       throw error
     }
   }
-  const encodeText = (schema: WriteSchema, text: Buffer, record: number, what: string): Buffer => {
+  /** Bytes [start, end) of `text`, a JSON document, through its schema into framed bytes. */
+  const encodeText = (schema: WriteSchema, text: Buffer, start: number, end: number, record: number, what: string): Buffer => {
+    const direct = schema.codec.encodeText?.(text, start, end, schema.frame)
+    if (direct !== undefined) return direct
     let document: unknown
     try {
-      document = parseJson(text.toString('utf8'))
+      document = parseJson(text.toString('utf8', start, end))
     } catch (error) {
       throw new InputFailure(record, `line ${record}: ${what}not valid JSON (${(error as Error).message})`)
     }
     return encode(schema, document, record, what)
   }
 
-  const onLine = (line: Buffer, record: number) => {
-    if (stripCr && line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1)
+  const onLine = (chunk: Buffer, start: number, end: number, record: number) => {
+    if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
+    if (valueSchema && !keyDelimiter && options.format === 'lines') {
+      // The line itself is the document: read from the input chunk, with no view of its own.
+      add(encodeText(valueSchema, chunk, start, end, record, ''), options.key ?? null, fixedHeaders, now, options.partition, record)
+      return
+    }
+    const line = chunk.subarray(start, end)
     if (options.format === 'json') {
       let envelope
       try {
@@ -185,10 +194,10 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (at >= 0) {
         key = line.subarray(0, at)
         value = line.subarray(at + keyDelimiter.length)
-        if (keySchema) key = encodeText(keySchema, key, record, 'key ')
+        if (keySchema) key = encodeText(keySchema, key, 0, key.length, record, 'key ')
       }
     }
-    if (valueSchema) value = encodeText(valueSchema, value, record, '')
+    if (valueSchema) value = encodeText(valueSchema, value, 0, value.length, record, '')
     add(value, key, fixedHeaders, now, options.partition, record)
   }
 

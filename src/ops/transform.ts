@@ -148,7 +148,8 @@ export function execTransform(commandLine: string): Transform {
     }, SILENCE_HINT_MS)
     silence.unref()
   }
-  const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (line) => {
+  const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (chunk, start, end) => {
+    const line = chunk.subarray(start, end)
     const request = requests[0]
     if (!request) return fail('answered with more lines than it was given records')
     const original = request.records[request.answered++]!
