@@ -211,8 +211,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     options.delimiter,
     maxLineBytes,
     options.rate
-      ? (line, record) => {
-          queued.push(line)
+      ? (chunk, start, end, record) => {
+          queued.push(chunk.subarray(start, end))
           queuedNumbers.push(record)
         }
       : onLine,
@@ -225,7 +225,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     const end = nextQueued + count
     const start = nextQueued
     while (nextQueued < end && pendingBytes < options.batchBytes) {
-      onLine(queued[nextQueued]!, queuedNumbers[nextQueued]!)
+      const line = queued[nextQueued]!
+      onLine(line, 0, line.length, queuedNumbers[nextQueued]!)
       nextQueued++
     }
     const admitted = nextQueued - start

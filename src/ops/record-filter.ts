@@ -162,15 +162,6 @@ class PickedDecodedBatch extends PickedBatch implements DecodedFields {
   keyJsonAt(i: number) {
     return this.decoded.keyJsonAt(this.picked[i]!)
   }
-  valuesText(start: number, end: number, delimiter: string): string | undefined {
-    let text = ''
-    for (let i = start; i < end; i++) {
-      const value = this.decoded.valuesText?.(this.picked[i]!, this.picked[i]! + 1, delimiter)
-      if (value === undefined) return undefined
-      text += value
-    }
-    return text
-  }
 }
 
 function pickedBatch(batch: RecordBatch, picked: number[]): RecordBatch {
