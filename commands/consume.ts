@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
+import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, streamRecords} from '../src/ops/consume.js'
@@ -48,7 +49,8 @@ ${positionHelp} -N counts per partition. --until is exclusive.`
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
     const out = new BufferedOutput(this.streams.out)
     await interruptible(
-      (signal) => streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder}),
+      (signal) =>
+        streamRecords(backend, assignments, {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, decoder, outage: flags.follow ? outageWithLines(signal, 'reading') : undefined}),
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),
     )

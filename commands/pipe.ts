@@ -4,6 +4,7 @@ import {startProgress} from '../src/cli/progress.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
+import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
@@ -15,7 +16,9 @@ export default class Pipe extends SpoolCommand {
   static override summary = 'Copy a feed from one topic to another, on the same or another backend, resumably.'
   static override description = `SRC and DST are topics, each optionally with its backend: orders, file:./other.db/orders, kafka://host:9092/orders. Keys, values, headers and timestamps are kept, and partitions too where both topics have the same count (else keys choose with murmur2). A missing DST is created with SRC's partition count.
 
-With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch). -f keeps copying new records as they arrive.
+With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Into Kafka it is exactly once too: each copied record carries a spool.source header (GROUP/TOPIC/PARTITION/OFFSET), and a run first reads back the tail of DST to skip what a killed run already wrote (give each copy into one Kafka topic its own group). Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch).
+
+-f keeps copying new records as they arrive, and waits out Kafka outages (source or destination) with one line on stderr when Kafka goes and one when it is back; refused credentials, a deleted topic or a record too large still stop it at once. Without -f a Kafka that cannot be reached fails the copy after --timeout.
 
 Transforms (never run through a shell):
   --filter EXPR   keep records for which the JavaScript expression is truthy; r is the record:
@@ -74,22 +77,39 @@ ${positionHelp}`
     if (flags.exec !== undefined) transform = execTransform(flags.exec)
     else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
     try {
-      const sourceInfo = await source.describeTopic(sourceRef.topic)
-      const sink = await carryingSchemas(
-        await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions}),
-        source,
-        destination,
-        flags,
-      )
-      const assignments = await planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group})
-      const total = flags.follow ? undefined : recordsInRange(assignments)
-      const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
-      const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
       await interruptible(
         async (signal) => {
-          const result = await pipe(source, assignments, {sink, signal, follow: flags.follow, group: flags.group, transform, onBatch: (read) => progress.update(read)}).finally(() =>
-            progress.stop(),
+          // With -f an outage of Kafka, at the start or later, is waited out (source-stamp.ts and
+          // src/core/outage.ts); without it a Kafka that cannot be reached fails the copy after --timeout.
+          let read = 0
+          let assignments: Awaited<ReturnType<typeof planRead>> = []
+          const waiting = async () => {
+            if (source.kind === 'kafka') return undefined
+            const info = await source.describeTopic(sourceRef.topic)
+            const ends = assignments.reduce((sum, a) => sum + (info.partitionInfo.find((p) => p.partition === a.partition)?.end ?? a.from) - a.from, 0)
+            return Math.max(0, ends - read)
+          }
+          const outage = flags.follow ? outageWithLines(signal, 'forwarding', waiting) : undefined
+          const patiently = <T>(call: () => Promise<T>) => (outage ? outage.run(call) : call())
+          const sourceInfo = await patiently(() => source.describeTopic(sourceRef.topic))
+          const stamp = flags.group === undefined ? undefined : {group: flags.group, topic: sourceRef.topic}
+          const sink = await carryingSchemas(
+            await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions, stamp, outage, signal}),
+            source,
+            destination,
+            flags,
           )
+          assignments = await patiently(() =>
+            planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group}),
+          )
+          const total = flags.follow ? undefined : recordsInRange(assignments)
+          const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
+          const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
+          const onBatch = (done: number) => {
+            read = done
+            progress.update(done)
+          }
+          const result = await pipe(source, assignments, {sink, signal, follow: flags.follow, group: flags.group, transform, onBatch, outage}).finally(() => progress.stop())
           this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
           return result
         },

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
 import {groupFlag, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
+import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
@@ -50,7 +51,7 @@ export default class Tail extends SpoolCommand {
           await backend.commitOffsets(flags.group, last.next.map((a) => ({topic: a.topic, partition: a.partition, offset: a.from})))
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, decoder, outage: outageWithLines(signal, 'reading')})
     }, () => undefined)
   }
 }

@@ -1,4 +1,5 @@
 import type {ImportingRegistry} from '../schemas/registry.js'
+import type {Outage} from './outage.js'
 import type {PartitionRange} from './positions.js'
 import type {PendingBatch, RecordBatch} from './record.js'
 
@@ -46,6 +47,8 @@ export interface ReadOptions {
   follow?: boolean
   /** Records a reader asks for at most per batch; backends may return fewer. */
   maxBatchRecords?: number
+  /** Waits out outages of a remote backend instead of failing (following reads, -f). */
+  outage?: Outage
 }
 
 /** A consumer group's position in one partition: the offset of the next record it will read. */

@@ -1,4 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {Outage} from '../core/outage.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
@@ -19,6 +20,8 @@ export interface StreamOptions {
   group?: string
   /** --decode: framed keys and values are printed as JSON. */
   decoder?: RecordDecoder
+  /** Waits out Kafka outages (following reads): the reads and the group's commits are retried. */
+  outage?: Outage
 }
 
 export interface StreamResult {
@@ -35,7 +38,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, outage: options.outage})) {
       let take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
       let view: RecordBatch = batch
       let failure: Error | undefined
@@ -51,7 +54,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       if (options.group && take > 0) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
-        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
+        const commit = () => backend.commitOffsets(options.group!, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
+        await (options.outage ? options.outage.run(commit) : commit())
       } else await out.flush()
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {

@@ -1,4 +1,5 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
 import type {RecordSink} from './sinks.js'
 import type {Transform} from './transform.js'
@@ -11,6 +12,8 @@ export interface PipeOptions {
   group?: string
   transform?: Transform
   onBatch?: (read: number, written: number) => void
+  /** Waits out outages of a Kafka source (the sink waits out its own). */
+  outage?: Outage
 }
 
 export interface PipeResult {
@@ -39,11 +42,17 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
     group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined
-  const reader = source.read(assignments, {signal: options.signal, follow: options.follow})
+  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, outage: options.outage})
   if (!transform) {
     for await (const batch of reader) {
       for (let i = 0; i < batch.count; i++) sink.add(batch, i)
-      await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      try {
+        await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      } catch (error) {
+        // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
+        if (options.signal.aborted) break
+        throw error
+      }
       read += batch.count
       total += batch.count
       options.onBatch?.(read, total)
