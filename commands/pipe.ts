@@ -6,7 +6,7 @@ import {groupFlag, partitionsFlag, partitionsOf, positionFlag, positionHelp} fro
 import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
 import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
-import {UsageError} from '../src/core/errors.js'
+import {isUnreachable, UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
@@ -92,16 +92,25 @@ ${positionHelp}`
           const outage = flags.follow ? outageWithLines(signal, 'forwarding', waiting) : undefined
           const patiently = <T>(call: () => Promise<T>) => (outage ? outage.run(call) : call())
           const sourceInfo = await patiently(() => source.describeTopic(sourceRef.topic))
-          const stamp = flags.group === undefined ? undefined : {group: flags.group, topic: sourceRef.topic}
-          const sink = await carryingSchemas(
-            await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions, stamp, outage, signal}),
-            source,
-            destination,
-            flags,
-          )
+          // Planned before the destination is opened, so that a forwarder started while Kafka is down
+          // can say how many records wait.
           assignments = await patiently(() =>
             planRead(source, {topics: [sourceRef.topic], partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group}),
           )
+          const stamp = flags.group === undefined ? undefined : {group: flags.group, topic: sourceRef.topic}
+          let sink
+          try {
+            sink = await carryingSchemas(
+              await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions, stamp, outage, signal}),
+              source,
+              destination,
+              flags,
+            )
+          } catch (error) {
+            // Ctrl-C while waiting for Kafka to come back before the first copy: a follow stopped, nothing half-done.
+            if (signal.aborted && isUnreachable(error)) return {read: 0, written: 0}
+            throw error
+          }
           const total = flags.follow ? undefined : recordsInRange(assignments)
           const progress = await startProgress(`copying ${args.source} → ${args.destination}`, total)
           const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : ''
