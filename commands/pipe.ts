@@ -5,8 +5,9 @@ import {SpoolCommand, resolveBrokerAddress} from '../src/cli/base-command.js'
 import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {groupFlag, keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {carryingSchemas, registryFlags} from '../src/cli/registry.js'
+import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
-import {UsageError} from '../src/core/errors.js'
+import {isUnreachable, UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
@@ -18,7 +19,9 @@ export default class Pipe extends SpoolCommand {
 
 With --cursor NAME the position is kept in a local store instead (the destination's when it is one, else the source's, else the default store; --store names another) and nothing is committed to the source, so a Kafka source needs only read access. Into a local store, each batch and the cursor's position commit in one transaction: exactly once. Into Kafka the cursor moves after Kafka acknowledged the batch: at-least-once.
 
-With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch). -f keeps copying new records as they arrive.
+With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Into Kafka it is exactly once too: each copied record carries a spool.source header (GROUP/TOPIC/PARTITION/OFFSET), and a run first reads back the tail of DST to skip what a killed run already wrote (give each copy into one Kafka topic its own group). Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch).
+
+-f keeps copying new records as they arrive, and waits out Kafka outages (source or destination) with one line on stderr when Kafka goes and one when it is back; refused credentials, a deleted topic or a record too large still stop it at once. Without -f a Kafka that cannot be reached fails the copy after --timeout.
 
 Transforms (never run through a shell):
   --filter EXPR   keep records for which the JavaScript expression is truthy; r is the record:
@@ -87,32 +90,62 @@ ${positionHelp}`
     if (flags.exec !== undefined) transform = execTransform(flags.exec)
     else if (flags.filter !== undefined || flags.map !== undefined) transform = expressionTransform(flags.filter, flags.map)
     try {
-      const sourceInfo = await source.describeTopic(sourceRef.topic)
-      const sink = await carryingSchemas(
-        await TopicSink.open(destination, destinationRef.topic, source, {sourcePartitions: sourceInfo.partitions, positionStore: cursor?.storeBackend}),
-        source,
-        destination,
-        flags,
-      )
-      const resume = cursor && (await cursor.resume([sourceRef.topic]))
-      for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
-      const assignments = await planRead(source, {
-        topics: [sourceRef.topic],
-        partitions,
-        from: flags.from,
-        until: flags.until,
-        follow: flags.follow,
-        group: flags.group,
-        resume: resume?.offsets,
-      })
-      const keys = keysOf(flags.key)
-      // With --key the progress counts the records looked at: on Kafka a read by key is a scan.
-      const total = flags.follow ? undefined : recordsInRange(assignments)
-      const progress = await startProgress(`${keys ? 'scanning' : 'copying'} ${args.source} → ${args.destination}`, total)
-      let scanned = 0
-      const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : cursor ? ` (${sink.guarantee}, cursor '${cursor.name}' in ${cursor.store.location})` : ''
       await interruptible(
         async (signal) => {
+          // With -f an outage of Kafka, at the start or later, is waited out (source-stamp.ts and
+          // src/core/outage.ts); without it a Kafka that cannot be reached fails the copy after --timeout.
+          let read = 0
+          let assignments: Awaited<ReturnType<typeof planRead>> = []
+          const waiting = async () => {
+            if (source.kind === 'kafka') return undefined
+            const info = await source.describeTopic(sourceRef.topic)
+            const ends = assignments.reduce((sum, a) => sum + (info.partitionInfo.find((p) => p.partition === a.partition)?.end ?? a.from) - a.from, 0)
+            return Math.max(0, ends - read)
+          }
+          const outage = flags.follow ? outageWithLines(signal, 'forwarding', waiting) : undefined
+          const patiently = <T>(call: () => Promise<T>) => (outage ? outage.run(call) : call())
+          const sourceInfo = await patiently(() => source.describeTopic(sourceRef.topic))
+          const resume = cursor && (await patiently(() => cursor.resume([sourceRef.topic])))
+          for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
+          // Planned before the destination is opened, so that a forwarder started while Kafka is down
+          // can say how many records wait.
+          assignments = await patiently(() =>
+            planRead(source, {
+              topics: [sourceRef.topic],
+              partitions,
+              from: flags.from,
+              until: flags.until,
+              follow: flags.follow,
+              group: flags.group,
+              resume: resume?.offsets,
+            }),
+          )
+          const stamp = flags.group === undefined ? undefined : {group: flags.group, topic: sourceRef.topic}
+          let sink
+          try {
+            sink = await carryingSchemas(
+              await TopicSink.open(destination, destinationRef.topic, source, {
+                sourcePartitions: sourceInfo.partitions,
+                positionStore: cursor?.storeBackend,
+                stamp,
+                outage,
+                signal,
+              }),
+              source,
+              destination,
+              flags,
+            )
+          } catch (error) {
+            // Ctrl-C while waiting for Kafka to come back before the first copy: a follow stopped, nothing half-done.
+            if (signal.aborted && isUnreachable(error)) return {read: 0, written: 0}
+            throw error
+          }
+          const keys = keysOf(flags.key)
+          // With --key the progress counts the records looked at: on Kafka a read by key is a scan.
+          const total = flags.follow ? undefined : recordsInRange(assignments)
+          const progress = await startProgress(`${keys ? 'scanning' : 'copying'} ${args.source} → ${args.destination}`, total)
+          let scanned = 0
+          const note = flags.group ? ` (${sink.guarantee}, group '${flags.group}')` : cursor ? ` (${sink.guarantee}, cursor '${cursor.name}' in ${cursor.store.location})` : ''
           const result = await pipe(source, assignments, {
             sink,
             signal,
@@ -121,11 +154,13 @@ ${positionHelp}`
             cursor,
             transform,
             keys,
+            outage,
             onScanned: keys && ((records) => progress.update((scanned += records))),
-            onBatch: keys ? undefined : (read) => progress.update(read),
-          }).finally(() =>
-            progress.stop(),
-          )
+            onBatch: (done) => {
+              read = done
+              if (!keys) progress.update(done)
+            },
+          }).finally(() => progress.stop())
           this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
           return result
         },

@@ -4,6 +4,7 @@ import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCur
 import {filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
+import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {lastRecords, passes, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
@@ -76,7 +77,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
         if (committed && (await out.settle().then(() => true, () => false))) await commitPosition(committed)
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder, filter: flags.filter, limit: flags.count, keys})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder, filter: flags.filter, limit: flags.count, keys, outage: outageWithLines(signal, 'reading')})
     }, () => undefined)
   }
 }

@@ -7,7 +7,7 @@ import type {StoreAccess} from '../backends/local/store-file.js'
 import {selectedContext} from '../backends/contexts.js'
 import {durationFlag} from './flags.js'
 import {withSpinner} from './progress.js'
-import {ExitCode, SpoolError, describeError, errorTree, exitCodeOf} from '../core/errors.js'
+import {ExitCode, SpoolError, describeError, errorTree, exitCodeOf, isUnreachable} from '../core/errors.js'
 
 /**
  * What every spool command shares: the backend flags, opening the backend through the one factory, and
@@ -65,7 +65,13 @@ export abstract class SpoolCommand extends Command {
       acks: acks === undefined ? undefined : acks === 'all' ? -1 : (Number(acks) as 0 | 1),
     })
     this.backends.push(backend)
-    if (backend.connect) await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())
+    if (backend.connect)
+      try {
+        await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())
+      } catch (error) {
+        // A following command (-f) waits out a Kafka it cannot reach yet, at its first call (src/core/outage.ts).
+        if (!(flags as {follow?: boolean}).follow || !isUnreachable(error)) throw error
+      }
     return backend
   }
 

@@ -1,5 +1,6 @@
 import type {ImportingRegistry} from '../schemas/registry.js'
 import type {KeySelection} from './key-selection.js'
+import type {Outage} from './outage.js'
 import type {PartitionRange} from './positions.js'
 import type {PendingBatch, RecordBatch} from './record.js'
 
@@ -70,6 +71,8 @@ export interface ReadOptions {
   keys?: KeySelection
   /** Called with the records looked at, matching or not, as a filtering read goes: for progress displays. */
   onScanned?: (records: number) => void
+  /** Waits out outages of a remote backend instead of failing (following reads, -f). */
+  outage?: Outage
 }
 
 /** What a store knows of one stored batch without reading its records. */

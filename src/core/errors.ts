@@ -73,6 +73,18 @@ export class PartialAppendError extends SpoolError {
   }
 }
 
+/**
+ * Kafka could not be reached, or is not serving yet (no leader, coordinator loading): a failure that
+ * waiting fixes. With -f the streaming commands wait these out; anything else still stops them at once.
+ */
+export class UnreachableError extends SpoolError {}
+
+/** Whether waiting could fix this failure: an UnreachableError anywhere in it (a partial append wraps one). */
+export function isUnreachable(error: unknown): boolean {
+  for (const {error: e} of errorTree(error)) if (e instanceof UnreachableError) return true
+  return false
+}
+
 /** The store a command was writing to was removed (or replaced) under it: what it wrote since is gone. */
 export class StoreGoneError extends SpoolError {}
 

@@ -1,5 +1,6 @@
 import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
+import type {Outage} from '../core/outage.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
@@ -30,6 +31,8 @@ export interface StreamOptions {
   keys?: KeySelection
   /** Records looked at by a read by key, for progress. */
   onScanned?: (records: number) => void
+  /** Waits out Kafka outages (following reads): the reads and the group's commits are retried. */
+  outage?: Outage
 }
 
 export interface StreamResult {
@@ -46,7 +49,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})) {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})) {
       const {filter} = options
       // With a filter the limit counts passing records, so the whole batch is looked at.
       let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)
@@ -76,7 +79,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
-        await commitPosition(commit)
+        await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
       } else await out.flush()
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {

@@ -1,5 +1,6 @@
 import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
+import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
 import type {ReadCursor} from './cursors.js'
 import {type RecordSink, positionCommit} from './sinks.js'
@@ -19,6 +20,8 @@ export interface PipeOptions {
   keys?: KeySelection
   /** Records looked at by a read by key, for progress. */
   onScanned?: (records: number) => void
+  /** Waits out outages of a Kafka source (the sink waits out its own). */
+  outage?: Outage
 }
 
 export interface PipeResult {
@@ -47,11 +50,17 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
     positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1}])
-  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned})
+  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})
   if (!transform) {
     for await (const batch of reader) {
       for (let i = 0; i < batch.count; i++) sink.add(batch, i)
-      await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      try {
+        await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      } catch (error) {
+        // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
+        if (options.signal.aborted) break
+        throw error
+      }
       read += batch.count
       total += batch.count
       options.onBatch?.(read, total)

@@ -1,5 +1,5 @@
 import {type GroupOffset, type PartitionInfo, partitionKey, type TopicChanges, type TopicInfo, type TopicSettings} from '../../core/backend.js'
-import {PartitionsNotAddedError, SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {PartitionsNotAddedError, SpoolError, UnknownGroupError, UnknownTopicError, UnreachableError, UsageError} from '../../core/errors.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {apiErrors, type KafkaClient} from './client.js'
 
@@ -144,7 +144,7 @@ export class KafkaAdmin {
     if (names.length === 0) return []
     const topics = (await this.topicsMetadata(names, true)).topics.map((topic, i) => {
       const name = names[i]!
-      if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.client.location}`)
+      if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new UnreachableError(`topic '${name}' has partitions without a leader in ${this.client.location}`)
       return {name, topic, indexes: Array.from({length: topic.partitionsCount}, (_, i) => i)}
     })
     const partitions = topics.map((t) => ({name: t.name, partitions: t.indexes}))

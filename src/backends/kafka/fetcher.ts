@@ -17,7 +17,16 @@ const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_
 export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
-  let routes = await leaders(admin, assignments)
+  // A following read waits out an outage: each call is retried until Kafka answers (or the read stops).
+  const outage = options.follow ? options.outage : undefined
+  const patiently = <T>(call: () => Promise<T>): Promise<T> => (outage ? outage.run(call) : call())
+  let routes
+  try {
+    routes = await patiently(() => leaders(admin, assignments))
+  } catch (error) {
+    if (options.signal.aborted) return
+    throw error
+  }
   while (!options.signal.aborted) {
     const waiting = live()
     if (waiting.length === 0) return
@@ -36,7 +45,27 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
       }
       const topics = new Map<string, FetchPartition[]>()
       for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: 8 << 20}])
-      const response = await client.call('fetching records', () => client.wire.fetch({broker, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}))
+      let response
+      let attempts = 0
+      try {
+        response = await patiently(async () => {
+          // After a failed fetch the leaders may have moved (a broker of a cluster gone): look again, and
+          // leave partitions that moved to the next round.
+          if (attempts++ > 0) {
+            routes = await leaders(admin, assignments)
+            const now = routes.brokers.get(node)
+            if (!now || group.some((a) => routes!.leaders.get(partitionKey(a.topic, a.partition)) !== node)) {
+              stale = true
+              return []
+            }
+          }
+          const leader = routes!.brokers.get(node) ?? broker
+          return client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}))
+        })
+      } catch (error) {
+        if (options.signal.aborted) return
+        throw error
+      }
       for (const topicResponse of response) {
         for (const p of topicResponse.partitions) {
           const assignment = group.find((a) => a.topic === topicResponse.topic && a.partition === p.partitionIndex)
@@ -68,7 +97,14 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
         }
       }
     }
-    if (stale) routes = await leaders(admin, assignments)
+    if (stale) {
+      try {
+        routes = await patiently(() => leaders(admin, assignments))
+      } catch (error) {
+        if (options.signal.aborted) return
+        throw error
+      }
+    }
   }
 }
 

@@ -32,6 +32,7 @@ export class KafkaBackend implements Backend {
   private readonly client: KafkaClient
   private readonly admin: KafkaAdmin
   private readonly producer: KafkaProducer
+  private appendFailed = false
 
   constructor(private readonly connection: KafkaConnection) {
     this.client = new KafkaClient(connection)
@@ -73,7 +74,8 @@ export class KafkaBackend implements Backend {
     let created = false
     let found: Awaited<ReturnType<KafkaAdmin['topicMetadata']>>
     try {
-      found = await this.admin.topicMetadata(topic)
+      // After a failed append the leaders may have moved or the topic gone: ask the cluster, not the cache.
+      found = await this.admin.topicMetadata(topic, this.appendFailed)
     } catch (error) {
       if (!(error instanceof UnknownTopicError) || !options.createWith) throw error
       await this.admin.createTopic(topic, options.createWith)
@@ -84,7 +86,9 @@ export class KafkaBackend implements Backend {
     for (const batch of batches)
       if (batch.partition >= meta.partitionsCount) throw new SpoolError(`topic '${topic}' has no partition ${batch.partition} (it has ${meta.partitionsCount})`)
     const leaders = meta.partitions.map((p) => (p ? metadata.brokers.get(p.leader) : undefined))
+    this.appendFailed = true
     const count = await this.producer.send({topic, leaders}, batches, [...metadata.brokers.values()])
+    this.appendFailed = false
     return {count, created}
   }
 

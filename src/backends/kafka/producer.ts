@@ -1,7 +1,7 @@
 import {compressionsAlgorithms} from '@platformatic/kafka'
 import {partitionKey} from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
-import {PartialAppendError, SpoolError} from '../../core/errors.js'
+import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, type KafkaClient} from './client.js'
 import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
@@ -55,7 +55,7 @@ export class KafkaProducer {
     try {
       for (const batch of batches) {
         const broker = target.leaders[batch.partition]
-        if (!broker) throw new SpoolError(`partition ${batch.partition} of '${topic}' has no reachable leader`)
+        if (!broker) throw new UnreachableError(`partition ${batch.partition} of '${topic}' has no reachable leader`)
         const sequenceKey = partitionKey(topic, batch.partition)
         // Pieces well under max.message.bytes (1 MiB by default).
         let from = 0
@@ -82,9 +82,13 @@ export class KafkaProducer {
       if (failure !== undefined) throw failure
     } catch (error) {
       while (inFlight.length > 0) await settleOldest()
+      // The broker's sequence for this producer id now stands wherever the failure left it: the next
+      // send starts over with a new id rather than be refused as out of order.
+      this.producerId = undefined
+      this.sequences.clear()
       const translated = this.client.translate(error, `producing to '${topic}'`, topic)
       // Part of this append may be stored: say so, since Kafka has no transaction here.
-      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: error})
+      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: translated})
       throw translated
     }
     return acknowledged
