@@ -3,7 +3,7 @@ import {parseTopicRef} from '../src/backends/index.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
-import {ExitCode} from '../src/core/errors.js'
+import {ExitCode, SpoolError, UnknownTopicError} from '../src/core/errors.js'
 import {BufferedOutput, OutputClosedError} from '../src/io/output.js'
 import {DEFAULT_DIFF_FIELDS, DIFF_FIELDS, type DiffMode, diffTopics, parseDiffFields} from '../src/ops/diff.js'
 import {diffJson, diffText} from '../src/ops/diff-output.js'
@@ -69,7 +69,11 @@ ${positionHelp}`
           signal,
         }),
       () => 'interrupted before the comparison was complete',
-    )
+    ).catch((error: unknown) => {
+      // Creating the missing topic is not what someone comparing topics wants to hear.
+      if (error instanceof UnknownTopicError) throw new SpoolError(error.message, {hint: 'see the topics with: spool topic list'})
+      throw error
+    })
     const names = {a: args.a, b: args.b}
     const out = new BufferedOutput(this.streams.out)
     try {

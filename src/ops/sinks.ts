@@ -166,9 +166,10 @@ export class TopicSink implements RecordSink {
     }
     const keeper = options.positionStore ?? source
     const atomic = keeper !== undefined && destination.atomicCommit && destination.sameStoreAs(keeper)
-    // Into Kafka, and out of Kafka into a local store: no transaction spans source and destination, so
-    // the destination's own tail says what a killed run already wrote.
-    if (!atomic && source !== undefined && options.stamp && (destination.kind === 'kafka' || source.kind === 'kafka')) {
+    // Into Kafka no transaction spans source and destination, so the destination's own tail says what a
+    // killed run already wrote. Into a local store the copy stays byte for byte (no stamp header): there
+    // a cursor gives exactly once, its position committed in the batch's own transaction.
+    if (!atomic && source !== undefined && options.stamp && destination.kind === 'kafka') {
       const sink = new StampingTopicSink(destination, topic, new PartitionRouter(partitions), options.sourcePartitions === partitions, options, 'exactly-once')
       await sink.recover(source)
       return sink

@@ -245,7 +245,7 @@ describe('spool diff', () => {
         const result = await diff(x!, y!, '--by', by)
         expect(result.code).toBe(2)
         expect(result.stdout.toString()).toBe('')
-        expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^spool: topic '(missing|a)' does not exist in /)])
+        expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^spool: topic '(missing|a)' does not exist in .*\(see the topics with: spool topic list\)$/)])
       }
     }
     const usage = await diff('a')

@@ -242,7 +242,7 @@ describe('forwarding a local store into Kafka', () => {
 })
 
 describe('copying Kafka into a local store', () => {
-  it('copies every record exactly once, in order, through SIGKILLs at random moments', async () => {
+  it('copies every record exactly once, in order, through SIGKILLs at random moments (--cursor: records and position in one local transaction)', async () => {
     const source = unique('central')
     expect((await run(['topic', 'create', source, '--partitions', '3', '-b', kafka], {env: t.env})).code).toBe(0)
     let total = 20_000
@@ -276,7 +276,7 @@ describe('copying Kafka into a local store', () => {
     for (; killedMidCopy < 12 && rounds < 60; rounds++) {
       const before = copiedCount()
       const target = before + 1 + Math.floor(Math.random() * Math.max(1, total - before - 1))
-      const copier = spawnCli(['pipe', `${kafka}/${source}`, 'copy', '-g', 'down'])
+      const copier = spawnCli(['pipe', `${kafka}/${source}`, 'copy', '--cursor', 'down'])
       let exited = false
       const closed = new Promise<void>((resolve) => copier.once('close', () => resolve()))
       void closed.then(() => (exited = true))
@@ -291,9 +291,9 @@ describe('copying Kafka into a local store', () => {
       await produceIntoKafka(total, 1000)
       total += 1000
     }
-    const last = await run(['pipe', `${kafka}/${source}`, 'copy', '-g', 'down'], {env: t.env})
+    const last = await run(['pipe', `${kafka}/${source}`, 'copy', '--cursor', 'down'], {env: t.env})
     expect(last.code, last.stderr).toBe(0)
-    expect(last.stderr).toMatch(/\(exactly-once, group 'down'\)/)
+    expect(last.stderr).toMatch(/\(exactly-once, cursor 'down' in /)
     const out = execFileSync('kcat', ['-C', '-b', broker.plaintext, '-t', source, '-e', '-q', '-f', '%p\t%o\t%s\n'], {encoding: 'utf8', maxBuffer: 256 << 20})
     const original = new Map<string, {partition: number; offset: number}>()
     for (const line of out.split('\n').filter(Boolean)) {
