@@ -23,8 +23,12 @@ function step(hash: number): number {
   return ((h ^ (h >>> 16)) | 1) >>> 0
 }
 
-/** The filter of a batch's keys (a PendingBatch's `keys`: null when no record has one). */
-export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: number): Buffer {
+/**
+ * The filter of a batch's keys (a PendingBatch's `keys`: null when no record has one). `hashes`, when
+ * given, holds each key's murmur2 (a PendingBatch's `keyHashes`, from the partitioner), so a produce
+ * hashes a key once.
+ */
+export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: number, hashes?: readonly number[] | null): Buffer {
   if (!keys) return NO_KEYS
   let keyed = 0
   for (let i = 0; i < count; i++) if (keys[i]) keyed++
@@ -36,7 +40,7 @@ export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: nu
   for (let i = 0; i < count; i++) {
     const key = keys[i]
     if (!key) continue
-    const hash = keyHash(key)
+    const hash = hashes ? hashes[i]! >>> 0 : keyHash(key)
     const delta = step(hash)
     let probe = hash
     for (let p = 0; p < PROBES; p++) {

@@ -232,7 +232,7 @@ export class LocalBackend implements Backend {
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
-        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count))
+        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
         touched.add(batch.partition)
