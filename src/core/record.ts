@@ -95,6 +95,11 @@ export interface RecordBatch {
    * per record (a read by key compares every key of the batches it decodes).
    */
   keyEquals?(index: number, key: Uint8Array): boolean
+  /**
+   * Optional: the indexes, ascending, of the records whose key is exactly one of `keys`, found by
+   * searching the batch's key bytes for each key instead of comparing record by record.
+   */
+  indexesWithKey?(keys: readonly Uint8Array[]): number[]
 }
 
 /** Bytes [start, end) of buf. */

@@ -21,11 +21,11 @@ import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
-import {keyFilter, mayHoldKey} from './key-index.js'
+import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
-import {type KeyIndexRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
+import {type KeyCandidateRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
 import {type StoreAccess, type StoreFile, openStoreFile, storeError} from './store-file.js'
 
 export interface LocalStoreOptions {
@@ -391,7 +391,8 @@ export class LocalBackend implements Backend {
         return {batches: []}
       }
       const holding = index.rowAt.get(topicId, partition, start)
-      const rows = index.rowsFrom.all(topicId, partition, holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start, KEY_ROWS_PER_FETCH)
+      const from = holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start
+      const rows = index.candidatesFrom(keys.hashes.length).all({...candidateProbes(keys.hashes), topic: topicId, partition, from, limit: KEY_ROWS_PER_FETCH})
       if (rows.length === 0 || rows[0]!.base_offset > start) {
         // Offsets without index rows, up to the next row: read as an unfiltered read would, then filtered.
         const gap = {...cursor, until: Math.min(end, rows[0]?.base_offset ?? end), done: false}
@@ -402,11 +403,12 @@ export class LocalBackend implements Backend {
         return selected(checked, start)
       }
       let next = start
-      const candidates: KeyIndexRow[] = []
+      const candidates: KeyCandidateRow[] = []
       for (const row of rows) {
         // A gap in the rows is read (and filtered) by the next fetch.
         if (row.base_offset >= end || row.base_offset > next) break
-        if (mayHoldKey(row.filter, keys.hashes)) candidates.push(row)
+        if (row.maybe === 1 || (row.maybe === null && mayHoldKey(index.filterAt.get(topicId, partition, row.base_offset)!.filter, keys.hashes)))
+          candidates.push(row)
         next = Math.min(end, row.base_offset + row.record_count)
         if (candidates.length >= BATCHES_PER_FETCH) break
       }
