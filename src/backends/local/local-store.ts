@@ -392,10 +392,14 @@ export class LocalBackend implements Backend {
       }
       const holding = index.rowAt.get(topicId, partition, start)
       const from = holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start
-      const rows = index.candidatesFrom(keys.hashes.length).all({...candidateProbes(keys.hashes), topic: topicId, partition, from, limit: KEY_ROWS_PER_FETCH})
-      if (rows.length === 0 || rows[0]!.base_offset > start) {
+      // Iterated, not fetched whole: the walk stops at BATCHES_PER_FETCH candidates, and SQLite tests no
+      // filter beyond it (a key found in many batches walks the rows in many fetches).
+      const rows = index.candidatesFrom(keys.hashes.length).iterate({...candidateProbes(keys.hashes), topic: topicId, partition, from, limit: KEY_ROWS_PER_FETCH})
+      const first = rows.next()
+      if (first.done || first.value.base_offset > start) {
+        rows.return?.()
         // Offsets without index rows, up to the next row: read as an unfiltered read would, then filtered.
-        const gap = {...cursor, until: Math.min(end, rows[0]?.base_offset ?? end), done: false}
+        const gap = {...cursor, until: Math.min(end, first.done ? end : first.value.base_offset), done: false}
         const checked = this.fetch(gap)
         cursor.next = gap.next
         cursor.batchEnd = gap.batchEnd
@@ -403,15 +407,17 @@ export class LocalBackend implements Backend {
         return selected(checked, start)
       }
       let next = start
-      const candidates: KeyCandidateRow[] = []
-      for (const row of rows) {
+      const possible: KeyCandidateRow[] = []
+      for (let row: KeyCandidateRow | undefined = first.value; row; row = rows.next().value as KeyCandidateRow | undefined) {
         // A gap in the rows is read (and filtered) by the next fetch.
         if (row.base_offset >= end || row.base_offset > next) break
-        if (row.maybe === 1 || (row.maybe === null && mayHoldKey(index.filterAt.get(topicId, partition, row.base_offset)!.filter, keys.hashes)))
-          candidates.push(row)
+        if (row.maybe !== 0) possible.push(row)
         next = Math.min(end, row.base_offset + row.record_count)
-        if (candidates.length >= BATCHES_PER_FETCH) break
+        if (possible.length >= BATCHES_PER_FETCH) break
       }
+      rows.return?.()
+      // A filter SQLite could not test (another number of probes) is tested here, once the walk is over.
+      const candidates = possible.filter((row) => row.maybe === 1 || mayHoldKey(index.filterAt.get(topicId, partition, row.base_offset)!.filter, keys.hashes))
       const batches: RecordBatch[] = []
       const where = {topic: cursor.topic, partition, location: this.location}
       for (const row of candidates) {
