@@ -26,13 +26,6 @@ export interface BatchRow {
   crc: number | null
 }
 
-export interface KeyIndexRow {
-  base_offset: number
-  record_count: number
-  /** A Bloom filter of the batch's keys (key-index.ts). */
-  filter: Buffer
-}
-
 /** An index row with its filter tested in SQLite (key-index.ts candidateQuery). */
 export interface KeyCandidateRow {
   base_offset: number
