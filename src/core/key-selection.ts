@@ -16,7 +16,11 @@ export function keyHash(key: Uint8Array): number {
 export class KeySelection {
   readonly hashes: number[]
 
-  constructor(readonly keys: readonly Buffer[]) {
+  readonly keys: readonly Buffer[]
+
+  constructor(keys: readonly Buffer[]) {
+    // Each key once: a key given twice must not pick its records twice.
+    this.keys = keys.filter((key, i) => keys.findIndex((other) => other.equals(key)) === i)
     this.hashes = [...new Set(keys.map(keyHash))].sort((a, b) => a - b)
   }
 
@@ -28,8 +32,9 @@ export class KeySelection {
 
   /** The records of `batch` whose key is selected, as a batch of their own; undefined when there are none. */
   select(batch: RecordBatch): RecordBatch | undefined {
-    const picked: number[] = []
-    if (batch.keyEquals) {
+    let picked: number[] = []
+    if (batch.indexesWithKey) picked = batch.indexesWithKey(this.keys)
+    else if (batch.keyEquals) {
       const keys = this.keys
       for (let i = 0; i < batch.count; i++)
         for (let k = 0; k < keys.length; k++)

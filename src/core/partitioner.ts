@@ -33,5 +33,10 @@ export function murmur2(data: Uint8Array): number {
 
 /** The partition Kafka's default partitioner picks for a non-null key: toPositive(murmur2(key)) % n. */
 export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions
+  return partitionForHash(murmur2(key), partitions)
+}
+
+/** partitionForKey from the key's murmur2, for a caller that keeps the hash (the local key index). */
+export function partitionForHash(hash: number, partitions: number): number {
+  return (hash & 0x7fffffff) % partitions
 }

@@ -1,3 +1,5 @@
+import {murmur2} from './partitioner.js'
+
 /** A header as Kafka has it: a string name and bytes (or null). Order and duplicates are kept. */
 export interface Header {
   key: string
@@ -33,16 +35,28 @@ export class PendingBatch {
   readonly values: (Buffer | null)[] = []
   readonly timestamps: number[] = []
   keys: (Buffer | null)[] | null = null
+  /**
+   * murmur2 of each key (0 for a null key), as the partitioner computed it, so the local store's key index
+   * does not hash every key a second time; null when no record has a key.
+   */
+  keyHashes: number[] | null = null
   headers: (Header[] | null)[] | null = null
 
   constructor(readonly partition: number) {}
 
-  add(value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, size: number): void {
-    if (key !== null && this.keys === null) this.keys = new Array(this.count).fill(null)
+  /** `keyHash` is murmur2(key) when the caller has it (the partitioner's), else it is computed here. */
+  add(value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, size: number, keyHash?: number): void {
+    if (key !== null && this.keys === null) {
+      this.keys = new Array(this.count).fill(null)
+      this.keyHashes = new Array(this.count).fill(0)
+    }
     if (headers !== null && headers.length > 0 && this.headers === null) this.headers = new Array(this.count).fill(null)
     this.values.push(value)
     this.timestamps.push(timestamp)
-    if (this.keys !== null) this.keys.push(key)
+    if (this.keys !== null) {
+      this.keys.push(key)
+      this.keyHashes!.push(key === null ? 0 : (keyHash ?? murmur2(key)))
+    }
     if (this.headers !== null) this.headers.push(headers !== null && headers.length > 0 ? headers : null)
     this.count++
     this.bytes += size
@@ -81,6 +95,11 @@ export interface RecordBatch {
    * per record (a read by key compares every key of the batches it decodes).
    */
   keyEquals?(index: number, key: Uint8Array): boolean
+  /**
+   * Optional: the indexes, ascending, of the records whose key is exactly one of `keys`, found by
+   * searching the batch's key bytes for each key instead of comparing record by record.
+   */
+  indexesWithKey?(keys: readonly Uint8Array[]): number[]
 }
 
 /** Bytes [start, end) of buf. */

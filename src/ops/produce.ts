@@ -2,6 +2,7 @@ import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
 import {InputError, PartialAppendError, SpoolError, UsageError} from '../core/errors.js'
 import {type Header, PendingBatch, recordSize} from '../core/record.js'
+import {murmur2} from '../core/partitioner.js'
 import {validateTopicName} from '../core/topic-name.js'
 import {formatBytes} from '../core/units.js'
 import {EnvelopeError, decodeEnvelope} from '../io/json-envelope.js'
@@ -114,10 +115,12 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     if (size > maxRecordBytes) throw oversized(record, size)
     if (partition !== undefined && partition >= partitions)
       throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitionCount} (create it first with more: spool topic create ${topic} -p ${partition + 1})`)
-    const target = router.route(key, partition)
+    // Hashed once: for the partition and for the local store's key index.
+    const hash = key !== null ? murmur2(key) : 0
+    const target = router.route(key, partition, hash)
     let batch = pending.get(target)
     if (!batch) pending.set(target, (batch = new PendingBatch(target)))
-    batch.add(value, key, headers, timestamp, size)
+    batch.add(value, key, headers, timestamp, size, hash)
     pendingCount++
     pendingBytes += size
   }

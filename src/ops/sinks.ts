@@ -2,6 +2,7 @@ import type {Backend, GroupOffset} from '../core/backend.js'
 import {SpoolError} from '../core/errors.js'
 import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, type FeedRecord, type Header, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
+import {murmur2} from '../core/partitioner.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import type {ReadCursor} from './cursors.js'
 import type {BufferedOutput} from '../io/output.js'
@@ -186,12 +187,13 @@ export class TopicSink implements RecordSink {
   protected route(source: RecordBatch, index: number, extraHeader?: Header): void {
     const key = source.keyAt(index)
     const value = source.valueAt(index)
-    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined)
+    const hash = key !== null ? murmur2(key) : 0
+    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined, hash)
     let batch = this.batches.get(partition)
     if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
     const headerList = extraHeader ? [...source.headersAt(index), extraHeader] : source.headersAt(index)
     const headers = headerList.length > 0 ? headerList : null
-    batch.add(value, key, headers, this.options.retime ? Date.now() : source.timestampAt(index), recordSize(key, value, headers))
+    batch.add(value, key, headers, this.options.retime ? Date.now() : source.timestampAt(index), recordSize(key, value, headers), hash)
   }
 
   /** The batches routed since the last call, for one append. */

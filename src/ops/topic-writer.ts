@@ -1,6 +1,6 @@
 import type {Backend, TopicSettings} from '../core/backend.js'
 import {UnknownTopicError} from '../core/errors.js'
-import {partitionForKey} from '../core/partitioner.js'
+import {murmur2, partitionForHash} from '../core/partitioner.js'
 import {currentStreams} from '../io/streams.js'
 
 /**
@@ -16,9 +16,10 @@ export class PartitionRouter {
     this.sticky = Math.floor(Math.random() * partitions)
   }
 
-  route(key: Buffer | null, named?: number): number {
+  /** `keyHash` is murmur2(key) when the caller has computed it (to hand it on to the batch). */
+  route(key: Buffer | null, named?: number, keyHash?: number): number {
     if (named !== undefined) return named
-    return key !== null ? partitionForKey(key, this.partitions) : this.sticky
+    return key !== null ? partitionForHash(keyHash ?? murmur2(key), this.partitions) : this.sticky
   }
 
   /** A batch was written: keyless records go to the next partition. */

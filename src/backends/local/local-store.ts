@@ -21,11 +21,11 @@ import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
-import {keyFilter, mayHoldKey} from './key-index.js'
+import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
-import {type KeyIndexRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
+import {type KeyCandidateRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
 import {type StoreAccess, type StoreFile, openStoreFile, storeError} from './store-file.js'
 
 export interface LocalStoreOptions {
@@ -232,7 +232,7 @@ export class LocalBackend implements Backend {
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
-        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count))
+        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
         touched.add(batch.partition)
@@ -391,10 +391,15 @@ export class LocalBackend implements Backend {
         return {batches: []}
       }
       const holding = index.rowAt.get(topicId, partition, start)
-      const rows = index.rowsFrom.all(topicId, partition, holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start, KEY_ROWS_PER_FETCH)
-      if (rows.length === 0 || rows[0]!.base_offset > start) {
+      const from = holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start
+      // Iterated, not fetched whole: the walk stops at BATCHES_PER_FETCH candidates, and SQLite tests no
+      // filter beyond it (a key found in many batches walks the rows in many fetches).
+      const rows = index.candidatesFrom(keys.hashes.length).iterate({...candidateProbes(keys.hashes), topic: topicId, partition, from, limit: KEY_ROWS_PER_FETCH})
+      const first = rows.next()
+      if (first.done || first.value.base_offset > start) {
+        rows.return?.()
         // Offsets without index rows, up to the next row: read as an unfiltered read would, then filtered.
-        const gap = {...cursor, until: Math.min(end, rows[0]?.base_offset ?? end), done: false}
+        const gap = {...cursor, until: Math.min(end, first.done ? end : first.value.base_offset), done: false}
         const checked = this.fetch(gap)
         cursor.next = gap.next
         cursor.batchEnd = gap.batchEnd
@@ -402,14 +407,17 @@ export class LocalBackend implements Backend {
         return selected(checked, start)
       }
       let next = start
-      const candidates: KeyIndexRow[] = []
-      for (const row of rows) {
+      const possible: KeyCandidateRow[] = []
+      for (let row: KeyCandidateRow | undefined = first.value; row; row = rows.next().value as KeyCandidateRow | undefined) {
         // A gap in the rows is read (and filtered) by the next fetch.
         if (row.base_offset >= end || row.base_offset > next) break
-        if (mayHoldKey(row.filter, keys.hashes)) candidates.push(row)
+        if (row.maybe !== 0) possible.push(row)
         next = Math.min(end, row.base_offset + row.record_count)
-        if (candidates.length >= BATCHES_PER_FETCH) break
+        if (possible.length >= BATCHES_PER_FETCH) break
       }
+      rows.return?.()
+      // A filter SQLite could not test (another number of probes) is tested here, once the walk is over.
+      const candidates = possible.filter((row) => row.maybe === 1 || mayHoldKey(index.filterAt.get(topicId, partition, row.base_offset)!.filter, keys.hashes))
       const batches: RecordBatch[] = []
       const where = {topic: cursor.topic, partition, location: this.location}
       for (const row of candidates) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import {candidateQuery} from './key-index.js'
 import {CHECKSUM_VERSION, KEY_INDEX_VERSION} from './schema.js'
 
 export interface TopicRow {
@@ -25,11 +26,12 @@ export interface BatchRow {
   crc: number | null
 }
 
-export interface KeyIndexRow {
+/** An index row with its filter tested in SQLite (key-index.ts candidateQuery). */
+export interface KeyCandidateRow {
   base_offset: number
   record_count: number
-  /** A Bloom filter of the batch's keys (key-index.ts). */
-  filter: Buffer
+  /** 1: the batch may hold a key; 0: it holds none; null: test the filter itself. */
+  maybe: 0 | 1 | null
 }
 
 export interface BatchMeta {
@@ -107,12 +109,10 @@ export function prepareStatements(db: Database.Database, version: number) {
 
 /** The key index's statements (store version 5 on); a version 4 store opened for reading has none. */
 function keyIndexStatements(db: Database.Database, crc: string) {
+  const candidates = new Map<number, Database.Statement<[Record<string, number | Buffer>], KeyCandidateRow>>()
   return {
     keyIndex: {
       insert: db.prepare('INSERT INTO batch_keys (topic_id, partition, base_offset, record_count, filter) VALUES (?, ?, ?, ?, ?)'),
-      rowsFrom: db.prepare<[number, number, number, number], KeyIndexRow>(
-        'SELECT base_offset, record_count, filter FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
-      ),
       /** The row of the batch holding an offset (or the last before it). */
       rowAt: db.prepare<[number, number, number], {base_offset: number; record_count: number}>(
         'SELECT base_offset, record_count FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
@@ -121,6 +121,12 @@ function keyIndexStatements(db: Database.Database, crc: string) {
       batchAt: db.prepare<[number, number, number], BatchRow>(
         `SELECT base_offset, record_count, data, ${crc} FROM batches WHERE topic_id = ? AND partition = ? AND base_offset = ?`,
       ),
+      /** The rows from an offset, each tested for `wanted` keys (prepared once per number of keys). */
+      candidatesFrom(wanted: number) {
+        let statement = candidates.get(wanted)
+        if (!statement) candidates.set(wanted, (statement = db.prepare(candidateQuery(wanted))))
+        return statement
+      },
       deleteRow: db.prepare('DELETE FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
       deleteTopic: db.prepare('DELETE FROM batch_keys WHERE topic_id = ?'),
     },
