@@ -24,6 +24,8 @@ const pom = join(root, 'test', 'kafka', 'broker', 'pom.xml')
 /** The pom's Kafka version: the one the tests and benchmarks use unless told otherwise. */
 export const DEFAULT_KAFKA_VERSION = /<kafka\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
 export const KAFKA_VERSION = process.env.SPOOL_KAFKA_VERSION || DEFAULT_KAFKA_VERSION
+/** The Kafka 3 release the tests also run against (the kafka39 project). */
+export const KAFKA_3_VERSION = /<kafka3\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
 
 /** Kafka 3.x logs with log4j 1.x (reload4j) and keeps some tools in its Scala core; 4.x is log4j 2 throughout. */
 const isKafka3 = (version) => /^3\./.test(version)
@@ -427,7 +429,8 @@ export function consoleProducerClass(version = KAFKA_VERSION) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const command = process.argv[2]
   if (command === 'fetch') {
-    console.log(kafkaJars({quiet: false}))
+    // Both lines the tests run against, unless SPOOL_KAFKA_VERSION names one.
+    for (const version of process.env.SPOOL_KAFKA_VERSION ? [KAFKA_VERSION] : [DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION]) console.log(kafkaJars({quiet: false, version}))
   } else if (command === 'start') {
     const broker = await startBroker({log: (line) => process.stderr.write(`${line}\n`)})
     console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')})`)

@@ -3,6 +3,8 @@ import {existsSync, statSync} from 'node:fs'
 import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
+// @ts-expect-error: a plain ESM script shared with the bench, without type declarations
+import {consoleProducerClass, kafkaToolCommand} from '../../scripts/kafka-broker.mjs'
 import {envelopes, run, sh, start, tempHome} from '../helpers/cli.js'
 
 // spool's commands against a real Kafka broker, spawned as users run them, with kcat and Kafka's own
@@ -17,9 +19,10 @@ function unique(name: string): string {
   return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
 }
 
-/** Runs one of Kafka's own Java tools from the broker's jars. */
+/** Runs one of Kafka's own Java tools from the jars of the broker's version. */
 function javaTool(mainClass: string, args: string[], input?: string): string {
-  return execFileSync('java', ['-Xmx256m', '-Dlog4j2.level=error', '-cp', `${kafka.lib}/*`, mainClass, ...args], {
+  const [command, argv] = kafkaToolCommand(mainClass, args, {version: kafka.version}) as [string, string[]]
+  return execFileSync(command, argv, {
     input,
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'ignore'],
@@ -182,7 +185,7 @@ describe('spool against Kafka', () => {
     // batches from Java's zstd-jni that spool must read.
     const javaTopic = unique('java')
     await run(['topic', 'create', javaTopic, '--partitions', '7'], {env})
-    javaTool('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', kafka.plaintext, '--topic', javaTopic, '--compression-codec', 'zstd', '--property', 'parse.key=true', '--property', 'key.separator=:'], keys.map((k) => `${k}:v`).join('\n') + '\n')
+    javaTool(consoleProducerClass(kafka.version), ['--bootstrap-server', kafka.plaintext, '--topic', javaTopic, '--compression-codec', 'zstd', '--property', 'parse.key=true', '--property', 'key.separator=:'], keys.map((k) => `${k}:v`).join('\n') + '\n')
     const partitionsOf = async (name: string) =>
       Object.fromEntries((await run(['consume', name, '--format', '%k %p\n'], {env})).stdout.toString().trim().split('\n').map((l) => l.split(' ')))
     expect(await partitionsOf(javaTopic)).toEqual(await partitionsOf(topic))
