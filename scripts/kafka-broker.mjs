@@ -285,7 +285,7 @@ leader.imbalance.check.interval.seconds=5
  * The returned handle: `bootstrap` (every node's address, comma-separated), `nodes` (ids and addresses),
  * `kill(id)` (SIGKILL, resolves when the process is gone), `start(id)` (starts a killed node again,
  * resolves when it serves), `partition(topic, p)` (leader, replicas and in-sync replicas from a live
- * node's metadata), `waitFor(topic, p, test)` (polls that until `test` holds), `stop()` (ends every node
+ * node's metadata), `topicConfigs(topic)`, `waitFor(topic, p, test)` (polls that until `test` holds), `stop()` (ends every node
  * and removes the data).
  */
 export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '512m', log = () => {}} = {}) {
@@ -365,6 +365,16 @@ export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '
   log(`${nodes}-node Kafka ${version} cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
   const address = (id) => `127.0.0.1:${ports.get(id).plain}`
+  const withAdmin = async (fn) => {
+    const {Admin} = await import('@platformatic/kafka')
+    const live = ids.filter((id) => alive(running.get(id))).map(address)
+    const admin = new Admin({clientId: 'spool-test-cluster', bootstrapBrokers: live, retries: 0, connectTimeout: 2000, requestTimeout: 5000})
+    try {
+      return await fn(admin)
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  }
   const cluster = {
     version,
     dir,
@@ -386,19 +396,19 @@ export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '
       await serving(id)
     },
     /** Leader, replicas and in-sync replicas of a partition, as a live node's metadata has them now. */
-    async partition(topic, partition = 0) {
-      const {Admin} = await import('@platformatic/kafka')
-      const live = ids.filter((id) => alive(running.get(id))).map(address)
-      const admin = new Admin({clientId: 'spool-test-cluster', bootstrapBrokers: live, retries: 0, connectTimeout: 2000, requestTimeout: 5000})
-      try {
+    partition: (topic, partition = 0) =>
+      withAdmin(async (admin) => {
         const metadata = await admin.metadata({topics: [topic], forceUpdate: true})
         const p = metadata.topics.get(topic)?.partitions[partition]
         if (!p) throw new Error(`no partition ${topic}/${partition} in the cluster's metadata`)
         return {leader: p.leader, replicas: [...p.replicas], isr: [...p.isr]}
-      } finally {
-        await admin.close().catch(() => {})
-      }
-    },
+      }),
+    /** A topic's configuration as the cluster reports it (DescribeConfigs), name to value. */
+    topicConfigs: (topic) =>
+      withAdmin(async (admin) => {
+        const [described] = await admin.describeConfigs({resources: [{resourceType: 2, resourceName: topic}]})
+        return Object.fromEntries(described.configs.map((c) => [c.name, c.value]))
+      }),
     /** Polls the partition's metadata until `test` holds (every 200 ms, up to `timeoutMs`). */
     async waitFor(topic, partition, test, {timeoutMs = 60_000} = {}) {
       const deadline = Date.now() + timeoutMs

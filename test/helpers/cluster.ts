@@ -18,6 +18,7 @@ export const cluster = {
   kill: (node: number) => control<null>('kill', {node}),
   /** Starts a killed node on its data and ports; resolves when it serves clients again. */
   start: (node: number) => control<null>('start', {node}),
+  topicConfigs: (topic: string) => control<Record<string, string | null>>('topic-configs', {topic}),
   running: () => control<number[]>('running', {}),
   partition: (topic: string, partition = 0) => control<PartitionState>('partition', {topic, partition}),
   /** Polls the partition's metadata until `test` holds. */

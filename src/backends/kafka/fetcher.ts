@@ -3,7 +3,7 @@ import {type Assignment, partitionKey, type ReadOptions} from '../../core/backen
 import {SpoolError} from '../../core/errors.js'
 import type {RecordBatch} from '../../core/record.js'
 import type {KafkaAdmin} from './admin.js'
-import type {KafkaClient} from './client.js'
+import {FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
 import {KafkaRecordBatch} from './fetch.js'
 import type {FetchPartition} from './wire.js'
 
@@ -13,11 +13,14 @@ const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_
 /**
  * Reads assignments with Fetch from each partition's leader, joining no consumer group (as kcat does),
  * with metadata refreshed when a leader moves. A bounded read ends at the end offsets it was given.
+ * A leader that dies mid-read (its connection refused or cut while other brokers answer) is waited out
+ * on fresh metadata for up to the timeout, counted from the first failed fetch.
  */
 export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
   let routes = await leaders(admin, assignments)
+  let failingSince: number | undefined
   while (!options.signal.aborted) {
     const waiting = live()
     if (waiting.length === 0) return
@@ -36,7 +39,19 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
       }
       const topics = new Map<string, FetchPartition[]>()
       for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: 8 << 20}])
-      const response = await client.call('fetching records', () => client.wire.fetch({broker, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}))
+      let response
+      try {
+        response = await client.call('fetching records', () => client.wire.fetch({broker, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}), undefined, {failover: false})
+        failingSince = undefined
+      } catch (error) {
+        failingSince ??= Date.now()
+        if (Date.now() - failingSince < client.timeoutMs && (await client.failingOver(error))) {
+          stale = true
+          await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
+          continue
+        }
+        throw error
+      }
       for (const topicResponse of response) {
         for (const p of topicResponse.partitions) {
           const assignment = group.find((a) => a.topic === topicResponse.topic && a.partition === p.partitionIndex)

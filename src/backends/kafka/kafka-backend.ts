@@ -79,7 +79,11 @@ export class KafkaBackend implements Backend {
     for (const batch of batches)
       if (batch.partition >= meta.partitionsCount) throw new SpoolError(`topic '${topic}' has no partition ${batch.partition} (it has ${meta.partitionsCount})`)
     const leaders = meta.partitions.map((p) => (p ? metadata.brokers.get(p.leader) : undefined))
-    const count = await this.producer.send({topic, leaders}, batches, [...metadata.brokers.values()])
+    const refresh = async () => {
+      const fresh = await this.admin.topicMetadata(topic, true)
+      return fresh.topic.partitions.map((p) => (p && p.leader >= 0 ? fresh.metadata.brokers.get(p.leader) : undefined))
+    }
+    const count = await this.producer.send({topic, leaders, refresh}, batches, [...metadata.brokers.values()])
     return {count, created}
   }
 
