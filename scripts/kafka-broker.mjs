@@ -285,7 +285,7 @@ leader.imbalance.check.interval.seconds=5
  * The returned handle: `bootstrap` (every node's address, comma-separated), `nodes` (ids and addresses),
  * `kill(id)` (SIGKILL, resolves when the process is gone), `start(id)` (starts a killed node again,
  * resolves when it serves), `partition(topic, p)` (leader, replicas and in-sync replicas from a live
- * node's metadata), `topicConfigs(topic)`, `waitFor(topic, p, test)` (polls that until `test` holds), `stop()` (ends every node
+ * node's metadata), `coordinatorOf(group)`, `topicConfigs(topic)`, `waitFor(topic, p, test)` (polls that until `test` holds), `stop()` (ends every node
  * and removes the data).
  */
 export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '512m', log = () => {}} = {}) {
@@ -402,6 +402,12 @@ export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '
         const p = metadata.topics.get(topic)?.partitions[partition]
         if (!p) throw new Error(`no partition ${topic}/${partition} in the cluster's metadata`)
         return {leader: p.leader, replicas: [...p.replicas], isr: [...p.isr]}
+      }),
+    /** The node coordinating a consumer group (FindCoordinator). */
+    coordinatorOf: (group) =>
+      withAdmin(async (admin) => {
+        const [found] = await admin.findCoordinator({keyType: 0, keys: [group]})
+        return found.nodeId
       }),
     /** A topic's configuration as the cluster reports it (DescribeConfigs), name to value. */
     topicConfigs: (topic) =>

@@ -33,6 +33,7 @@ export default async function setup(project: TestProject) {
       if (url.pathname === '/kill') return cluster.kill(node)
       if (url.pathname === '/start') return cluster.start(node)
       if (url.pathname === '/partition') return cluster.partition(url.searchParams.get('topic'), Number(url.searchParams.get('partition') ?? 0))
+      if (url.pathname === '/coordinator') return cluster.coordinatorOf(url.searchParams.get('group'))
       if (url.pathname === '/topic-configs') return cluster.topicConfigs(url.searchParams.get('topic'))
       if (url.pathname === '/running') return cluster.nodes.filter((n: {id: number}) => cluster.isRunning(n.id)).map((n: {id: number}) => n.id)
       throw new Error(`unknown request ${url.pathname}`)

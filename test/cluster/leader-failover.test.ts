@@ -101,12 +101,12 @@ describe('a three-node cluster whose partition leader is killed and restarted', 
     await produce(500, 1000)
     await cluster.start(leader)
     await cluster.waitFor(topic, 0, (s) => s.isr.length === 3)
-    // Then the group's coordinator (the leader of __consumer_offsets), which the commits go to.
-    const coordinator = (await cluster.partition('__consumer_offsets', 0)).leader
+    // Then the group's coordinator, which the commits go to.
+    const coordinator = await cluster.coordinatorOf(group)
     await produce(1000, 1200)
     await until(() => out.includes(record(1199)))
     await cluster.kill(coordinator)
-    await cluster.waitFor('__consumer_offsets', 0, (s) => s.leader > 0 && s.leader !== coordinator)
+    await until(async () => ![coordinator, -1].includes(await cluster.coordinatorOf(group).catch(() => -1)))
     await produce(1200, 1500)
     const {code, stderr} = await done
     expect({code, stderr}).toEqual({code: 0, stderr: ''})

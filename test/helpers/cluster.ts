@@ -18,6 +18,7 @@ export const cluster = {
   kill: (node: number) => control<null>('kill', {node}),
   /** Starts a killed node on its data and ports; resolves when it serves clients again. */
   start: (node: number) => control<null>('start', {node}),
+  coordinatorOf: (group: string) => control<number>('coordinator', {group}),
   topicConfigs: (topic: string) => control<Record<string, string | null>>('topic-configs', {topic}),
   running: () => control<number[]>('running', {}),
   partition: (topic: string, partition = 0) => control<PartitionState>('partition', {topic, partition}),
@@ -44,7 +45,7 @@ export const cluster = {
 }
 
 async function control<T>(action: string, params: Record<string, string | number>): Promise<T> {
-  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))
   const response = await fetch(`${inject('cluster').control}/${action}?${query}`)
   const text = await response.text()
   if (!response.ok) throw new Error(`cluster ${action} failed: ${text}`)
