@@ -4,7 +4,7 @@ import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
-import {consoleProducerClass, kafkaToolCommand} from '../../scripts/kafka-broker.mjs'
+import {consoleProducerClass} from '../../scripts/kafka-broker.mjs'
 import {envelopes, run, sh, start, tempHome} from '../helpers/cli.js'
 
 // spool's commands against a real Kafka broker, spawned as users run them, with kcat and Kafka's own
@@ -19,10 +19,9 @@ function unique(name: string): string {
   return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
 }
 
-/** Runs one of Kafka's own Java tools from the jars of the broker's version. */
+/** Runs one of Kafka's own Java tools from the broker's jars (their log lines go nowhere). */
 function javaTool(mainClass: string, args: string[], input?: string): string {
-  const [command, argv] = kafkaToolCommand(mainClass, args, {version: kafka.version}) as [string, string[]]
-  return execFileSync(command, argv, {
+  return execFileSync('java', ['-Xmx256m', '-Dlog4j2.level=error', '-cp', `${kafka.lib}/*`, mainClass, ...args], {
     input,
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'ignore'],
