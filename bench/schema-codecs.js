@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Schema codec throughput: `node bench/schema-codecs.js`. Bundles src/schemas/codecs.ts with esbuild
-// (the codec libraries stay external, as in the CLI bundle) and times, per format, decode of a payload
-// to a JSON line and encode of a parsed canonical JSON value, on a 5-field record. Prints records/s
-// (best of BENCH_RUNS runs of BENCH_RECORDS records each).
+// (the codec libraries stay external, as in the CLI bundle) and times, per format, on a 5-field record:
+// decode of a payload to a JSON line (a string), decode into one buffer as --decode does (decodeInto,
+// where the codec has it), encode of a parsed canonical JSON value, and a JSON line's bytes to the
+// payload as produce does (encodeText where the codec takes the line, else parseJson then encode).
+// Prints records/s (best of BENCH_RUNS runs of BENCH_RECORDS records each).
 import {build} from 'esbuild'
 import {mkdirSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -14,7 +16,8 @@ mkdirSync(dirname(out), {recursive: true})
 await build({
   absWorkingDir: root,
   stdin: {
-    contents: "export {compileSchema} from './src/schemas/codecs.ts'; export {parseJson} from './src/schemas/json-text.ts'",
+    contents:
+      "export {compileSchema} from './src/schemas/codecs.ts'; export {parseJson} from './src/schemas/json-text.ts'; export {JsonBytes} from './src/schemas/json-bytes.ts'",
     resolveDir: root,
     loader: 'ts',
   },
@@ -26,7 +29,7 @@ await build({
   external: ['avsc', 'protobufjs', 'ajv', 'ajv-formats'],
   logLevel: 'warning',
 })
-const {compileSchema, parseJson} = await import(pathToFileURL(out).href)
+const {compileSchema, parseJson, JsonBytes} = await import(pathToFileURL(out).href)
 
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 5)
@@ -73,16 +76,39 @@ for (const type of Object.keys(schemas)) {
   for (let i = 0; i < distinct; i++) {
     if (codec.decodeToJson(payloads[i]) !== lines[type](i)) throw new Error(`${type}: ${codec.decodeToJson(payloads[i])} != ${lines[type](i)}`)
   }
-  let bestDecode = Infinity
-  let bestEncode = Infinity
+  const texts = Array.from({length: distinct}, (_, i) => Buffer.from(lines[type](i)))
+  const fromText = (text) => codec.encodeText?.(text, 0, text.length) ?? codec.encode(parseJson(text.toString()))
+  for (let i = 0; i < distinct; i++) {
+    if (!fromText(texts[i]).equals(payloads[i])) throw new Error(`${type}: line ${i} encodes differently from its text`)
+  }
+  const into = new JsonBytes(1 << 20)
+  const best = {decode: Infinity, decodeInto: Infinity, encode: Infinity, encodeText: Infinity}
+  const time = (what, loop) => {
+    const start = performance.now()
+    loop()
+    best[what] = Math.min(best[what], performance.now() - start)
+  }
   let sink = 0
   for (let run = 0; run < runs; run++) {
-    let start = performance.now()
-    for (let i = 0; i < records; i++) sink += codec.decodeToJson(payloads[i % distinct]).length
-    bestDecode = Math.min(bestDecode, performance.now() - start)
-    start = performance.now()
-    for (let i = 0; i < records; i++) sink += codec.encode(values[i % distinct]).length
-    bestEncode = Math.min(bestEncode, performance.now() - start)
+    time('decode', () => {
+      for (let i = 0; i < records; i++) sink += codec.decodeToJson(payloads[i % distinct]).length
+    })
+    if (codec.decodeInto)
+      time('decodeInto', () => {
+        for (let i = 0; i < records; i++) {
+          if (into.pos > 1 << 19) into.pos = 0
+          codec.decodeInto(payloads[i % distinct], 0, payloads[i % distinct].length, into)
+        }
+      })
+    time('encode', () => {
+      for (let i = 0; i < records; i++) sink += codec.encode(values[i % distinct]).length
+    })
+    time('encodeText', () => {
+      for (let i = 0; i < records; i++) sink += fromText(texts[i % distinct]).length
+    })
   }
-  console.log(`${type.padEnd(8)} decode→JSON line ${rate(records, bestDecode).padStart(11)} records/s   encode ${rate(records, bestEncode).padStart(11)} records/s   (${payloads[0].length}-byte payload, sink ${sink % 10})`)
+  const column = (what) => (best[what] === Infinity ? '-' : rate(records, best[what])).padStart(11)
+  console.log(
+    `${type.padEnd(8)} decode→JSON line ${column('decode')}  decode into a buffer ${column('decodeInto')}  encode ${column('encode')}  JSON line→payload ${column('encodeText')} records/s  (${payloads[0].length}-byte payload, sink ${sink % 10})`,
+  )
 }

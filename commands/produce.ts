@@ -1,4 +1,4 @@
-import {delimiterFlag, durationFlag, sizeFlag} from '../src/cli/flags.js'
+import {delimiterFlag, durationFlag, rateFlag, sizeFlag} from '../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {COMPRESSIONS} from '../src/backends/kafka/settings.js'
 import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
@@ -7,6 +7,7 @@ import {openInput} from '../src/cli/stdin.js'
 import {UsageError} from '../src/core/errors.js'
 import type {Header} from '../src/core/record.js'
 import {produce} from '../src/ops/produce.js'
+import {defaultBurst} from '../src/ops/token-bucket.js'
 import {type RegistryFlags, registryFlags, requireRegistry} from '../src/cli/registry.js'
 import type {Backend} from '../src/core/backend.js'
 import {parseJson} from '../src/schemas/json-text.js'
@@ -21,6 +22,8 @@ With --input json each line is an envelope as printed by \`spool consume --json\
 
 With --value-schema (and --key-schema) each value (key) is a JSON document in the schema format's canonical JSON form, validated, encoded and framed for a schema registry; the schema is registered under TOPIC-value (TOPIC-key) unless it is there already. On the local store the store is the registry; on Kafka name one with --registry, SPOOL_REGISTRY or the context.
 
+With --rate N/s records are paced by a token bucket: the first --burst at once (default: 50 ms worth), then spread evenly, committed in slices of about 5 ms (never more than --burst) as they go, each slice stamped with the time it is written. An idle input saves up one burst at most; a process slowed by a busy machine catches up, so the average rate holds. stdin is read only as fast as the rate, so a large file is backfilled gently and a killed produce has stored a prefix of it.
+
 Bad input stops the produce with a one-line error naming the line; the records before it stay stored. Ctrl-C stores what was read and exits 130.`
 
   static override examples = [
@@ -30,6 +33,8 @@ Bad input stops the produce with a one-line error naming the line; the records b
     {description: 'NUL-delimited binary records', command: 'find . -print0 | <%= config.bin %> <%= command.id %> paths -0'},
     {description: 'JSON documents encoded with an Avro schema (registered as orders-value; Protobuf .proto and JSON Schema .json too)', command: 'cat orders.jsonl | <%= config.bin %> <%= command.id %> orders --value-schema order.avsc'},
     {description: 'Into Kafka, with the schema from a registry', command: "cat orders.jsonl | <%= config.bin %> <%= command.id %> orders -b kafka://localhost:9092 --registry http://localhost:8081 --value-schema @orders-value:3"},
+    {description: 'Load generation: 10,000 records per second, spread evenly', command: 'seq 1 1000000 | <%= config.bin %> <%= command.id %> load --rate 10000/s'},
+    {description: 'A gentle backfill into Kafka: 30 records a minute, at most 5 at once', command: 'cat backlog.jsonl | <%= config.bin %> <%= command.id %> orders -b kafka://localhost:9092 --rate 30/m --burst 5'},
     {description: 'Copy a topic exactly, keys, headers, timestamps and partitions included', command: '<%= config.bin %> consume orders --json | <%= config.bin %> <%= command.id %> orders-copy --input json'},
   ]
 
@@ -51,6 +56,8 @@ Bad input stops the produce with a one-line error naming the line; the records b
     linger: durationFlag({summary: 'How long a record may wait for more before its batch is committed.', default: 5, defaultHelp: async () => '5ms'}),
     compression: Flags.string({summary: 'Kafka: compress record batches.', options: [...COMPRESSIONS], helpGroup: 'KAFKA'}),
     acks: Flags.string({summary: 'Kafka: acknowledgements to wait for: all (every in-sync replica), 1 (the leader), 0 (none).', options: ['all', '1', '0'], helpGroup: 'KAFKA'}),
+    rate: rateFlag({summary: 'Write at most this many records per second (500/s), or per minute (30/m), evenly spread.'}),
+    burst: Flags.integer({summary: 'With --rate: how many records may go at once (default: 50 ms worth of the rate).', min: 1, dependsOn: ['rate']}),
     durable: Flags.boolean({summary: 'Sync every commit to disk (survives a power cut, slower).'}),
     'value-schema': Flags.string({
       summary: 'Values are JSON documents to encode with this schema: a file (.avsc, .proto, .json) or @SUBJECT[:VERSION].',
@@ -98,6 +105,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         batchBytes: 1024 * 1024,
           signal,
           schemas,
+          rate: flags.rate === undefined ? undefined : {perSecond: flags.rate, burst: flags.burst ?? defaultBurst(flags.rate)},
         }),
       (result) =>
         result.interrupted

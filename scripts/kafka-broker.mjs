@@ -169,7 +169,8 @@ log.retention.check.interval.ms=3600000
 
 /**
  * Starts a broker in a fresh directory and resolves once it serves clients. `stop()` ends it (SIGTERM,
- * then SIGKILL after 10 s) and removes its data.
+ * then SIGKILL after 10 s) and removes its data; `halt()` ends it keeping its data, `restart()` starts
+ * it again on the same ports (outage tests).
  */
 export async function startBroker({log = () => {}, version = KAFKA_VERSION} = {}) {
   const lib = kafkaJars({version})
@@ -186,34 +187,53 @@ export async function startBroker({log = () => {}, version = KAFKA_VERSION} = {}
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   log(`starting Kafka ${version} in ${dir}`)
-  const child = spawn('java', [...java, 'kafka.Kafka', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
+  // launch() is called again by restart(): the same directory, data and ports, as a broker that was
+  // stopped and started by its operator.
+  let child
   let output = ''
-  const collect = (d) => {
-    output += d.toString()
-    if (output.length > 200_000) output = output.slice(-100_000)
+  let exited
+  const launch = async () => {
+    child = spawn('java', [...java, 'kafka.Kafka', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
+    output = ''
+    const collect = (d) => {
+      output += d.toString()
+      if (output.length > 200_000) output = output.slice(-100_000)
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
+    const current = child
+    exited = new Promise((resolve) => current.on('exit', (code, signal) => resolve({code, signal})))
+    const started = Date.now()
+    await new Promise((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (/Kafka Server started/.test(output)) {
+          clearInterval(timer)
+          resolve()
+        } else if (current.exitCode !== null || Date.now() - started > 120_000) {
+          clearInterval(timer)
+          current.kill('SIGKILL')
+          reject(new Error(`Kafka did not start (${current.exitCode !== null ? `exit ${current.exitCode}` : 'timeout'}):\n${output.slice(-4000)}`))
+        }
+      }, 100)
+    })
+    log(`Kafka ${version} up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
-  child.stdout.on('data', collect)
-  child.stderr.on('data', collect)
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-  const started = Date.now()
-  await new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (/Kafka Server started/.test(output)) {
-        clearInterval(timer)
-        resolve()
-      } else if (child.exitCode !== null || Date.now() - started > 120_000) {
-        clearInterval(timer)
-        child.kill('SIGKILL')
-        reject(new Error(`Kafka did not start (${child.exitCode !== null ? `exit ${child.exitCode}` : 'timeout'}):\n${output.slice(-4000)}`))
-      }
-    }, 100)
-  })
-  log(`Kafka ${version} up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const halt = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+  await launch()
   return {
     version,
     dir,
     lib,
-    pid: child.pid,
+    get pid() {
+      return child.pid
+    },
     plaintext: `127.0.0.1:${plain}`,
     sasl: `127.0.0.1:${sasl}`,
     /** Reach it as localhost: the certificate names only that. */
@@ -223,14 +243,12 @@ export async function startBroker({log = () => {}, version = KAFKA_VERSION} = {}
     users: SASL_USERS,
     output: () => output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await exited
-        clearTimeout(timer)
-      }
+      await halt()
       rmSync(dir, {recursive: true, force: true})
     },
+    /** Stops the broker process and keeps its data: restart() brings it back on the same ports. */
+    halt,
+    restart: launch,
   }
 }
 

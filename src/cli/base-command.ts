@@ -7,7 +7,7 @@ import type {StoreAccess} from '../backends/local/store-file.js'
 import {selectedContext} from '../backends/contexts.js'
 import {durationFlag} from './flags.js'
 import {withSpinner} from './progress.js'
-import {SpoolError, describeError, errorTree, exitCodeOf} from '../core/errors.js'
+import {ExitCode, SpoolError, describeError, errorTree, exitCodeOf, isUnreachable} from '../core/errors.js'
 
 /**
  * What every spool command shares: the backend flags, opening the backend through the one factory, and
@@ -32,6 +32,12 @@ export abstract class SpoolCommand extends Command {
     }),
     debug: Flags.boolean({summary: 'Print stack traces with errors.', helpGroup: 'BACKEND'}),
   }
+
+  /**
+   * The exit code of a failure where 1 is an answer, not a failure: `diff` exits 1 for "different", so,
+   * as diff(1) and cmp(1) do, it fails with 2, and a script never takes a broken read for a difference.
+   */
+  static failureExitCode: number = ExitCode.failure
 
   private backends: Backend[] = []
 
@@ -59,7 +65,13 @@ export abstract class SpoolCommand extends Command {
       acks: acks === undefined ? undefined : acks === 'all' ? -1 : (Number(acks) as 0 | 1),
     })
     this.backends.push(backend)
-    if (backend.connect) await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())
+    if (backend.connect)
+      try {
+        await withSpinner(`connecting to ${backend.location}`, () => backend.connect!())
+      } catch (error) {
+        // A following command (-f) waits out a Kafka it cannot reach yet, at its first call (src/core/outage.ts).
+        if (!(flags as {follow?: boolean}).follow || !isUnreachable(error)) throw error
+      }
     return backend
   }
 
@@ -82,7 +94,8 @@ export abstract class SpoolCommand extends Command {
   }
 
   override async catch(error: Interfaces.CommandError): Promise<void> {
-    const code = exitCodeOf(error)
+    const failureCode = (this.constructor as typeof SpoolCommand).failureExitCode
+    const code = exitCodeOf(error) === ExitCode.failure ? failureCode : exitCodeOf(error)
     const streams = this.streams
     streams.exitCode = code
     if (isProcessStreams(streams)) process.exitCode = code

@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
+import {KeySelection} from '../core/key-selection.js'
 import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
-import {parseDuration, parseSize} from '../core/units.js'
+import {parseDuration, parseRate, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
+import {RecordFilter} from '../ops/record-filter.js'
 import {FORMAT_HELP, FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../io/record-writers.js'
 
 /** Flags of every command that prints records: consume, tail (and replay). */
@@ -43,6 +45,9 @@ export function recordWriterFor(flags: {format?: string; json?: boolean; delimit
 
 /** A duration (500ms, 10s, 7d, 1h30m) as milliseconds. */
 export const durationFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseDuration(input, `--${flag.name}`)})
+
+/** A rate (500/s, 500, 30/m, 3600/h) as records per second. */
+export const rateFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseRate(input, `--${flag.name}`)})
 
 /** A size (1048576, 512KiB, 1GB) as bytes. */
 export const sizeFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseSize(input, `--${flag.name}`)})
@@ -87,3 +92,25 @@ export const groupFlag = Flags.string({
   char: 'g',
   summary: "Read as this consumer group: start from its committed offsets (else from --from) and commit each batch once it is written out.",
 })
+
+/**
+ * --filter EXPR on consume, tail and replay: pipe's expression language, compiled when the command line
+ * is parsed, so an expression that does not parse is a usage error before anything is opened or read.
+ */
+export const filterFlag = Flags.custom<RecordFilter>({
+  summary: 'Print only records for which this JavaScript expression over r is truthy (r.value, r.key, r.json, r.headers, r.timestamp, r.partition, r.offset, r.topic).',
+  parse: async (input) => new RecordFilter(input),
+})()
+
+export const filterHelp = `--filter EXPR keeps the records for which the JavaScript expression is truthy, as pipe --filter does: r is the record, with r.key and r.value (UTF-8 text or null), r.json (the value parsed as JSON, undefined when it is not), r.headers ([{key, value}]), r.timestamp, r.partition, r.offset, r.topic, and r.keyBytes/r.valueBytes (Buffers). With --decode it sees the decoded value, as printed. An expression that does not parse exits 2 before reading; one that throws on a record exits 1 naming the record, after the records before it are printed.`
+
+export const keyFlag = Flags.string({
+  summary: 'Only records with this key (repeatable: any of them). The text is the key\'s bytes as UTF-8, as produce -k takes it.',
+  multiple: true,
+})
+
+/** The keys of every --key given; undefined for none (all records). */
+export function keysOf(values: readonly string[] | undefined): KeySelection | undefined {
+  if (!values || values.length === 0) return undefined
+  return new KeySelection(values.map((text) => Buffer.from(text, 'utf8')))
+}

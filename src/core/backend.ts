@@ -1,4 +1,6 @@
 import type {ImportingRegistry} from '../schemas/registry.js'
+import type {KeySelection} from './key-selection.js'
+import type {Outage} from './outage.js'
 import type {PartitionRange} from './positions.js'
 import type {PendingBatch, RecordBatch} from './record.js'
 
@@ -14,6 +16,16 @@ export interface TopicSettings {
   configs?: Record<string, string>
 }
 
+/** What `topic alter` changes; fields left out stay as they are. */
+export interface TopicChanges {
+  /** The new partition count: only more than the topic has (records never move between partitions). */
+  partitions?: number
+  retentionMs?: number
+  retentionBytes?: number
+  /** Topic configs by Kafka name; the local store knows retention.ms and retention.bytes only. */
+  configs?: Record<string, string>
+}
+
 export interface PartitionInfo extends PartitionRange {
   partition: number
   bytes: number
@@ -26,6 +38,11 @@ export interface TopicInfo extends TopicSettings {
   name: string
   partitionInfo: PartitionInfo[]
   createdAt?: number
+  /**
+   * What tells this topic from one deleted and created again under its name (the local store's row id and
+   * creation time, Kafka's topic id); undefined where the backend cannot tell.
+   */
+  topicId?: string
 }
 
 /** What one read covers: a partition from an offset, up to an exclusive offset or, without one, forever. */
@@ -46,6 +63,25 @@ export interface ReadOptions {
   follow?: boolean
   /** Records a reader asks for at most per batch; backends may return fewer. */
   maxBatchRecords?: number
+  /**
+   * Only records with one of these keys (--key). The local store finds them through its key index; Kafka
+   * has none, so it reads everything and filters. Batches then hold only the selected records, with the
+   * gaps between their offsets.
+   */
+  keys?: KeySelection
+  /** Called with the records looked at, matching or not, as a filtering read goes: for progress displays. */
+  onScanned?: (records: number) => void
+  /** Waits out outages of a remote backend instead of failing (following reads, -f). */
+  outage?: Outage
+}
+
+/** What a store knows of one stored batch without reading its records. */
+export interface BatchSummary {
+  baseOffset: number
+  /** Records in the batch: offsets baseOffset to baseOffset + count - 1. */
+  count: number
+  minTimestamp: number
+  maxTimestamp: number
 }
 
 /** A consumer group's position in one partition: the offset of the next record it will read. */
@@ -63,6 +99,8 @@ export interface AppendOptions {
    * topics of one store). Only for backends whose `atomicCommit` is true.
    */
   commit?: {group: string; offsets: GroupOffset[]}
+  /** Stores these cursor positions in the same transaction as the records; only on a store whose cursorStore() it is. */
+  cursor?: CursorCommit
 }
 
 export interface AppendResult {
@@ -90,6 +128,11 @@ export interface Backend {
   /** Throws UnknownTopicError. */
   describeTopic(name: string): Promise<TopicInfo>
   deleteTopic(name: string): Promise<void>
+  /**
+   * Adds partitions and changes retention and configs, then describes the topic. Fewer or as many
+   * partitions as it has is a UsageError; an unknown topic is an UnknownTopicError.
+   */
+  alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo>
 
   /**
    * Commits the batches (each bound to one partition of `topic`): after it resolves they are stored and have
@@ -119,8 +162,48 @@ export interface Backend {
   /** The local store keeps schemas itself: its registry (Kafka's lives elsewhere, named by the command). */
   schemaRegistry?(): ImportingRegistry
 
+  /**
+   * Optional (the local store): the stored batches holding records of [from, until) of a partition, in
+   * offset order, from the store's metadata, without reading the records. `count` answers from it.
+   */
+  batchSummaries?(assignment: Assignment & {until: number}): Promise<BatchSummary[]>
+  /** The local store keeps cursors: named read positions for sources on any backend (spool --cursor). */
+  cursorStore?(): CursorStore
+
   /** Reaches the backend once, so that a command fails early and a terminal can show the wait; optional. */
   connect?(): Promise<void>
 
   close(): Promise<void>
+}
+
+/** A cursor's position in one partition of a source: the offset of the next record to read. */
+export interface CursorOffset extends GroupOffset {
+  /** The topic's identity (TopicInfo.topicId) when the position was taken. */
+  topicId?: string
+}
+
+/** Positions of one cursor in one source, to store. */
+export interface CursorCommit {
+  cursor: string
+  /** The source's identity: file:PATH or kafka://host:port[,host:port] (brokers sorted). */
+  source: string
+  offsets: CursorOffset[]
+}
+
+/** A stored cursor position. */
+export interface CursorPosition extends CursorOffset {
+  cursor: string
+  source: string
+  /** ms since epoch. */
+  updatedAt: number
+}
+
+/** Where cursors live: a local store, whatever backend the records they track are on. */
+export interface CursorStore {
+  readonly location: string
+  /** Every stored position of a cursor, or of every cursor; ordered by cursor, source, topic, partition. */
+  cursorPositions(cursor?: string): Promise<CursorPosition[]>
+  commitCursor(commit: CursorCommit): Promise<void>
+  /** Forgets a cursor; returns how many positions it had. */
+  deleteCursor(cursor: string): Promise<number>
 }

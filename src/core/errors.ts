@@ -41,6 +41,24 @@ export class UnknownGroupError extends SpoolError {
   }
 }
 
+/** topic alter -p N where N is not more than the topic has: partitions can only be added. */
+export class PartitionsNotAddedError extends UsageError {
+  constructor(topic: string, has: number, asked: number) {
+    super(
+      asked === has
+        ? `topic '${topic}' already has ${has} partition${has === 1 ? '' : 's'}`
+        : `topic '${topic}' has ${has} partition${has === 1 ? '' : 's'}; partitions cannot be removed, so -p ${asked} is refused`,
+      `partitions can only be added: -p ${has + 1} or more`,
+    )
+  }
+}
+
+export class UnknownCursorError extends SpoolError {
+  constructor(readonly cursor: string, where: string) {
+    super(`cursor '${cursor}' has no positions in ${where}`, {hint: 'see the cursors with: spool cursor list'})
+  }
+}
+
 /** Bad data on stdin. `stored` tells how many records before the bad one were committed. */
 export class InputError extends SpoolError {
   constructor(message: string, readonly stored: number) {
@@ -53,6 +71,18 @@ export class PartialAppendError extends SpoolError {
   constructor(message: string, readonly stored: number, options: {hint?: string; cause?: unknown} = {}) {
     super(message, options)
   }
+}
+
+/**
+ * Kafka could not be reached, or is not serving yet (no leader, coordinator loading): a failure that
+ * waiting fixes. With -f the streaming commands wait these out; anything else still stops them at once.
+ */
+export class UnreachableError extends SpoolError {}
+
+/** Whether waiting could fix this failure: an UnreachableError anywhere in it (a partial append wraps one). */
+export function isUnreachable(error: unknown): boolean {
+  for (const {error: e} of errorTree(error)) if (e instanceof UnreachableError) return true
+  return false
 }
 
 /** The store a command was writing to was removed (or replaced) under it: what it wrote since is gone. */

@@ -66,16 +66,21 @@ export interface RecordBatch {
   copyValue(index: number, target: Buffer, position: number): number
   valueLength(index: number): number
   /**
-   * Optional, for batches whose values are text (decoded with --decode): the values of [start, end),
-   * each followed by `delimiter`, as one string; undefined when some value is not text. One string per
-   * batch is written out far faster than one per record.
+   * Optional, for batches whose values were decoded into one buffer (--decode): the values of [start,
+   * end), each followed by a newline, as one buffer; undefined when some value is not there. One write
+   * per batch is far faster than one per record.
    */
-  valuesText?(start: number, end: number, delimiter: string): string | undefined
+  valueLines?(start: number, end: number): Buffer | undefined
   /**
    * Optional, for batches that hold their values in one buffer (the local store's): where the value at
    * index lies, without a Buffer view per record. Fills `into` and returns true; false for a null value.
    */
   valueBytes?(index: number, into: ByteRange): boolean
+  /**
+   * Optional: whether the key at index is exactly `key`, compared where it lies, without a Buffer view
+   * per record (a read by key compares every key of the batches it decodes).
+   */
+  keyEquals?(index: number, key: Uint8Array): boolean
 }
 
 /** Bytes [start, end) of buf. */

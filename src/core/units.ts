@@ -77,3 +77,15 @@ export function formatDuration(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
   return `${ms}ms`
 }
+
+const RATE_UNITS: Record<string, number> = {'': 1, s: 1, sec: 1, m: 1 / 60, min: 1 / 60, h: 1 / 3600}
+
+/** Parses a rate, "500/s", "500" (per second), "600/m", "3600/h", into records per second. */
+export function parseRate(text: string, what: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/i.exec(text)
+  const unit = match ? RATE_UNITS[(match[2] ?? '').toLowerCase()] : undefined
+  const perSecond = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN
+  if (!(perSecond > 0) || !Number.isFinite(perSecond))
+    throw new UsageError(`${what} '${text}' is not a rate`, 'use records per second or per minute, more than 0: 500/s, 500, 30/m, 3600/h')
+  return perSecond
+}

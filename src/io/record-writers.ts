@@ -11,17 +11,17 @@ export interface RecordWriter {
 
 /** The default: each value followed by the delimiter, bytes copied as they are stored. */
 export class ValueWriter implements RecordWriter {
-  /** The delimiter as text, when it is one ASCII character (the batch-as-one-string path). */
-  private readonly textDelimiter: string | undefined
+  /** The delimiter is a newline: a decoded batch's valueLines is then already the output. */
+  private readonly newline: boolean
 
   constructor(private readonly delimiter: Buffer = Buffer.from('\n')) {
-    this.textDelimiter = delimiter.length === 1 && delimiter[0]! < 0x80 ? delimiter.toString('latin1') : undefined
+    this.newline = delimiter.length === 1 && delimiter[0] === 0x0a
   }
 
   write(batch: RecordBatch, start: number, end: number, out: BufferedOutput): void {
-    if (this.textDelimiter !== undefined && batch.valuesText) {
-      const text = batch.valuesText(start, end, this.textDelimiter)
-      if (text !== undefined) return out.writeString(text)
+    if (this.newline && batch.valueLines) {
+      const lines = batch.valueLines(start, end)
+      if (lines !== undefined) return out.writeBytes(lines)
     }
     const delimiter = this.delimiter
     const single = delimiter.length === 1 ? delimiter[0]! : -1

@@ -18,7 +18,8 @@ export class DelimiterSplitter {
   constructor(
     private readonly delimiter: Buffer,
     private readonly maxBytes: number,
-    private readonly onRecord: (bytes: Buffer, record: number) => void,
+    /** Bytes [start, end) of `chunk`: a range rather than a view, which a caller that only reads it need not make. */
+    private readonly onRecord: (chunk: Buffer, start: number, end: number, record: number) => void,
     private readonly onOversized: (record: number, bytes: number, atLeast?: boolean) => never,
   ) {}
 
@@ -58,7 +59,7 @@ export class DelimiterSplitter {
       if (this.carryBytes > 0) this.emitCarry(chunk.subarray(start, at))
       else {
         if (at - start > this.maxBytes) this.onOversized(this.record, at - start)
-        this.onRecord(chunk.subarray(start, at), this.record++)
+        this.onRecord(chunk, start, at, this.record++)
       }
       start = at + width
     }
@@ -79,7 +80,7 @@ export class DelimiterSplitter {
     const whole = Buffer.concat([...this.carry, last], bytes)
     this.carry = []
     this.carryBytes = 0
-    this.onRecord(whole, this.record++)
+    this.onRecord(whole, 0, whole.length, this.record++)
   }
 
   /** Bytes read after the last delimiter: a final record without its delimiter. */

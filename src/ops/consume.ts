@@ -1,10 +1,14 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
+import type {Outage} from '../core/outage.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
-import {DecodingOutputSink, OutputSink} from './sinks.js'
+import type {ReadCursor} from './cursors.js'
+import type {RecordFilter} from './record-filter.js'
+import {DecodingOutputSink, OutputSink, commitPosition, positionCommit} from './sinks.js'
 
 export {planRead} from './read-plan.js'
 
@@ -17,8 +21,18 @@ export interface StreamOptions {
   limit?: number
   /** Commit each batch's position to this consumer group once the batch is written out. */
   group?: string
+  /** Store each batch's position in this cursor once the batch is written out. */
+  cursor?: ReadCursor
   /** --decode: framed keys and values are printed as JSON. */
   decoder?: RecordDecoder
+  /** --filter: only records that pass are written (and counted against `limit`); it sees decoded values. */
+  filter?: RecordFilter
+  /** --key: only the records with one of these keys. */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
+  /** Waits out Kafka outages (following reads): the reads and the group's commits are retried. */
+  outage?: Outage
 }
 
 export interface StreamResult {
@@ -35,8 +49,10 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow})) {
-      let take = limit === undefined ? batch.count : Math.min(batch.count, limit - written)
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})) {
+      const {filter} = options
+      // With a filter the limit counts passing records, so the whole batch is looked at.
+      let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)
       let view: RecordBatch = batch
       let failure: Error | undefined
       if (options.decoder) {
@@ -46,12 +62,24 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
         take = decoded.batch.count
         failure = decoded.error
       }
+      // Records of the source batch read through: a group commits past them, passing or not.
+      let consumed = take
+      if (filter) {
+        const selected = filter.select(view, take, limit === undefined ? undefined : limit - written)
+        if (selected.error) failure = selected.error
+        // The limit was reached before the record that could not be decoded: not a failure.
+        else if (selected.consumed < take) failure = undefined
+        view = selected.batch
+        consumed = selected.consumed
+        take = selected.batch.count
+      }
       writer.write(view, 0, take, out)
       written += take
-      if (options.group && take > 0) {
+      const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
+      if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
-        await backend.commitOffsets(options.group, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(take - 1) + 1}])
+        await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
       } else await out.flush()
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {
@@ -70,6 +98,13 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
 /**
  * The newest `count` records over all the partitions, oldest first, in timestamp order (ties by
  * partition, then offset), like `tail -n`. Returns them with the offsets to follow from.
+ *
+ * With `keep` (tail --filter) they are the newest `count` that pass, like `grep | tail -n`: the window
+ * read back from the end grows (x4) until it holds that many or reaches the start of every partition,
+ * keeping only passing records, so memory stays bounded by `count` whatever is read.
+ *
+ * With keys, the whole partitions are read through the key index (a key's newest records can be
+ * anywhere), keeping the newest `count` as they go.
  */
 export async function lastRecords(
   backend: Backend,
@@ -77,13 +112,30 @@ export async function lastRecords(
   partitions: number[] | undefined,
   count: number,
   signal: AbortSignal,
+  options: {keep?: (record: FeedRecord) => boolean | Promise<boolean>; keys?: KeySelection; onScanned?: (records: number) => void} = {},
 ): Promise<{records: FeedRecord[]; next: Assignment[]}> {
-  const window = await planRead(backend, {topics, partitions, from: {kind: 'before-end', count}, follow: false})
-  const records: FeedRecord[] = []
-  for await (const batch of backend.read(window, {signal}))
-    for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
-  records.sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset)
-  const newest = records.slice(Math.max(0, records.length - count))
+  const {keep, keys} = options
+  const order = (a: FeedRecord, b: FeedRecord) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset
+  let span = count
+  let window: Assignment[]
+  let records: FeedRecord[]
+  for (;;) {
+    const from = keys && count > 0 ? ({kind: 'earliest'} as const) : ({kind: 'before-end', count: span} as const)
+    window = await planRead(backend, {topics, partitions, from, follow: false})
+    records = []
+    for await (const batch of backend.read(window, {signal, keys, onScanned: options.onScanned}))
+      for (let i = 0; i < batch.count; i++) {
+        const record = recordAt(batch, i)
+        if (keep && !(await keep(record))) continue
+        records.push(record)
+        if (records.length > 2 * count + 1024) records = records.sort(order).slice(-count)
+      }
+    const whole = keys !== undefined || window.every((a) => a.until !== undefined && a.until - a.from < span)
+    if (!keep || count === 0 || records.length >= count || whole || signal.aborted) break
+    span *= 4
+  }
+  records.sort(order)
+  const last = records.slice(Math.max(0, records.length - count))
   const next: Assignment[] = []
   for (const topic of topics) {
     const info = await backend.describeTopic(topic)
@@ -92,7 +144,13 @@ export async function lastRecords(
       next.push({topic, partition: part.partition, from: planned?.until ?? part.end})
     }
   }
-  return {records: newest, next}
+  return {records: last, next}
+}
+
+/** tail --filter's test of one record, on its decoded form with --decode (as it is printed). */
+export function passes(filter: RecordFilter, decoder: RecordDecoder | undefined): (record: FeedRecord) => boolean | Promise<boolean> {
+  if (!decoder) return (record) => filter.matchesRecord(record)
+  return async (record) => filter.matchesRecord(await decoder.decodeRecord(record))
 }
 
 /** Writes records of mixed partitions, one at a time, so every token sees its own topic and partition. */

@@ -1,6 +1,9 @@
 import type {Assignment, Backend} from '../core/backend.js'
+import type {KeySelection} from '../core/key-selection.js'
+import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
-import type {RecordSink} from './sinks.js'
+import type {ReadCursor} from './cursors.js'
+import {type RecordSink, positionCommit} from './sinks.js'
 import type {Transform} from './transform.js'
 
 export interface PipeOptions {
@@ -9,8 +12,16 @@ export interface PipeOptions {
   follow: boolean
   /** The source's consumer group: where a rerun continues. */
   group?: string
+  /** The cursor that keeps the copy's position instead of a group. */
+  cursor?: ReadCursor
   transform?: Transform
   onBatch?: (read: number, written: number) => void
+  /** --key: copy only the records with one of these keys. */
+  keys?: KeySelection
+  /** Records looked at by a read by key, for progress. */
+  onScanned?: (records: number) => void
+  /** Waits out outages of a Kafka source (the sink waits out its own). */
+  outage?: Outage
 }
 
 export interface PipeResult {
@@ -34,16 +45,22 @@ const DRAIN_AFTER_INTERRUPT_MS = 1000
  * moment, and a batch without its answer is neither written nor committed.
  */
 export async function pipe(source: Backend, assignments: Assignment[], options: PipeOptions): Promise<PipeResult> {
-  const {sink, group, transform} = options
+  const {sink, transform} = options
   let read = 0
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
-    group ? {source, group, offsets: [{topic: batch.topic, partition: batch.partition, offset: last + 1}]} : undefined
-  const reader = source.read(assignments, {signal: options.signal, follow: options.follow})
+    positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1}])
+  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})
   if (!transform) {
     for await (const batch of reader) {
       for (let i = 0; i < batch.count; i++) sink.add(batch, i)
-      await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      try {
+        await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
+      } catch (error) {
+        // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
+        if (options.signal.aborted) break
+        throw error
+      }
       read += batch.count
       total += batch.count
       options.onBatch?.(read, total)

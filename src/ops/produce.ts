@@ -9,6 +9,8 @@ import {parseJson} from '../schemas/json-text.js'
 import type {WriteSchema} from '../schemas/schema-file.js'
 import {SchemaValueError} from '../schemas/types.js'
 import {DelimiterSplitter} from '../io/splitter.js'
+import {type Clock, systemClock} from './replay.js'
+import {IDLE_INPUT_MS, SLICE_MS, TokenBucket} from './token-bucket.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
 export interface ProduceOptions {
@@ -39,6 +41,11 @@ export interface ProduceOptions {
    * part after --key-delimiter, or an envelope's "value" and "key").
    */
   schemas?: {value?: WriteSchema; key?: WriteSchema}
+  /**
+   * --rate/--burst: records are admitted through a token bucket and committed in small slices as they
+   * are admitted, each slice stamped with the time it goes. Input is read only as fast as it is paced.
+   */
+  rate?: {perSecond: number; burst: number; clock?: Clock}
 }
 
 export interface ProduceResult {
@@ -140,18 +147,27 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       throw error
     }
   }
-  const encodeText = (schema: WriteSchema, text: Buffer, record: number, what: string): Buffer => {
+  /** Bytes [start, end) of `text`, a JSON document, through its schema into framed bytes. */
+  const encodeText = (schema: WriteSchema, text: Buffer, start: number, end: number, record: number, what: string): Buffer => {
+    const direct = schema.codec.encodeText?.(text, start, end, schema.frame)
+    if (direct !== undefined) return direct
     let document: unknown
     try {
-      document = parseJson(text.toString('utf8'))
+      document = parseJson(text.toString('utf8', start, end))
     } catch (error) {
       throw new InputFailure(record, `line ${record}: ${what}not valid JSON (${(error as Error).message})`)
     }
     return encode(schema, document, record, what)
   }
 
-  const onLine = (line: Buffer, record: number) => {
-    if (stripCr && line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1)
+  const onLine = (chunk: Buffer, start: number, end: number, record: number) => {
+    if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
+    if (valueSchema && !keyDelimiter && options.format === 'lines') {
+      // The line itself is the document: read from the input chunk, with no view of its own.
+      add(encodeText(valueSchema, chunk, start, end, record, ''), options.key ?? null, fixedHeaders, now, options.partition, record)
+      return
+    }
+    const line = chunk.subarray(start, end)
     if (options.format === 'json') {
       let envelope
       try {
@@ -178,24 +194,100 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (at >= 0) {
         key = line.subarray(0, at)
         value = line.subarray(at + keyDelimiter.length)
-        if (keySchema) key = encodeText(keySchema, key, record, 'key ')
+        if (keySchema) key = encodeText(keySchema, key, 0, key.length, record, 'key ')
       }
     }
-    if (valueSchema) value = encodeText(valueSchema, value, record, '')
+    if (valueSchema) value = encodeText(valueSchema, value, 0, value.length, record, '')
     add(value, key, fixedHeaders, now, options.partition, record)
   }
 
   // An envelope line may be longer than the record it carries (base64, field names), so JSON lines get room.
   const maxLineBytes = options.format === 'json' ? maxRecordBytes * 2 + 64 * 1024 : maxRecordBytes + (keyDelimiter?.length ?? 0)
-  const splitter = new DelimiterSplitter(options.delimiter, maxLineBytes, onLine, (record, bytes, atLeast) => {
-    throw oversized(record, bytes, atLeast)
-  })
+  // With --rate, split records wait in a queue (views of the chunks they came in) to be admitted.
+  const queued: Buffer[] = []
+  const queuedNumbers: number[] = []
+  let nextQueued = 0
+  const splitter = new DelimiterSplitter(
+    options.delimiter,
+    maxLineBytes,
+    options.rate
+      ? (chunk, start, end, record) => {
+          queued.push(chunk.subarray(start, end))
+          queuedNumbers.push(record)
+        }
+      : onLine,
+    (record, bytes, atLeast) => {
+      throw oversized(record, bytes, atLeast)
+    },
+  )
+  /** Adds up to `count` queued records to the pending batches, stopping where a batch is full; returns how many. */
+  const admitQueued = (count: number): number => {
+    const end = nextQueued + count
+    const start = nextQueued
+    while (nextQueued < end && pendingBytes < options.batchBytes) {
+      const line = queued[nextQueued]!
+      onLine(line, 0, line.length, queuedNumbers[nextQueued]!)
+      nextQueued++
+    }
+    const admitted = nextQueued - start
+    if (nextQueued === queued.length) {
+      queued.length = 0
+      queuedNumbers.length = 0
+      nextQueued = 0
+    }
+    return admitted
+  }
+  const commitSlice = async () => {
+    const written = flush()
+    await previousFlush
+    previousFlush = written
+  }
+  const rate = options.rate
+  const clock = rate?.clock ?? systemClock
+  const bucket = rate && new TokenBucket(rate.perSecond, rate.burst, clock)
+  const slice = rate ? Math.max(1, Math.min(rate.burst, Math.round((rate.perSecond * SLICE_MS) / 1000))) : 0
+  /** Admits the queue through the bucket, a slice at a time, committing each slice as it goes. */
+  const pace = async () => {
+    while (bucket && nextQueued < queued.length && !options.signal.aborted && !flushError) {
+      const waiting = queued.length - nextQueued
+      const due = bucket.readyAt(Math.min(waiting, slice))
+      if (due > clock.now()) await clock.sleepUntil(due, options.signal)
+      if (options.signal.aborted) break
+      now = Date.now()
+      // A slice of large records is committed in batches of at most batchBytes, as without --rate.
+      for (let allowed = bucket.take(waiting); allowed > 0; ) {
+        allowed -= admitQueued(allowed)
+        await commitSlice()
+      }
+    }
+    if (nextQueued === queued.length) drainedAt = clock.now()
+  }
+  // When the queue last ran dry: input that comes much later found the producer idle.
+  let drainedAt = clock.now()
+  /** Splits a chunk and paces it; a record the splitter refuses (too large) fails after the records before it. */
+  const push = async (chunk: Buffer | undefined) => {
+    if (bucket && clock.now() - drainedAt > IDLE_INPUT_MS) bucket.markIdle()
+    let refused: unknown
+    try {
+      if (chunk) splitter.push(chunk)
+      else splitter.end()
+    } catch (error) {
+      refused = error
+    }
+    await pace()
+    if (refused) throw refused
+  }
 
   let interrupted = false
   let discardedBytes = 0
   try {
     for await (const chunk of readUntilAborted(options.input, options.signal)) {
       now = Date.now()
+      if (rate) {
+        await push(chunk)
+        if (flushError || options.signal.aborted) break
+        continue
+      }
       splitter.push(chunk)
       if (pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) {
         // Double buffering: read the next batch while this one is written (a Kafka round trip), but never
@@ -210,9 +302,16 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     if (options.signal.aborted) {
       interrupted = true
       discardedBytes = splitter.pendingBytes
+      // What was read is stored on Ctrl-C, paced or not: the input cannot give it back.
+      now = Date.now()
+      while (queued.length > 0) {
+        admitQueued(queued.length - nextQueued)
+        await commitSlice()
+      }
     } else if (!flushError) {
       now = Date.now()
-      splitter.end()
+      if (rate) await push(undefined)
+      else splitter.end()
     }
   } catch (error) {
     if (!(error instanceof InputFailure)) {

@@ -1,4 +1,4 @@
-import {type Assignment, type Backend, type PartitionInfo, partitionKey, type TopicInfo} from '../core/backend.js'
+import {type Assignment, type Backend, type GroupOffset, type PartitionInfo, partitionKey, type TopicInfo} from '../core/backend.js'
 import {UsageError} from '../core/errors.js'
 import {type Position, checkRange, resolvePosition} from '../core/positions.js'
 import {validateTopicName} from '../core/topic-name.js'
@@ -14,6 +14,11 @@ export interface ReadPlanOptions {
   follow: boolean
   /** Start where this consumer group's committed offsets say, and from `from` where it has none. */
   group?: string
+  /**
+   * Start where these positions (a cursor's) say. Partitions of a topic they cover that have none (added
+   * since) start at their beginning; topics they do not cover start at `from`.
+   */
+  resume?: GroupOffset[]
 }
 
 /** Resolves positions (and a group's committed offsets) against every partition into one read's assignments. */
@@ -21,6 +26,8 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
   const committed = new Map<string, number>()
   if (options.group)
     for (const o of await backend.groupOffsets(options.group)) committed.set(partitionKey(o.topic, o.partition), o.offset)
+  for (const o of options.resume ?? []) committed.set(partitionKey(o.topic, o.partition), o.offset)
+  const resumedTopics = new Set(options.resume?.map((o) => o.topic))
   if (options.until) checkRange(options.from, options.until)
   const assignments: Assignment[] = []
   // A topic named twice is read once.
@@ -30,7 +37,11 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
       const lookup = (ts: number) => backend.offsetForTime(topic, part.partition, ts)
       const resume = committed.get(partitionKey(topic, part.partition))
       const from =
-        resume === undefined ? await resolvePosition(options.from, part, lookup) : Math.min(Math.max(resume, part.start), part.end)
+        resume !== undefined
+          ? Math.min(Math.max(resume, part.start), part.end)
+          : resumedTopics.has(topic)
+            ? part.start
+            : await resolvePosition(options.from, part, lookup)
       let until: number | undefined
       if (options.until) {
         until =

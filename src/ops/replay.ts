@@ -1,7 +1,10 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
-import type {RecordBatch} from '../core/record.js'
+import type {KeySelection} from '../core/key-selection.js'
+import {type FeedRecord, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
-import type {RecordSink} from './sinks.js'
+import type {ReadCursor} from './cursors.js'
+import {TimestampMerge} from './merge.js'
+import {type RecordSink, positionCommit} from './sinks.js'
 
 /** Time as replay sees it, so tests can run hours of pacing in no time. Milliseconds. */
 export interface Clock {
@@ -63,68 +66,6 @@ export class Pacer {
   }
 }
 
-/**
- * Records of several partitions in timestamp order (ties: the order of the assignments, then offset),
- * holding one batch per partition. `next()` is synchronous while the current batches last, so a replay
- * awaits only when a partition needs its next batch, not once per record.
- */
-export class TimestampMerge {
-  private readonly sources: Array<{iterator: AsyncIterator<RecordBatch>; batch: RecordBatch | null; position: number; done: boolean}>
-  /** The batch and index `next()` chose, and the place in `assignments` of the partition it came from. */
-  batch!: RecordBatch
-  index = 0
-  slot = 0
-
-  constructor(backend: Backend, assignments: Assignment[], signal: AbortSignal) {
-    this.sources = assignments.map((assignment) => ({
-      iterator: backend.read([assignment], {signal})[Symbol.asyncIterator](),
-      batch: null,
-      position: 0,
-      done: false,
-    }))
-  }
-
-  /** Loads the next batch of every partition that has run out; call before next() when it says so. */
-  async fill(): Promise<void> {
-    for (const source of this.sources)
-      while (!source.done && (source.batch === null || source.position >= source.batch.count)) {
-        const next = await source.iterator.next()
-        if (next.done) source.done = true
-        else {
-          source.batch = next.value
-          source.position = 0
-        }
-      }
-  }
-
-  /** Picks the earliest record into batch/index: true; false when done; undefined when fill() is due first. */
-  next(): boolean | undefined {
-    let best = -1
-    let bestTime = Number.POSITIVE_INFINITY
-    const sources = this.sources
-    for (let k = 0; k < sources.length; k++) {
-      const source = sources[k]!
-      if (source.done) continue
-      if (source.batch === null || source.position >= source.batch.count) return undefined
-      const time = source.batch.timestampAt(source.position)
-      if (time < bestTime) {
-        best = k
-        bestTime = time
-      }
-    }
-    if (best < 0) return false
-    const source = sources[best]!
-    this.batch = source.batch!
-    this.index = source.position++
-    this.slot = best
-    return true
-  }
-
-  async close(): Promise<void> {
-    for (const source of this.sources) await source.iterator.return?.()
-  }
-}
-
 export interface ReplayOptions {
   pacing: Pacing
   sink: RecordSink
@@ -132,8 +73,17 @@ export interface ReplayOptions {
   clock?: Clock
   /** Commit progress to this consumer group of the source as records are written. */
   group?: string
+  /** Or store it in this cursor. */
+  cursor?: ReadCursor
   /** Called with each record as it is written, for progress displays. */
   onRecord?: (written: number) => void
+  /**
+   * --filter: records that do not pass are skipped before pacing, so they take no slot of a --rate and
+   * the ones kept still leave at their original times.
+   */
+  filter?: (record: FeedRecord) => boolean | Promise<boolean>
+  /** --key: replay only the records with one of these keys. */
+  keys?: KeySelection
 }
 
 export interface ReplayResult {
@@ -152,7 +102,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const {sink, signal} = options
   const clock = options.clock ?? systemClock
   const pacer = new Pacer(options.pacing)
-  const merge = new TimestampMerge(backend, assignments, signal)
+  const merge = new TimestampMerge(backend, assignments, signal, {keys: options.keys})
   // The next offset to commit per partition read, by its place in `assignments`.
   const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
   let written = 0
@@ -164,7 +114,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       if (offset !== undefined) offsets.push({topic: assignments[k]!.topic, partition: assignments[k]!.partition, offset})
       nextOffsets[k] = undefined
     })
-    await sink.flush(options.group && offsets.length > 0 ? {source: backend, group: options.group, offsets} : undefined)
+    await sink.flush(positionCommit(backend, options, offsets))
   }
   try {
     for (;;) {
@@ -175,6 +125,21 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       }
       if (!more || signal.aborted) break
       const {batch, index} = merge
+      if (options.filter) {
+        let kept: boolean
+        try {
+          const answer = options.filter(recordAt(batch, index))
+          kept = typeof answer === 'boolean' ? answer : await answer
+        } catch (error) {
+          // The records before the one the filter failed on are out (and committed) before the error.
+          await flush()
+          throw error
+        }
+        if (!kept) {
+          if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+          continue
+        }
+      }
       const due = pacer.next(batch.timestampAt(index))
       start ??= clock.now()
       if (!pacer.unpaced && start + due > clock.now()) {
@@ -185,7 +150,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       }
       sink.add(batch, index)
       lastDue = due
-      if (options.group) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+      if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await flush()

@@ -1,9 +1,29 @@
 import type {Backend, GroupOffset} from '../core/backend.js'
-import {ArrayRecordBatch, type FeedRecord, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
+import {SpoolError} from '../core/errors.js'
+import type {Outage} from '../core/outage.js'
+import {ArrayRecordBatch, type FeedRecord, type Header, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
+import type {ReadCursor} from './cursors.js'
 import type {BufferedOutput} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
+import {type CopiedPositions, type CopyIdentity, copiedSinceCommit, sourceStamp} from './source-stamp.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
+
+/** Where a reader's position goes once a flush has written: the source's consumer group, or a cursor. */
+export type PositionCommit = {source: Backend; group: string; offsets: GroupOffset[]} | {cursor: ReadCursor; offsets: GroupOffset[]}
+
+/** The commit for a reader with a group or a cursor (undefined with neither, or nothing to commit). */
+export function positionCommit(source: Backend, by: {group?: string; cursor?: ReadCursor}, offsets: GroupOffset[]): PositionCommit | undefined {
+  if (offsets.length === 0) return undefined
+  if (by.group !== undefined) return {source, group: by.group, offsets}
+  if (by.cursor) return {cursor: by.cursor, offsets}
+  return undefined
+}
+
+export async function commitPosition(commit: PositionCommit): Promise<void> {
+  if ('cursor' in commit) await commit.cursor.commit(commit.offsets)
+  else await commit.source.commitOffsets(commit.group, commit.offsets)
+}
 
 /**
  * Where replay and pipe put records. `flush` writes what was added and then, only once that write has
@@ -13,8 +33,10 @@ import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer
 export interface RecordSink {
   /** Takes record `index` of `batch`; it may keep views of the batch's bytes until flush. */
   add(batch: RecordBatch, index: number): void
+  /** Optional: takes records [start, end) of `batch` at once, as add() would one by one. */
+  addRange?(batch: RecordBatch, start: number, end: number): void
   readonly pending: number
-  flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void>
+  flush(commit?: PositionCommit): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
   readonly guarantee: 'exactly-once' | 'at-least-once'
 }
@@ -38,11 +60,16 @@ export class OutputSink implements RecordSink {
     this.count++
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+  addRange(batch: RecordBatch, start: number, end: number): void {
+    this.writer.write(batch, start, end, this.out)
+    this.count += end - start
+  }
+
+  async flush(commit?: PositionCommit): Promise<void> {
     this.count = 0
     if (commit) {
       await this.out.settle()
-      await commit.source.commitOffsets(commit.group, commit.offsets)
+      await commitPosition(commit)
     } else await this.out.flush()
   }
 }
@@ -70,7 +97,7 @@ export class DecodingOutputSink implements RecordSink {
     this.records.push(recordAt(batch, index))
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
+  async flush(commit?: PositionCommit): Promise<void> {
     const records = this.records
     this.records = []
     // Runs of one partition decode as one batch; the order of the records is kept.
@@ -88,7 +115,7 @@ export class DecodingOutputSink implements RecordSink {
     }
     if (commit) {
       await this.out.settle()
-      await commit.source.commitOffsets(commit.group, commit.offsets)
+      await commitPosition(commit)
     } else await this.out.flush()
   }
 }
@@ -98,6 +125,17 @@ export interface TopicSinkOptions {
   retime?: boolean
   /** Partitions of the source, to keep each record's partition when the counts match. */
   sourcePartitions?: number
+  /** Where the reader's position is kept when that is not the source: a cursor's local store. */
+  positionStore?: Backend
+  /**
+   * The copy's group and source topic, for exactly-once copies into Kafka: each record is stamped with
+   * its source position and what a killed run wrote past the group's offsets is skipped (source-stamp.ts).
+   */
+  stamp?: CopyIdentity
+  /** Waits out outages of the destination instead of failing (following copies). */
+  outage?: Outage
+  /** Stops a wait or a read-back of the destination. */
+  signal?: AbortSignal
 }
 
 /**
@@ -109,24 +147,58 @@ export class TopicSink implements RecordSink {
   private batches = new Map<number, PendingBatch>()
   private count = 0
 
-  private constructor(
-    private readonly destination: Backend,
-    private readonly topic: string,
+  protected constructor(
+    protected readonly destination: Backend,
+    protected readonly topic: string,
     private readonly router: PartitionRouter,
     private readonly keepPartitions: boolean,
-    private readonly options: TopicSinkOptions,
+    protected readonly options: TopicSinkOptions,
     readonly guarantee: 'exactly-once' | 'at-least-once',
   ) {}
 
   /** Opens the destination topic, creating it like the source (same partition count) when missing. */
   static async open(destination: Backend, topic: string, source: Backend | undefined, options: TopicSinkOptions): Promise<TopicSink> {
-    const {partitions, exists} = await topicPartitions(destination, topic, {partitions: options.sourcePartitions ?? 1})
+    const patiently = <T>(call: () => Promise<T>) => (options.outage ? options.outage.run(call) : call())
+    const {partitions, exists} = await patiently(() => topicPartitions(destination, topic, {partitions: options.sourcePartitions ?? 1}))
     if (!exists) {
-      await destination.createTopic(topic, {partitions})
+      await patiently(() => destination.createTopic(topic, {partitions}))
       noteTopicCreated(topic, partitions, destination.location)
     }
-    const atomic = source !== undefined && destination.atomicCommit && destination.sameStoreAs(source)
+    const keeper = options.positionStore ?? source
+    const atomic = keeper !== undefined && destination.atomicCommit && destination.sameStoreAs(keeper)
+    // Into Kafka, and out of Kafka into a local store: no transaction spans source and destination, so
+    // the destination's own tail says what a killed run already wrote.
+    if (!atomic && source !== undefined && options.stamp && (destination.kind === 'kafka' || source.kind === 'kafka')) {
+      const sink = new StampingTopicSink(destination, topic, new PartitionRouter(partitions), options.sourcePartitions === partitions, options, 'exactly-once')
+      await sink.recover(source)
+      return sink
+    }
     return new TopicSink(destination, topic, new PartitionRouter(partitions), options.sourcePartitions === partitions, options, atomic ? 'exactly-once' : 'at-least-once')
+  }
+
+  /** Runs a call to the destination, waiting out outages when the copy follows. */
+  protected patiently<T>(call: () => Promise<T>): Promise<T> {
+    return this.options.outage ? this.options.outage.run(call) : call()
+  }
+
+  /** Puts record `index` of `source` into the batch of its destination partition. */
+  protected route(source: RecordBatch, index: number, extraHeader?: Header): void {
+    const key = source.keyAt(index)
+    const value = source.valueAt(index)
+    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined)
+    let batch = this.batches.get(partition)
+    if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
+    const headerList = extraHeader ? [...source.headersAt(index), extraHeader] : source.headersAt(index)
+    const headers = headerList.length > 0 ? headerList : null
+    batch.add(value, key, headers, this.options.retime ? Date.now() : source.timestampAt(index), recordSize(key, value, headers))
+  }
+
+  /** The batches routed since the last call, for one append. */
+  protected takeBatches(): PendingBatch[] {
+    const batches = [...this.batches.values()]
+    this.batches = new Map()
+    this.router.nextBatch()
+    return batches
   }
 
   get pending() {
@@ -134,27 +206,77 @@ export class TopicSink implements RecordSink {
   }
 
   add(source: RecordBatch, index: number): void {
-    const key = source.keyAt(index)
-    const value = source.valueAt(index)
-    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined)
-    let batch = this.batches.get(partition)
-    if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
-    const headerList = source.headersAt(index)
-    const headers = headerList.length > 0 ? headerList : null
-    batch.add(value, key, headers, this.options.retime ? Date.now() : source.timestampAt(index), recordSize(key, value, headers))
+    this.route(source, index)
     this.count++
   }
 
-  async flush(commit?: {source: Backend; group: string; offsets: GroupOffset[]}): Promise<void> {
-    const batches = [...this.batches.values()]
-    this.batches = new Map()
+  async flush(commit?: PositionCommit): Promise<void> {
+    const batches = this.takeBatches()
     this.count = 0
-    this.router.nextBatch()
     if (commit && this.guarantee === 'exactly-once') {
-      await this.destination.append(this.topic, batches, {commit: {group: commit.group, offsets: commit.offsets}})
+      await this.destination.append(
+        this.topic,
+        batches,
+        'cursor' in commit ? {cursor: commit.cursor.commitOf(commit.offsets)} : {commit: {group: commit.group, offsets: commit.offsets}},
+      )
       return
     }
-    if (batches.length > 0) await this.destination.append(this.topic, batches)
-    if (commit) await commit.source.commitOffsets(commit.group, commit.offsets)
+    // A retry after an outage sends the whole batch again: without a group's stamps, at least once.
+    if (batches.length > 0) await this.patiently(() => this.destination.append(this.topic, batches))
+    // At-least-once: the position moves only after the destination acknowledged the batch.
+    if (commit) await this.patiently(() => commitPosition(commit))
+  }
+}
+
+/**
+ * TopicSink for exactly-once copies into Kafka (source-stamp.ts): records are held until the flush,
+ * stamped with their source position, and those already in the destination are left out. A write that
+ * fails part way is read back again before it is retried, so a retry after an outage repeats nothing.
+ */
+class StampingTopicSink extends TopicSink {
+  private held: {batch: RecordBatch; index: number}[] = []
+  private copied: CopiedPositions = new Map()
+  private source?: Backend
+
+  /** Reads back what a killed run wrote past the group's offsets. */
+  async recover(source: Backend): Promise<void> {
+    this.source = source
+    const signal = this.options.signal ?? new AbortController().signal
+    this.copied = await this.patiently(() => copiedSinceCommit(source, this.destination, this.topic, this.options.stamp!, signal))
+  }
+
+  override get pending() {
+    return this.held.length
+  }
+
+  override add(source: RecordBatch, index: number): void {
+    this.held.push({batch: source, index})
+  }
+
+  override async flush(commit?: PositionCommit): Promise<void> {
+    const held = this.held
+    this.held = []
+    let attempts = 0
+    await this.patiently(async () => {
+      if (attempts++ > 0) await this.recover(this.source!)
+      for (const {batch, index} of held) {
+        const offset = batch.offsetAt(index)
+        const there = this.copied.get(batch.partition)?.get(offset)
+        if (there === undefined) this.route(batch, index, sourceStamp(this.options.stamp!, batch.partition, offset))
+        else if (there !== batch.timestampAt(index)) throw this.conflict(batch.partition, offset)
+      }
+      const batches = this.takeBatches()
+      if (batches.length > 0) await this.destination.append(this.topic, batches)
+    })
+    if (commit) await this.patiently(() => commitPosition(commit))
+    for (const {batch, index} of held) this.copied.get(batch.partition)?.delete(batch.offsetAt(index))
+  }
+
+  private conflict(partition: number, offset: number): SpoolError {
+    const {group, topic} = this.options.stamp!
+    return new SpoolError(
+      `'${this.topic}' in ${this.destination.location} holds a record stamped as ${topic}/${partition}/${offset} of group '${group}' that differs from that source record: another copy writes into it with the same group`,
+      {hint: 'give each copy into one destination its own group (-g)'},
+    )
   }
 }

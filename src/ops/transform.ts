@@ -4,6 +4,7 @@ import {SpoolError, UsageError} from '../core/errors.js'
 import {ArrayRecordBatch, type FeedRecord, type Header} from '../core/record.js'
 import {decodeEnvelopeChanges, encodeEnvelope, EnvelopeError} from '../io/json-envelope.js'
 import {DelimiterSplitter} from '../io/splitter.js'
+import {compileExpression, expressionFailed, recordView} from './record-filter.js'
 
 /**
  * Turns the records of one source batch into the records to write (fewer, changed, or the same). A
@@ -18,48 +19,6 @@ export interface Transform {
   close(): Promise<void>
 }
 
-/**
- * What an expression sees as `r`: the record with key, value and header values as UTF-8 text (null for
- * null), the raw bytes as keyBytes/valueBytes, and `json`, the value parsed as JSON (undefined when it
- * is not JSON).
- */
-function recordView(record: FeedRecord) {
-  let parsed: unknown
-  let parsedDone = false
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key: record.key?.toString('utf8') ?? null,
-    value: record.value?.toString('utf8') ?? null,
-    keyBytes: record.key,
-    valueBytes: record.value,
-    headers: record.headers.map((h) => ({key: h.key, value: h.value?.toString('utf8') ?? null})),
-    get json() {
-      if (!parsedDone) {
-        parsedDone = true
-        try {
-          parsed = record.value === null ? undefined : JSON.parse(record.value.toString('utf8'))
-        } catch {
-          parsed = undefined
-        }
-      }
-      return parsed
-    },
-  }
-}
-
-function compile(expression: string, flag: string): (r: unknown) => unknown {
-  try {
-    // The expression is the user's own code from their own command line, evaluated in-process:
-    // nothing goes through a shell, and it sees only the record.
-    return new Function('r', `"use strict"; return (${expression});`) as (r: unknown) => unknown
-  } catch (error) {
-    throw new UsageError(`${flag} is not a valid JavaScript expression: ${(error as Error).message}`, `e.g. ${flag} 'r.json?.amount > 100'`)
-  }
-}
-
 function toBytes(value: unknown, field: string): Buffer | null {
   if (value === null) return null
   if (Buffer.isBuffer(value)) return value
@@ -71,13 +30,13 @@ function toBytes(value: unknown, field: string): Buffer | null {
 
 /** --filter EXPR keeps records for which EXPR is truthy; --map EXPR returns the fields to change, or null to drop. */
 export function expressionTransform(filter: string | undefined, map: string | undefined): Transform {
-  const keep = filter === undefined ? undefined : compile(filter, '--filter')
-  const change = map === undefined ? undefined : compile(map, '--map')
+  const keep = filter === undefined ? undefined : compileExpression(filter, '--filter')
+  const change = map === undefined ? undefined : compileExpression(map, '--map')
   const evaluate = (fn: (r: unknown) => unknown, record: FeedRecord, flag: string) => {
     try {
       return fn(recordView(record))
     } catch (error) {
-      throw new SpoolError(`${flag} failed on ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`)
+      throw expressionFailed(flag, flag === '--filter' ? filter! : map!, record, error)
     }
   }
   return {
@@ -189,7 +148,8 @@ export function execTransform(commandLine: string): Transform {
     }, SILENCE_HINT_MS)
     silence.unref()
   }
-  const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (line) => {
+  const splitter = new DelimiterSplitter(Buffer.from('\n'), 64 * 1024 * 1024, (chunk, start, end) => {
+    const line = chunk.subarray(start, end)
     const request = requests[0]
     if (!request) return fail('answered with more lines than it was given records')
     const original = request.records[request.answered++]!

@@ -11,6 +11,7 @@
  */
 import type * as Avsc from 'avsc'
 import {collectReferences, describeValue, parseSchemaJson, propertyStep} from './codecs.js'
+import {JsonBytes} from './json-bytes.js'
 import {SchemaParseError, SchemaPayloadError, SchemaValueError, type ReferenceResolver, type SchemaCodec, type SchemaText} from './types.js'
 
 type AvscModule = typeof Avsc
@@ -167,41 +168,64 @@ class AvroCodec implements SchemaCodec {
   readonly #type: AvroType
   readonly #read: Reader
   readonly #write: BinaryWriter
+  readonly #writeText: TextWriter
   readonly #convert: Converter | undefined
 
   constructor(type: AvroType) {
     this.#type = type
     this.#read = jsonReader(type, new Map())
     this.#write = binaryWriter(type, new Map())
+    this.#writeText = textWriter(type, new Map())
     this.#convert = converter(type, new Map())
   }
 
   decodeToJson(bytes: Uint8Array, start = 0, stop = bytes.length): string {
+    scratch.pos = 0
+    this.decodeInto(bytes, start, stop, scratch)
+    return scratch.text()
+  }
+
+  decodeInto(bytes: Uint8Array, start: number, stop: number, into: JsonBytes): void {
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     cursor.buf = buffer
     cursor.pos = start
     end = stop
-    let text: string
+    json = into
+    const mark = into.pos
     try {
-      text = this.#read(buffer)
+      this.#read(buffer)
     } catch (error) {
+      into.pos = mark
       throw new SchemaPayloadError(`payload does not match the Avro schema: ${(error as Error).message}`)
     }
-    if (cursor.pos !== stop)
+    if (cursor.pos !== stop) {
+      into.pos = mark
       throw new SchemaPayloadError(
         cursor.pos > stop ? 'payload does not match the Avro schema: it ends too soon' : `payload does not match the Avro schema: ${stop - cursor.pos} bytes left over`,
       )
-    return text
+    }
+  }
+
+  encodeText(text: Buffer, start: number, end: number, prefix: Uint8Array = EMPTY): Buffer | undefined {
+    src = text
+    srcEnd = end
+    begin(prefix)
+    const stop = this.#writeText(skipSpace(start))
+    if (stop >= 0 && skipSpace(stop) === srcEnd) return finish()
+    out.pos = out.start
+    return undefined
   }
 
   encode(value: unknown, prefix: Uint8Array = EMPTY): Buffer {
     // The direct writer takes values that spell out every field; one that leaves a field to its default
-    // goes through avsc, which knows the defaults. Both write into the one reused buffer.
-    out.pos = 0
+    // goes through avsc, which knows the defaults. Both write into the slab.
+    begin(prefix)
+    const payload = out.pos - out.start
     try {
       this.#write(value)
-      return written(prefix)
+      return finish()
     } catch (error) {
+      out.pos = out.start
       if (error !== USE_DEFAULTS) {
         const found = error === MISMATCH ? explain(this.#type, value, '') : undefined
         if (found) throw new SchemaValueError(found.path, found.detail)
@@ -210,16 +234,19 @@ class AvroCodec implements SchemaCodec {
     }
     try {
       const avscValue = this.#convert ? this.#convert(value) : value
-      out.pos = 0
-      for (let end = this.#type.encode(avscValue, out.buf, 0); ; end = this.#type.encode(avscValue, out.buf, 0)) {
+      begin(prefix)
+      for (;;) {
+        const end = this.#type.encode(avscValue, out.buf, out.start + payload)
         if (end >= 0) {
           out.pos = end
-          return written(prefix)
+          return finish()
         }
-        // avsc answers with minus the bytes missing.
-        room(out.buf.length - end)
+        // avsc answers with minus the bytes missing past the end of the buffer.
+        out.pos = out.start + payload
+        room(out.buf.length - end - out.pos)
       }
     } catch (error) {
+      out.pos = out.start
       const found = explain(this.#type, value, '')
       if (found) throw new SchemaValueError(found.path, found.detail)
       throw new SchemaValueError('', (error as Error).message)
@@ -229,16 +256,20 @@ class AvroCodec implements SchemaCodec {
 
 // ---- Avro binary -> JSON text ----
 //
-// Straight from the bytes to the JSON text, without avsc building a value first: for --decode the value
-// is only ever printed, and skipping the objects in between (and their garbage) doubles the speed. The
-// readers share one cursor; every length and index is checked against the bytes, and decodeToJson checks
-// that the payload ended exactly where the schema did.
+// Straight from the bytes to the JSON text's bytes, without avsc building a value first and without a
+// string per field: for --decode the value is only ever printed. The readers share one cursor and write
+// into one JsonBytes (a whole batch's worth, see RecordDecoder); every length and index is checked
+// against the bytes, and decodeInto checks that the payload ended exactly where the schema did.
 
-type Reader = (buf: Buffer) => string
+type Reader = (buf: Buffer) => void
 
 const cursor: Tap = {buf: Buffer.alloc(0), pos: 0, writeLong() {}}
 /** Where the payload being read ends (it may sit inside a larger buffer, such as a stored batch). */
 let end = 0
+/** Where the readers write. */
+let json = new JsonBytes(0)
+/** decodeToJson's buffer. */
+const scratch = new JsonBytes(1024)
 
 class Truncated extends Error {
   constructor() {
@@ -270,15 +301,39 @@ function readBlockCount(): number {
   return count
 }
 
-const BYTES_TEXT: Reader = (buf) => {
-  const length = readCount('bytes')
-  const text = buf.toString('latin1', cursor.pos, cursor.pos + length)
-  cursor.pos += length
-  return JSON.stringify(text)
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/**
+ * The string in bytes [from, to) as a JSON string. Printable ASCII without quote or backslash is its own
+ * JSON text and is copied byte for byte; anything else (escapes, non-ASCII, invalid UTF-8, which reads
+ * as U+FFFD) goes through JSON.stringify of the decoded string, so both give the same text.
+ */
+function writeStringBytes(buf: Buffer, from: number, to: number, encoding: 'utf8' | 'latin1'): void {
+  const out = json.room(to - from + 2)
+  let pos = json.pos
+  out[pos++] = QUOTE
+  for (let i = from; i < to; i++) {
+    const byte = buf[i]!
+    if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return json.writeString(JSON.stringify(buf.toString(encoding, from, to)))
+    out[pos++] = byte
+  }
+  out[pos++] = QUOTE
+  json.pos = pos
 }
 
-function numberText(value: number): string {
-  return Number.isFinite(value) ? '' + value : `"${value}"`
+const BYTES_TEXT: Reader = (buf) => {
+  const length = readCount('bytes')
+  const from = cursor.pos
+  cursor.pos += length
+  writeStringBytes(buf, from, from + length, 'latin1')
+}
+
+const STRING_TEXT: Reader = (buf) => {
+  const length = readCount('a string')
+  const from = cursor.pos
+  cursor.pos += length
+  writeStringBytes(buf, from, from + length, 'utf8')
 }
 
 /** A float32 as the shortest decimal that reads back to the same float32 (as Java's Avro tools print it). */
@@ -291,99 +346,111 @@ function floatText(value: number): string {
   return '' + value
 }
 
+const ascii = (text: string) => Buffer.from(text, 'latin1')
+const NULL_TEXT = ascii('null')
+const TRUE_TEXT = ascii('true')
+const FALSE_TEXT = ascii('false')
+const EMPTY_RECORD_TEXT = ascii('{}')
+
 function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
   switch (type.typeName) {
     case 'null':
-      return () => 'null'
+      return () => json.writeBytes(NULL_TEXT)
     case 'boolean':
       return (buf) => {
         if (cursor.pos >= end) throw new Truncated()
         const byte = buf[cursor.pos++]
-        if (byte === 0) return 'false'
-        if (byte === 1) return 'true'
-        throw new Error(`a boolean byte is ${byte}`)
+        if (byte === 0) json.writeBytes(FALSE_TEXT)
+        else if (byte === 1) json.writeBytes(TRUE_TEXT)
+        else throw new Error(`a boolean byte is ${byte}`)
       }
     case 'int':
     case 'long':
     case 'abstract:long':
-      return () => '' + readLong()
+      return () => {
+        const value = readLong()
+        if (typeof value === 'number') json.writeInteger(value)
+        else json.writeAscii(value.toString())
+      }
     case 'float':
       return (buf) => {
         if (cursor.pos + 4 > end) throw new Truncated()
         const value = buf.readFloatLE(cursor.pos)
         cursor.pos += 4
-        return floatText(value)
+        json.writeAscii(floatText(value))
       }
     case 'double':
       return (buf) => {
         if (cursor.pos + 8 > end) throw new Truncated()
         const value = buf.readDoubleLE(cursor.pos)
         cursor.pos += 8
-        return numberText(value)
+        if (Number.isFinite(value)) json.writeNumber(value)
+        else json.writeAscii(`"${value}"`)
       }
     case 'string':
-      return (buf) => {
-        const length = readCount('a string')
-        const text = buf.toString('utf8', cursor.pos, cursor.pos + length)
-        cursor.pos += length
-        return JSON.stringify(text)
-      }
+      return STRING_TEXT
     case 'bytes':
       return BYTES_TEXT
     case 'fixed': {
       const size = type.size!
       return (buf) => {
         if (cursor.pos + size > end) throw new Truncated()
-        const text = buf.toString('latin1', cursor.pos, cursor.pos + size)
+        const from = cursor.pos
         cursor.pos += size
-        return JSON.stringify(text)
+        writeStringBytes(buf, from, from + size, 'latin1')
       }
     }
     case 'enum': {
-      const quoted = type.symbols!.map((symbol) => JSON.stringify(symbol))
+      const quoted = type.symbols!.map((symbol) => Buffer.from(JSON.stringify(symbol)))
       return () => {
         const index = readLong()
         const symbol = quoted[index as number]
         if (symbol === undefined) throw new Error(`enum index ${index} is not one of ${quoted.length} symbols`)
-        return symbol
+        json.writeBytes(symbol)
       }
     }
     case 'array': {
       const item = jsonReader(type.itemsType!, named)
       return (buf) => {
-        let text = '['
+        json.writeByte(0x5b)
         let first = true
         for (let count = readBlockCount(); count > 0; count = readBlockCount())
           for (let i = 0; i < count; i++) {
-            text += first ? item(buf) : ',' + item(buf)
+            if (!first) json.writeByte(0x2c)
+            item(buf)
             first = false
           }
-        return text + ']'
+        json.writeByte(0x5d)
       }
     }
     case 'map': {
       const item = jsonReader(type.valuesType!, named)
-      const key = jsonReader({typeName: 'string'} as AvroType, named)
       return (buf) => {
-        let text = '{'
+        json.writeByte(0x7b)
         let first = true
         for (let count = readBlockCount(); count > 0; count = readBlockCount())
           for (let i = 0; i < count; i++) {
-            text += (first ? '' : ',') + key(buf) + ':' + item(buf)
+            if (!first) json.writeByte(0x2c)
+            STRING_TEXT(buf)
+            json.writeByte(0x3a)
+            item(buf)
             first = false
           }
-        return text + '}'
+        json.writeByte(0x7d)
       }
     }
     case 'union:wrapped': {
       const branches = type.types!.map((branch) =>
-        branch.typeName === 'null' ? undefined : {prefix: '{' + JSON.stringify(branch.branchName!) + ':', read: jsonReader(branch, named)},
+        branch.typeName === 'null' ? undefined : {prefix: Buffer.from('{' + JSON.stringify(branch.branchName!) + ':'), read: jsonReader(branch, named)},
       )
       return (buf) => {
         const index = readLong() as number
         if (!(index >= 0 && index < branches.length)) throw new Error(`union branch ${index} is not one of ${branches.length}`)
         const branch = branches[index]
-        return branch === undefined ? 'null' : branch.prefix + branch.read(buf) + '}'
+        if (branch === undefined) return json.writeBytes(NULL_TEXT)
+        json.writeBytes(branch.prefix)
+        branch.read(buf)
+        json.writeByte(0x7d)
       }
     }
     case 'record':
@@ -395,15 +462,17 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
       named.set(type, (buf) => read!(buf))
       const fields = type.fields!
       const readers = fields.map((field) => jsonReader(field.type, named))
-      const keys = fields.map((field, i) => (i === 0 ? '{' : ',') + JSON.stringify(field.name) + ':')
+      const keys = fields.map((field, i) => Buffer.from((i === 0 ? '{' : ',') + JSON.stringify(field.name) + ':'))
       const count = fields.length
       read =
         count === 0
-          ? () => '{}'
+          ? () => json.writeBytes(EMPTY_RECORD_TEXT)
           : (buf) => {
-              let text = keys[0]! + readers[0]!(buf)
-              for (let i = 1; i < count; i++) text += keys[i]! + readers[i]!(buf)
-              return text + '}'
+              for (let i = 0; i < count; i++) {
+                json.writeBytes(keys[i]!)
+                readers[i]!(buf)
+              }
+              json.writeByte(0x7d)
             }
       return read
     }
@@ -420,22 +489,38 @@ function jsonReader(type: AvroType, named: Map<AvroType, Reader>): Reader {
 
 type BinaryWriter = (value: any) => void
 
-const out = {buf: Buffer.allocUnsafeSlow(64 * 1024), pos: 0}
+const SLAB_BYTES = 256 * 1024
+
+/**
+ * Where the writers put payloads: one after another in a slab, each handed out as a view of it (no
+ * buffer of its own and no copy per record). A slab is never written again once full: a new one takes
+ * over, with the unfinished payload moved into it, and the old one lives on while views of it do.
+ * `start` is where the payload being written begins (its frame first).
+ */
+const out = {buf: Buffer.allocUnsafeSlow(SLAB_BYTES), pos: 0, start: 0}
 const USE_DEFAULTS = new Error('a field is left to its default')
 
-/** What was written into the reused buffer, after `prefix`, in a buffer of its own. */
-function written(prefix: Uint8Array): Buffer {
-  const bytes = Buffer.allocUnsafe(prefix.length + out.pos)
-  bytes.set(prefix)
-  out.buf.copy(bytes, prefix.length, 0, out.pos)
+function begin(prefix: Uint8Array): void {
+  out.start = out.pos
+  const buf = room(prefix.length)
+  for (let i = 0; i < prefix.length; i++) buf[out.pos++] = prefix[i]!
+}
+
+/** The payload written since begin(), frame included. */
+function finish(): Buffer {
+  const bytes = out.buf.subarray(out.start, out.pos)
+  out.start = out.pos
   return bytes
 }
 
 function room(bytes: number): Buffer {
   if (out.pos + bytes > out.buf.length) {
-    const bigger = Buffer.allocUnsafeSlow(Math.max(out.buf.length * 2, out.pos + bytes))
-    out.buf.copy(bigger, 0, 0, out.pos)
-    out.buf = bigger
+    const written = out.pos - out.start
+    const slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, (written + bytes) * 2))
+    out.buf.copy(slab, 0, out.start, out.pos)
+    out.buf = slab
+    out.start = 0
+    out.pos = written
   }
   return out.buf
 }
@@ -600,6 +685,326 @@ function binaryWriter(type: AvroType, named: Map<AvroType, BinaryWriter>): Binar
     }
     default:
       throw new SchemaParseError(`Avro type '${type.typeName}' is not supported`)
+  }
+}
+
+// ---- JSON text -> Avro binary ----
+//
+// produce --value-schema reads JSON lines that mostly spell a record's fields in the schema's order:
+// those are read straight from the line's bytes into Avro bytes, without JSON.parse, a string per line
+// or the objects in between. The reader takes only a strict subset of JSON it can read exactly as
+// JSON.parse would (fields in schema order, numbers it converts exactly, no maps, bytes or fixed); on
+// anything else it answers -1 and the line goes through parseJson and the writer above, which also says
+// what is wrong with a line that does not fit. So this path never decides whether a line is valid.
+
+/** Reads the value at `pos` of `src` and writes it to `out`: the position after it, or -1 (not read). */
+type TextWriter = (pos: number) => number
+
+let src: Buffer = Buffer.alloc(0)
+let srcEnd = 0
+
+function skipSpace(pos: number): number {
+  while (pos < srcEnd) {
+    const byte = src[pos]!
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) break
+    pos++
+  }
+  return pos
+}
+
+/** The byte at `pos` of the text, -1 past its end (the input buffer may go on with the next line). */
+function byteAt(pos: number): number {
+  return pos < srcEnd ? src[pos]! : -1
+}
+
+/** `pos` past `literal` (a token spelled in bytes) when the text has it there, else -1. */
+function expect(pos: number, literal: Uint8Array): number {
+  if (pos + literal.length > srcEnd) return -1
+  for (let i = 0; i < literal.length; i++) if (src[pos + i] !== literal[i]) return -1
+  return pos + literal.length
+}
+
+const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39
+
+// What the last scanNumber found: the digits as an integer while there are at most 15 of them (exact in
+// a double), how many digits there were, how many after the point, and whether there was an exponent.
+let numberDigits = 0
+let numberMantissa = 0
+let numberFraction = 0
+let numberExponent = false
+let numberNegative = false
+
+/** The end of the JSON number at `pos` (by JSON's grammar: no leading zeros, digits after a point), or -1. */
+function scanNumber(pos: number): number {
+  numberDigits = 0
+  numberMantissa = 0
+  numberFraction = 0
+  numberExponent = false
+  numberNegative = byteAt(pos) === 0x2d
+  if (numberNegative) pos++
+  let byte = byteAt(pos)
+  if (byte === 0x30) {
+    numberDigits = 1
+    byte = byteAt(++pos)
+  } else if (isDigit(byte)) {
+    do {
+      numberMantissa = numberMantissa * 10 + (byte - 0x30)
+      numberDigits++
+      byte = byteAt(++pos)
+    } while (isDigit(byte))
+  } else return -1
+  if (byte === 0x2e) {
+    byte = byteAt(++pos)
+    if (!isDigit(byte)) return -1
+    do {
+      numberMantissa = numberMantissa * 10 + (byte - 0x30)
+      numberDigits++
+      numberFraction++
+      byte = byteAt(++pos)
+    } while (isDigit(byte))
+  }
+  if (byte === 0x65 || byte === 0x45) {
+    numberExponent = true
+    byte = byteAt(++pos)
+    if (byte === 0x2b || byte === 0x2d) byte = byteAt(++pos)
+    if (!isDigit(byte)) return -1
+    do byte = byteAt(++pos)
+    while (isDigit(byte))
+  }
+  return pos
+}
+
+const POWERS_OF_TEN = Array.from({length: 16}, (_, i) => 10 ** i)
+
+/** The JSON number at `pos` as JSON.parse reads it, written as a float or double; -1 where the reader declines. */
+function readDouble(pos: number, size: 4 | 8): number {
+  const stop = scanNumber(pos)
+  if (stop < 0) return -1
+  let value: number
+  if (!numberExponent && numberDigits <= 15) {
+    // Both operands are exact, so the one division rounds correctly: the double nearest the decimal.
+    value = numberMantissa / POWERS_OF_TEN[numberFraction]!
+    if (numberNegative) value = -value
+  } else {
+    // An integer of 16 digits or more is a bigint to parseJson, which no double takes: leave it to that path.
+    if (!numberExponent && numberFraction === 0) return -1
+    value = Number(src.toString('latin1', pos, stop))
+  }
+  const buf = room(size)
+  if (size === 8) buf.writeDoubleLE(value, out.pos)
+  else buf.writeFloatLE(value, out.pos)
+  out.pos += size
+  return stop
+}
+
+/** The integer at `pos` (digits only, at most 15 of them) written as a varint, within [min, max]; else -1. */
+function readInteger(pos: number, min: number, max: number): number {
+  const stop = scanNumber(pos)
+  if (stop < 0 || numberExponent || numberFraction > 0 || numberDigits > 15) return -1
+  const value = numberNegative ? -numberMantissa : numberMantissa
+  if (value < min || value > max) return -1
+  writeVarint(value)
+  return stop
+}
+
+// Where the last scanString's string lies: its bytes between the quotes, and whether they are those of
+// the string (no escapes, ASCII only); otherwise the string is JSON.parse of the token.
+let stringStart = 0
+let stringEnd = 0
+let stringPlain = true
+
+/** The end of the JSON string token at `pos` (after its closing quote), or -1. */
+function scanString(pos: number): number {
+  if (byteAt(pos) !== QUOTE) return -1
+  stringStart = ++pos
+  stringPlain = true
+  for (;;) {
+    if (pos >= srcEnd) return -1
+    const byte = src[pos]!
+    if (byte === QUOTE) break
+    if (byte < 0x20) return -1
+    if (byte === BACKSLASH) {
+      stringPlain = false
+      pos += 2
+    } else {
+      if (byte >= 0x80) stringPlain = false
+      pos++
+    }
+  }
+  stringEnd = pos
+  return pos + 1
+}
+
+/**
+ * The string of the token scanString just read. UTF-8 decoding of the token alone gives the same
+ * characters as of the whole line (a quote byte is never inside a multi-byte sequence), so this is the
+ * string JSON.parse of the line would hold.
+ */
+function scannedString(): string | undefined {
+  if (stringPlain) return src.toString('latin1', stringStart, stringEnd)
+  try {
+    return JSON.parse(src.toString('utf8', stringStart - 1, stringEnd + 1)) as string
+  } catch {
+    return undefined
+  }
+}
+
+const DECLINE: TextWriter = () => -1
+
+function textWriter(type: AvroType, named: Map<AvroType, TextWriter>): TextWriter {
+  switch (type.typeName) {
+    case 'null':
+      return (pos) => expect(pos, NULL_TEXT)
+    case 'boolean':
+      return (pos) => {
+        let next = expect(pos, TRUE_TEXT)
+        if (next >= 0) {
+          room(1)[out.pos++] = 1
+          return next
+        }
+        next = expect(pos, FALSE_TEXT)
+        if (next >= 0) room(1)[out.pos++] = 0
+        return next
+      }
+    case 'int':
+      return (pos) => readInteger(pos, -2147483648, 2147483647)
+    case 'long':
+    case 'abstract:long':
+      return (pos) => readInteger(pos, -Infinity, Infinity)
+    case 'float':
+      return (pos) => readDouble(pos, 4)
+    case 'double':
+      return (pos) => readDouble(pos, 8)
+    case 'string':
+      return (pos) => {
+        const stop = scanString(pos)
+        if (stop < 0) return -1
+        if (stringPlain) {
+          const length = stringEnd - stringStart
+          writeVarint(length)
+          const buf = room(length)
+          let at = out.pos
+          for (let i = stringStart; i < stringEnd; i++) buf[at++] = src[i]!
+          out.pos = at
+        } else {
+          const text = scannedString()
+          if (text === undefined) return -1
+          writeText(text, 'utf8')
+        }
+        return stop
+      }
+    case 'enum': {
+      const symbols = type.symbols!.map((symbol) => Buffer.from(symbol, 'latin1'))
+      return (pos) => {
+        const stop = scanString(pos)
+        if (stop < 0 || !stringPlain) return -1
+        const length = stringEnd - stringStart
+        for (let index = 0; index < symbols.length; index++) {
+          const symbol = symbols[index]!
+          if (symbol.length === length && expect(stringStart, symbol) >= 0) {
+            writeVarint(index)
+            return stop
+          }
+        }
+        return -1
+      }
+    }
+    case 'array': {
+      const item = textWriter(type.itemsType!, named)
+      return (pos) => {
+        if (byteAt(pos) !== 0x5b) return -1
+        pos = skipSpace(pos + 1)
+        if (byteAt(pos) === 0x5d) {
+          writeVarint(0)
+          return pos + 1
+        }
+        // Relative to the payload's start: room() may move the payload into a new slab.
+        const offset = out.pos - out.start
+        let count = 0
+        for (;;) {
+          pos = item(pos)
+          if (pos < 0) return -1
+          count++
+          pos = skipSpace(pos)
+          if (byteAt(pos) === 0x5d) break
+          if (byteAt(pos) !== 0x2c) return -1
+          pos = skipSpace(pos + 1)
+        }
+        // Avro writes the count before the items, known only now: move the items up to make room for it.
+        const items = out.pos - out.start - offset
+        let countBytes = 1
+        for (let zigzag = count * 2; zigzag >= 0x80; zigzag = Math.floor(zigzag / 128)) countBytes++
+        const buf = room(countBytes)
+        const at = out.start + offset
+        buf.copyWithin(at + countBytes, at, at + items)
+        let zigzag = count * 2
+        for (let i = 0; i < countBytes - 1; i++, zigzag = Math.floor(zigzag / 128)) buf[at + i] = (zigzag & 0x7f) | 0x80
+        buf[at + countBytes - 1] = zigzag
+        out.pos = at + countBytes + items
+        writeVarint(0)
+        return pos + 1
+      }
+    }
+    case 'union:wrapped': {
+      const nullIndex = type.types!.findIndex((branch) => branch.typeName === 'null')
+      const branches = type.types!.flatMap((branch, index) =>
+        branch.typeName === 'null' ? [] : [{index, name: Buffer.from(JSON.stringify(branch.branchName!)), write: textWriter(branch, named)}],
+      )
+      return (pos) => {
+        if (byteAt(pos) === 0x6e) {
+          if (nullIndex < 0) return -1
+          const next = expect(pos, NULL_TEXT)
+          if (next >= 0) writeVarint(nullIndex)
+          return next
+        }
+        if (byteAt(pos) !== 0x7b) return -1
+        pos = skipSpace(pos + 1)
+        for (const branch of branches) {
+          let next = expect(pos, branch.name)
+          if (next < 0) continue
+          next = skipSpace(next)
+          if (byteAt(next) !== 0x3a) return -1
+          writeVarint(branch.index)
+          next = branch.write(skipSpace(next + 1))
+          if (next < 0) return -1
+          next = skipSpace(next)
+          return byteAt(next) === 0x7d ? next + 1 : -1
+        }
+        return -1
+      }
+    }
+    case 'record':
+    case 'error': {
+      const known = named.get(type)
+      if (known) return known
+      let write: TextWriter | undefined
+      named.set(type, (pos) => write!(pos))
+      const fields = type.fields!
+      const keys = fields.map((field) => Buffer.from(JSON.stringify(field.name)))
+      const writers = fields.map((field) => textWriter(field.type, named))
+      const count = fields.length
+      write = (pos) => {
+        if (byteAt(pos) !== 0x7b) return -1
+        pos = skipSpace(pos + 1)
+        if (count === 0) return byteAt(pos) === 0x7d ? pos + 1 : -1
+        for (let i = 0; i < count; i++) {
+          pos = expect(pos, keys[i]!)
+          if (pos < 0) return -1
+          pos = skipSpace(pos)
+          if (byteAt(pos) !== 0x3a) return -1
+          pos = writers[i]!(skipSpace(pos + 1))
+          if (pos < 0) return -1
+          pos = skipSpace(pos)
+          if (byteAt(pos) !== (i === count - 1 ? 0x7d : 0x2c)) return -1
+          pos = skipSpace(pos + 1)
+        }
+        return pos
+      }
+      return write
+    }
+    default:
+      // bytes, fixed and maps (whose duplicate keys JSON.parse resolves) are left to the other path.
+      return DECLINE
   }
 }
 

@@ -1,4 +1,5 @@
 import {SpoolError} from '../core/errors.js'
+import type {JsonBytes} from './json-bytes.js'
 import {ArrayRecordBatch, type ByteRange, type FeedRecord, type RecordBatch} from '../core/record.js'
 import {DecodedBatch, type SchemaTag} from './decoded.js'
 import {compileSchema} from './codecs.js'
@@ -19,6 +20,7 @@ export class RecordDecoder {
   /** Compiled codecs by id, with the tag their decoded fields carry (one object per schema, not per record). */
   private readonly ready = new Map<number, Ready>()
   private readonly range: ByteRange = {buf: Buffer.alloc(0), start: 0, end: 0}
+  private textBytes = 64 * 1024
 
   constructor(private readonly registry: SchemaRegistry) {}
 
@@ -28,32 +30,38 @@ export class RecordDecoder {
    * before waits for the registry; every other record decodes without a pause.
    */
   async decode(batch: RecordBatch, count: number): Promise<{batch: DecodedBatch; error?: DecodeError}> {
-    const decoded = new DecodedBatch(batch)
+    const decoded = new DecodedBatch(batch, count, this.textBytes)
+    const {values, keys} = decoded
     const range = this.range
     for (let i = 0; i < count; i++) {
-      let value: string | Buffer | null = null
-      let valueTag: SchemaTag | undefined
-      let key: string | Buffer | null = null
-      let keyTag: SchemaTag | undefined
       try {
         // From the batch's own buffer where it has one: no Buffer view per record for a framed value.
         if (batch.valueBytes ? batch.valueBytes(i, range) : rangeOf(batch.valueAt(i), range)) {
           const id = frameIdAt(range.buf, range.start, range.end)
           const ready = id === undefined ? undefined : (this.ready.get(id) ?? (await this.load(id)))
-          value = textIn(range, ready)
-          valueTag = ready?.tag
+          if (ready) {
+            const start = values.text.pos
+            ready.decode(range.buf, range.start + FRAME_BYTES, range.end, values.text)
+            values.setDecoded(i, start, ready.tag)
+          } else values.setRaw(i, range.buf.subarray(range.start, range.end))
         }
-        if (rangeOf(batch.keyAt(i), range)) {
-          const id = frameIdAt(range.buf, range.start, range.end)
+        const key = batch.keyAt(i)
+        if (key !== null) {
+          const id = frameIdAt(key, 0, key.length)
           const ready = id === undefined ? undefined : (this.ready.get(id) ?? (await this.load(id)))
-          key = textIn(range, ready)
-          keyTag = ready?.tag
+          if (ready) {
+            const start = keys.text.pos
+            ready.decode(key, FRAME_BYTES, key.length, keys.text)
+            keys.setDecoded(i, start, ready.tag)
+          } else keys.setRaw(i, key)
         }
       } catch (error) {
         return {batch: decoded, error: this.failure(batch, i, error)}
       }
-      decoded.push(value, valueTag, key, keyTag)
+      decoded.count = i + 1
     }
+    // The next batch's text starts in a buffer the size this one needed.
+    this.textBytes = Math.max(this.textBytes, values.text.pos)
     return {batch: decoded}
   }
 
@@ -70,7 +78,13 @@ export class RecordDecoder {
       this.codecs.set(id, codec)
     }
     try {
-      const ready = {codec: await codec, tag: {id, type: (await codec).type}}
+      const compiled = await codec
+      const ready: Ready = {
+        tag: {id, type: compiled.type},
+        decode: compiled.decodeInto
+          ? compiled.decodeInto.bind(compiled)
+          : (bytes, start, end, into) => into.writeString(compiled.decodeToJson(bytes, start, end)),
+      }
       this.ready.set(id, ready)
       return ready
     } catch (error) {
@@ -91,8 +105,9 @@ export class RecordDecoder {
 }
 
 interface Ready {
-  codec: SchemaCodec
   tag: SchemaTag
+  /** The codec's decodeInto, or its decodeToJson written out. */
+  decode(bytes: Buffer, start: number, end: number, into: JsonBytes): void
 }
 
 /** Points `range` at `bytes`; false for null. */
@@ -102,11 +117,6 @@ function rangeOf(bytes: Buffer | null, range: ByteRange): boolean {
   range.start = 0
   range.end = bytes.length
   return true
-}
-
-/** The framed bytes of `range` decoded with `ready`'s codec, or the bytes as they are when not framed. */
-function textIn(range: ByteRange, ready: Ready | undefined): string | Buffer {
-  return ready ? ready.codec.decodeToJson(range.buf, range.start + FRAME_BYTES, range.end) : range.buf.subarray(range.start, range.end)
 }
 
 /** A schema id the registry could not give (or that does not compile). */

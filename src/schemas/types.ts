@@ -1,4 +1,5 @@
 import {SpoolError} from '../core/errors.js'
+import type {JsonBytes} from './json-bytes.js'
 
 /** The three formats of the Confluent schema registry, spelled as its API spells them. */
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON'
@@ -38,10 +39,22 @@ export interface SchemaCodec {
    */
   decodeToJson(bytes: Uint8Array, start?: number, end?: number): string
   /**
+   * decodeToJson, written as UTF-8 at `into.pos` (which it moves past the text) instead of returned as a
+   * string; on a failure `into.pos` stays where it was. Optional: the decoder writes decodeToJson's
+   * string for codecs without it.
+   */
+  decodeInto?(bytes: Uint8Array, start: number, end: number, into: JsonBytes): void
+  /**
    * A canonical JSON value (parsed with parseJson) to its payload, after `prefix` (the caller's frame):
    * one buffer, so the framed bytes are built with one allocation.
    */
   encode(value: unknown, prefix?: Uint8Array): Buffer
+  /**
+   * Optional: the JSON text in bytes [start, end) of `text` straight to its payload after `prefix`, as
+   * encode(parseJson(the text)) would write it, for the texts the codec reads without parsing them first;
+   * undefined for any other (valid or not), which the caller then parses and hands to encode.
+   */
+  encodeText?(text: Buffer, start: number, end: number, prefix?: Uint8Array): Buffer | undefined
 }
 
 /** A value that does not fit its schema: `path` is where (".price", ".items[2].sku"), `message` what. */

@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {Assignment, Backend} from '../../src/core/backend.js'
 import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../src/core/errors.js'
+import {KeySelection} from '../../src/core/key-selection.js'
 import {type FeedRecord, type Header, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 /**
@@ -95,6 +96,53 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
       })
     })
 
+    describe('alter', () => {
+      it('adds partitions, keeping every record where it was, and another client sees the new count', async () => {
+        await backend.createTopic('growing', {partitions: 2})
+        await backend.append('growing', [batchOf(0, [{value: text('a')}, {value: text('b')}]), batchOf(1, [{value: text('c')}])])
+        const altered = await backend.alterTopic('growing', {partitions: 5})
+        expect(altered.partitions).toBe(5)
+        expect(altered.partitionInfo.map((p) => [p.partition, p.start, p.end])).toEqual([
+          [0, 0, 2],
+          [1, 0, 1],
+          [2, 0, 0],
+          [3, 0, 0],
+          [4, 0, 0],
+        ])
+        const other = await fixture.second()
+        try {
+          expect((await other.describeTopic('growing')).partitions).toBe(5)
+          await other.append('growing', [batchOf(4, [{value: text('new')}])])
+        } finally {
+          await other.close()
+        }
+        expect((await readAll(backend, [{topic: 'growing', partition: 0, from: 0, until: 2}])).map((r) => r.value?.toString())).toEqual(['a', 'b'])
+        expect((await readAll(backend, [{topic: 'growing', partition: 4, from: 0, until: 1}])).map((r) => r.value?.toString())).toEqual(['new'])
+      })
+
+      it('refuses as many or fewer partitions, changing nothing', async () => {
+        await backend.createTopic('fixed', {partitions: 3})
+        await expect(backend.alterTopic('fixed', {partitions: 3})).rejects.toThrow(/already has 3 partitions/)
+        await expect(backend.alterTopic('fixed', {partitions: 2})).rejects.toBeInstanceOf(UsageError)
+        expect((await backend.describeTopic('fixed')).partitions).toBe(3)
+      })
+
+      it('changes retention, by field or by config name, leaving what is not named', async () => {
+        await backend.createTopic('kept', {partitions: 1, retentionMs: 3_600_000})
+        const bytes = await backend.alterTopic('kept', {retentionBytes: 1 << 20})
+        expect([bytes.retentionMs, bytes.retentionBytes]).toEqual([3_600_000, 1 << 20])
+        await backend.alterTopic('kept', {configs: {'retention.ms': '86400000'}})
+        const info = await backend.describeTopic('kept')
+        expect([info.retentionMs, info.retentionBytes, info.partitions]).toEqual([86_400_000, 1 << 20, 1])
+      })
+
+      it('refuses a config it does not know, and a topic that does not exist', async () => {
+        await backend.createTopic('plain', {partitions: 1})
+        await expect(backend.alterTopic('plain', {configs: {'no.such.config': '1'}})).rejects.toBeInstanceOf(UsageError)
+        await expect(backend.alterTopic('absent', {partitions: 2})).rejects.toBeInstanceOf(UnknownTopicError)
+      })
+    })
+
     describe('append', () => {
       it('assigns dense offsets per partition, continuing across appends', async () => {
         await backend.createTopic('dense', {partitions: 2})
@@ -185,6 +233,23 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
         }
       })
 
+      it('where it keeps batch metadata, describes the batches of a range as a read finds them', async () => {
+        if (!backend.batchSummaries) return
+        const summaries = await backend.batchSummaries({topic: 'log', partition: 0, from: 2, until: 9})
+        // The batch holding offset 2 starts before it; the one holding offset 8 ends after it.
+        expect(summaries.map((b) => [b.baseOffset, b.count, b.minTimestamp, b.maxTimestamp])).toEqual([
+          [0, 4, 1000, 1003],
+          [4, 4, 1100, 1103],
+          [8, 4, 1200, 1203],
+        ])
+        const read = await readAll(backend, [{topic: 'log', partition: 0, from: 2, until: 9}])
+        for (const record of read) {
+          const holder = summaries.find((b) => record.offset >= b.baseOffset && record.offset < b.baseOffset + b.count)!
+          expect(record.timestamp).toBeGreaterThanOrEqual(holder.minTimestamp)
+          expect(record.timestamp).toBeLessThanOrEqual(holder.maxTimestamp)
+        }
+      })
+
       it('finds the first offset at or after a time', async () => {
         expect(await backend.offsetForTime('log', 0, 0)).toBe(0)
         expect(await backend.offsetForTime('log', 0, 1101)).toBe(5)
@@ -222,6 +287,27 @@ export function backendContract(name: string, open: () => Promise<BackendFixture
         })()
         setTimeout(() => stop.abort(), 50)
         expect(await reading).toBe(0)
+      })
+
+      it('reads only the records of the keys asked for, with their offsets, within [from, until)', async () => {
+        await backend.createTopic('keyed', {partitions: 1})
+        for (let round = 0; round < 3; round++)
+          await backend.append('keyed', [
+            batchOf(
+              0,
+              ['a', 'b', 'a', null, 'ab', 'c'].map((key, i) => ({key: key === null ? null : text(key), value: text(`${round}-${i}`)})),
+            ),
+          ])
+        const read = async (keys: string[], from = 0, until = 18) => {
+          const records: FeedRecord[] = []
+          const selection = new KeySelection(keys.map(text))
+          for await (const batch of backend.read([{topic: 'keyed', partition: 0, from, until}], {signal: new AbortController().signal, keys: selection}))
+            for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
+          return records.map((r) => `${r.offset}:${r.key?.toString()}:${r.value?.toString()}`)
+        }
+        expect(await read(['a'])).toEqual(['0:a:0-0', '2:a:0-2', '6:a:1-0', '8:a:1-2', '12:a:2-0', '14:a:2-2'])
+        expect(await read(['b', 'c'], 5, 13)).toEqual(['5:c:0-5', '7:b:1-1', '11:c:1-5'])
+        expect(await read(['nobody'])).toEqual([])
       })
 
       it('refuses to read a topic that does not exist', async () => {

@@ -33,7 +33,7 @@ _spool_complete; printf '%s\\n' "\${COMPREPLY[@]}"`
 
 describe('shell completion', () => {
   it('bash completes commands, verbs, flags, and topic and group names from the store', () => {
-    expect(bash('spool co')).toEqual(['completion', 'consume', 'context'])
+    expect(bash('spool co')).toEqual(['completion', 'consume', 'context', 'count'])
     expect(bash('spool group ')).toEqual(['delete', 'describe', 'list', 'reset'])
     expect(bash('spool consume o')).toEqual(['orders', 'other'])
     expect(bash('spool consume --fo')).toEqual(['--follow', '--format'])

@@ -136,7 +136,7 @@ describe('pipe', () => {
     await run(['produce', 'x'], {env: t.env, input: 'a\n'})
     const result = await run(['pipe', 'x', 'y', '--map', 'r.nope.deeper'], {env: t.env})
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^spool: --map failed on x\/0@0: /m)
+    expect(result.stderr).toMatch(/^spool: --map 'r.nope.deeper' failed on x\/0@0: /m)
   })
 
   it('copies into another store, at least once with a group', async () => {

@@ -77,6 +77,25 @@ describe('produce --value-schema and consume --decode on the local store', () =>
     expect(JSON.parse(listed.stdout.toString())).toEqual([{subject: 'orders-value', versions: 1, latest: 1, id: 1, type: 'AVRO'}])
   })
 
+  it('lines in any delimiter, with CRLF, in the schema\'s field order or not, with defaults left out: each record is the document', async () => {
+    const canonical = [
+      '{"id":1,"sku":"a","price":{"double":0.1},"tags":["t"],"status":"NEW"}',
+      '{"id":9007199254740993,"sku":"b \\"q\\" é","price":null,"tags":[],"status":"PAID"}',
+      '{"id":3,"sku":"c","price":null,"tags":[],"status":"NEW"}',
+    ]
+    const given = [
+      ' { "id" : 1 , "sku" : "a" , "price" : { "double" : 1e-1 } , "tags" : [ "t" ] , "status" : "NEW" } ',
+      '{"status":"PAID","tags":[],"price":null,"sku":"b \\"q\\" \\u00e9","id":9007199254740993}',
+      '{"id":3,"sku":"c","status":"NEW"}',
+    ]
+    const crlf = await spool(['produce', 'crlf', '--crlf', '--value-schema', join(dir, 'order.avsc')], given.map((line) => line + '\r\n').join(''))
+    expect(crlf.code).toBe(0)
+    expect(lines((await spool(['consume', 'crlf', '--decode'])).stdout)).toEqual(canonical)
+    const semicolons = await spool(['produce', 'semi', '-D', ';', '--value-schema', join(dir, 'order.avsc')], given.join(';') + ';' + given[0])
+    expect(semicolons.code).toBe(0)
+    expect(lines((await spool(['consume', 'semi', '--decode'])).stdout)).toEqual([...canonical, canonical[0]])
+  })
+
   it('--json puts the decoded value in "value" with "value_schema", and keys decode too', async () => {
     writeFileSync(join(dir, 'key.avsc'), '"string"')
     await spool(['produce', 'orders', '--value-schema', join(dir, 'order.avsc'), '--key-schema', join(dir, 'key.avsc'), '-K', '\t'], '"k1"\t{"id":1,"sku":"s","price":null,"tags":[],"status":"NEW"}\n')

@@ -55,7 +55,7 @@ function modulesOf(args: string[], options: {env?: NodeJS.ProcessEnv; input?: st
 
 describe('start-up', () => {
   it('--version and the local commands load neither ink/react nor the Kafka client', () => {
-    for (const args of [['--version'], ['produce', 'orders'], ['consume', 'orders'], ['topic', 'list'], ['group', 'list'], ['top', '--once'], ['__complete', 'consume', '']]) {
+    for (const args of [['--version'], ['produce', 'orders'], ['consume', 'orders'], ['topic', 'list'], ['group', 'list'], ['top', '--once'], ['diff', 'orders', 'orders'], ['__complete', 'consume', '']]) {
       const loaded = modulesOf(args)
       expect(loaded.urls.length, args.join(' ')).toBeGreaterThan(0)
       expect({command: args.join(' '), react: loaded.react, kafka: loaded.kafka, codecs: loaded.codecs}).toEqual({

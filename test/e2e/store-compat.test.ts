@@ -37,6 +37,21 @@ describe('a store written by spool 0.1 (schema v2)', () => {
     expect(JSON.parse(topic.stdout.toString())).toMatchObject({partitions: 3, records: 5, retention_ms: 3650 * 86_400_000})
   })
 
+  it('reads by --key before and after it is migrated: its batches, written before the key index, are read whole', async () => {
+    const parse = (text: Buffer | string) => text.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+    const expected = parse(readFileSync(join(FIXTURE, 'records.jsonl'), 'utf8')).filter((r) => r.topic === 'keyed' && r.key === 'a')
+    expect(expected).toHaveLength(2)
+    const before = await run(['consume', 'keyed', '--key', 'a', '--json'], {env: t.env})
+    expect(before).toMatchObject({code: 0, stderr: ''})
+    expect(parse(before.stdout)).toEqual(expected)
+    // A write migrates the store (to the key index's version); the new batch is indexed, the old ones are not.
+    expect((await run(['produce', 'keyed', '-K', ':'], {env: t.env, input: 'a:new\nb:other\n'})).code).toBe(0)
+    const all = parse((await run(['consume', 'keyed', '--json'], {env: t.env})).stdout)
+    const after = await run(['consume', 'keyed', '--key', 'a', '--json'], {env: t.env})
+    expect(parse(after.stdout)).toEqual(all.filter((r) => r.key === 'a'))
+    expect(parse(after.stdout).map((r) => r.value)).toEqual(['1', '4', 'new'])
+  })
+
   it('takes new records after the old ones', async () => {
     const produce = await run(['produce', 'plain'], {env: t.env, input: 'new\n'})
     expect(produce.code).toBe(0)

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {compileSchema} from '../../src/schemas/codecs.js'
+import {JsonBytes} from '../../src/schemas/json-bytes.js'
 import {parseJson} from '../../src/schemas/json-text.js'
 import {SchemaParseError, SchemaPayloadError, SchemaValueError, type ReferenceResolver, type SchemaReference, type SchemaText, type SchemaType} from '../../src/schemas/types.js'
 
@@ -436,5 +437,141 @@ describe('JSON Schema', () => {
     expect([error.line, error.column]).toEqual([2, 17])
     await expect(compileSchema(text('JSON', {type: 'object', properties: {a: {$ref: 'missing.json'}}}), noReferences)).rejects.toThrow(SchemaParseError)
     await expect(compileSchema(text('JSON', {type: 'nonsense'}), noReferences)).rejects.toThrow(/does not compile/)
+  })
+})
+
+describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to JSON (decodeInto)', () => {
+  const schema = {
+    type: 'record',
+    name: 'Line',
+    fields: [
+      {name: 's', type: 'string'},
+      {name: 'l', type: 'long'},
+      {name: 'i', type: 'int'},
+      {name: 'd', type: 'double'},
+      {name: 'f', type: 'float'},
+      {name: 'b', type: 'boolean'},
+      {name: 'e', type: {type: 'enum', name: 'E', symbols: ['A', 'BB']}},
+      {name: 'u', type: ['null', 'long', {type: 'record', name: 'In', fields: [{name: 'x', type: 'int'}]}]},
+      {name: 'a', type: {type: 'array', items: {type: 'array', items: ['null', 'double']}}},
+    ],
+  }
+  const line = (fields: Record<string, string>) => {
+    const all = {s: '"s"', l: '1', i: '2', d: '0.5', f: '1.5', b: 'true', e: '"A"', u: 'null', a: '[]', ...fields}
+    return `{${Object.entries(all).map(([name, value]) => `"${name}":${value}`).join(',')}}`
+  }
+  type Codec = {encodeText?(text: Buffer, start: number, end: number, prefix?: Uint8Array): Buffer | undefined; encode(value: unknown, prefix?: Uint8Array): Buffer}
+  const encodeText = (codec: Codec, text: Buffer | string, prefix?: Uint8Array) => {
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text
+    return codec.encodeText!(bytes, 0, bytes.length, prefix)
+  }
+  /** What produce stores for a line: encodeText where it takes the line, encode(parseJson) where not. */
+  const stored = (codec: Codec, text: Buffer | string) => encodeText(codec, text) ?? codec.encode(parseJson(text.toString()))
+
+  it('writes the bytes that encode(parseJson(line)) writes, for the lines it reads', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    const lines = [
+      line({}),
+      ...['0', '-0', '-1', '999999999999999', '-999999999999999'].map((l) => line({l})),
+      ...['0.1', '-0.0', '12.375', '1e-7', '2.5E+3', '1.7976931348623157e308', '5e-324', '1e400', '123456789012345.6', '0.30000000000000004', '-7'].map((d) => line({d, f: d})),
+      ...['2147483647', '-2147483648'].map((i) => line({i})),
+      ...['"a \\"q\\" \\\\ \\/ \\n \\u00e9 \\ud83d\\ude00"', '"é 日本 \u007f"', '""', '"\\ud800"'].map((s) => line({s})),
+      line({b: 'false', e: '"BB"', u: '{"long":-5}'}),
+      line({u: '{"In":{"x":3}}', a: '[[null,{"double":1.5}],[],[{"double":-2}]]'}),
+      line({a: `[[${Array.from({length: 100}, (_, i) => `{"double":${i}}`).join(',')}]]`}),
+      ` \t{ "s" : "x" , "l" : 2 , "i" : 3 , "d" : 4 , "f" : 5 , "b" : false , "e" : "A" , "u" : { "long" : 7 } , "a" : [ [ null ] ] }\r`,
+    ]
+    for (const candidate of lines) {
+      const direct = encodeText(codec, candidate)
+      expect(direct, candidate).toBeDefined()
+      expect(hex(direct!), candidate).toBe(hex(codec.encode(parseJson(candidate))))
+    }
+    // Invalid UTF-8 in a string reads as U+FFFD, as Buffer#toString gives it to JSON.parse.
+    const invalid = Buffer.concat([Buffer.from('{"s":'), Buffer.from([0x22, 0x78, 0xff, 0xfe, 0x22]), Buffer.from(line({}).slice('{"s":"s"'.length))])
+    expect(hex(encodeText(codec, invalid)!)).toBe(hex(codec.encode(parseJson(invalid.toString()))))
+    expect(codec.decodeToJson(encodeText(codec, invalid)!)).toContain('"s":"x\ufffd\ufffd"')
+  })
+
+  it('payloads stay as written while later ones fill and replace the buffer they are written into', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    const frame = Buffer.from([0, 0, 0, 0, 9])
+    const lines = Array.from({length: 6000}, (_, i) =>
+      line({s: `"${'x'.repeat(i % 300)}"`, l: String(i), a: `[${Array.from({length: i % 40}, () => `[{"double":${i}.5},null]`).join(',')}]`}),
+    )
+    // Every third line through encode (parseJson), the rest through encodeText; a few large ones between.
+    const payloads = lines.map((candidate, i) =>
+      i % 3 === 0 ? codec.encode(parseJson(candidate), frame) : i % 500 === 1 ? codec.encode(parseJson(line({s: `"${'y'.repeat(300_000)}"`})), frame) : encodeText(codec, candidate, frame)!,
+    )
+    payloads.forEach((payload, i) => {
+      expect(hex(payload.subarray(0, 5))).toBe('0000000009')
+      const expected = i % 500 === 1 && i % 3 !== 0 ? line({s: `"${'y'.repeat(300_000)}"`}) : lines[i]!
+      if (codec.decodeToJson(payload, 5) !== expected) expect(codec.decodeToJson(payload, 5), `payload ${i}`).toBe(expected)
+    })
+  })
+
+  it('keeps longs exact beyond 2^53: those lines go through parseJson', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    for (const l of ['9007199254740991', '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '1234567890123456']) {
+      expect(codec.decodeToJson(stored(codec, line({l})))).toBe(line({l}))
+    }
+    const long = await compileSchema(text('AVRO', 'long'), noReferences)
+    expect(hex(stored(long, '9007199254740993'))).toBe(hex(long.encode(9007199254740993n)))
+  })
+
+  it('declines what it does not read exactly, and parseJson then writes it or says what is wrong', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    const declined = [
+      '{"l":1,"s":"s","i":2,"d":0.5,"f":1.5,"b":true,"e":"A","u":null,"a":[]}', // fields in another order
+      line({d: '"NaN"'}),
+      line({d: '12345678901234567'}), // a bigint to parseJson, which a double does not take
+      line({i: '2147483648'}),
+      line({i: '1.5'}),
+      line({l: '01'}),
+      line({l: '1.'}),
+      line({l: '1.0'}),
+      line({l: '1e3'}),
+      line({e: '"C"'}),
+      line({e: '"\\u0041"'}),
+      line({u: '{"long":1,"In":{"x":1}}'}),
+      line({a: '[[null],]'}),
+      line({s: '"\\x"'}),
+      line({}) + 'x',
+      line({}).replace('"s":"s",', ''),
+      line({}).replace('}', ',"z":1}'),
+      '',
+    ]
+    for (const candidate of declined) expect(encodeText(codec, candidate), candidate).toBeUndefined()
+    // Only the bytes up to `end` are the line, whatever follows them in the input.
+    const whole = Buffer.from(`${line({})}\n${line({})}`)
+    expect(hex(codec.encodeText!(whole, 0, line({}).length)!)).toBe(hex(codec.encode(parseJson(line({})))))
+    for (let end = 1; end < line({}).length; end++) expect(codec.encodeText!(whole, 0, end), `first ${end} bytes`).toBeUndefined()
+    const long = await compileSchema(text('AVRO', 'long'), noReferences)
+    expect(hex(long.encodeText!(Buffer.from('123'), 0, 2)!)).toBe(hex(long.encode(12)))
+    expect(hex(long.encodeText!(Buffer.from(' 1 23'), 2, 4)!)).toBe(hex(long.encode(2)))
+    expect(codec.decodeToJson(stored(codec, line({d: '"NaN"'})))).toBe(line({d: '"NaN"'}))
+    expect(codec.decodeToJson(stored(codec, line({l: '1e3'})))).toBe(line({l: '1000'}))
+    expect(valueError(() => stored(codec, line({i: '2147483648'}))).message).toBe('.i: expected int (32-bit integer), got 2147483648')
+    expect(valueError(() => stored(codec, line({e: '"C"'}))).message).toBe('.e: expected one of A, BB, got "C"')
+    expect(() => stored(codec, line({l: '01'}))).toThrow(SyntaxError)
+    // Types this path leaves to the other: bytes, fixed and maps.
+    const other = await compileSchema(text('AVRO', {type: 'map', values: 'bytes'}), noReferences)
+    expect(encodeText(other, '{"k":"v"}')).toBeUndefined()
+  })
+
+  it('decodes strings with escapes, non-ASCII and invalid UTF-8 as JSON.stringify of the decoded string', async () => {
+    const codec = await compileSchema(text('AVRO', {type: 'record', name: 'T', fields: [{name: 's', type: 'string'}, {name: 'y', type: 'bytes'}]}), noReferences)
+    const strings = ['plain', 'a "q" \\ /', 'tab\tnew\nline\u0001\u001f\u007f', 'é 日本 😀', '']
+    for (const s of strings) {
+      expect(codec.decodeToJson(codec.encode({s, y: '\u0000"\u00e9\u00ff'}))).toBe(`{"s":${JSON.stringify(s)},"y":${JSON.stringify('\u0000"\u00e9\u00ff')}}`)
+    }
+    // Invalid UTF-8 bytes become U+FFFD in the written bytes themselves, not only once read back as text.
+    const payload = Buffer.from([0x06, 0x61, 0xff, 0x62, 0x02, 0xe9])
+    const into = new JsonBytes(4)
+    codec.decodeInto!(payload, 0, payload.length, into)
+    expect(into.buf.subarray(0, into.pos)).toEqual(Buffer.from('{"s":"a\ufffdb","y":"\u00e9"}'))
+    // A payload that does not decode leaves the buffer where it was.
+    const before = into.pos
+    expect(() => codec.decodeInto!(payload, 0, 3, into)).toThrow(SchemaPayloadError)
+    expect(into.pos).toBe(before)
   })
 })

@@ -12,7 +12,7 @@ function split(chunks: Buffer[], delimiter: Buffer, maxBytes = 1 << 20): string[
   const splitter = new DelimiterSplitter(
     delimiter,
     maxBytes,
-    (bytes) => records.push(bytes.toString('latin1')),
+    (chunk, start, end) => records.push(chunk.toString('latin1', start, end)),
     (record, bytes) => {
       throw new Oversized(record, bytes)
     },

@@ -52,7 +52,7 @@ describe('expressionTransform', () => {
 
   it('reports a bad expression as a usage error and a failing one with the record', async () => {
     expect(() => expressionTransform('r.value ===', undefined)).toThrow(UsageError)
-    await expect(expressionTransform(undefined, 'r.nope.deeper').apply([record('a', {offset: 7})])).rejects.toThrow('--map failed on t/0@7')
+    await expect(expressionTransform(undefined, 'r.nope.deeper').apply([record('a', {offset: 7})])).rejects.toThrow("--map 'r.nope.deeper' failed on t/0@7")
     await expect(expressionTransform(undefined, '[1]').apply([record('a')])).rejects.toThrow(/not an array/)
   })
 })

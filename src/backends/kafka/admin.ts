@@ -1,5 +1,5 @@
-import {type GroupOffset, type PartitionInfo, partitionKey, type TopicInfo, type TopicSettings} from '../../core/backend.js'
-import {SpoolError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {type GroupOffset, type PartitionInfo, partitionKey, type TopicChanges, type TopicInfo, type TopicSettings} from '../../core/backend.js'
+import {PartitionsNotAddedError, SpoolError, UnknownGroupError, UnknownTopicError, UnreachableError, UsageError} from '../../core/errors.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {apiErrors, type KafkaClient} from './client.js'
 
@@ -29,6 +29,59 @@ export class KafkaAdmin {
       throw error
     }
     return this.waitForTopic(name)
+  }
+
+  /**
+   * CreatePartitions, then IncrementalAlterConfigs (SET: configs not named keep their values, unlike the
+   * older AlterConfigs which resets them). The two are separate requests: Kafka has no transaction over
+   * them, so a refused config leaves the added partitions added, and the error says so.
+   */
+  async alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo> {
+    const {topic} = await this.topicMetadata(name, true)
+    const {location} = this.client
+    if (changes.partitions !== undefined) {
+      if (changes.partitions <= topic.partitionsCount) throw new PartitionsNotAddedError(name, topic.partitionsCount, changes.partitions)
+      try {
+        await this.client.call(`adding partitions to '${name}'`, () => this.client.admin.createPartitions({topics: [{name, count: changes.partitions!}]}), name)
+      } catch (error) {
+        if (apiErrors(error).has('INVALID_PARTITIONS')) throw new UsageError(`${location} refused ${changes.partitions} partitions for '${name}'`, "partitions can only be added, up to the cluster's limit")
+        throw error
+      }
+    }
+    const configs: {name: string; value: string}[] = Object.entries(changes.configs ?? {}).map(([key, value]) => ({name: key, value}))
+    if (changes.retentionMs !== undefined) configs.push({name: 'retention.ms', value: String(changes.retentionMs)})
+    if (changes.retentionBytes !== undefined) configs.push({name: 'retention.bytes', value: String(changes.retentionBytes)})
+    if (configs.length > 0) {
+      try {
+        await this.client.call(`changing the configs of '${name}'`, () =>
+          this.client.admin.incrementalAlterConfigs({
+            resources: [{resourceType: 2, resourceName: name, configs: configs.map((c) => ({name: c.name, value: c.value, configOperation: 0 as const}))}],
+          }),
+          name,
+        )
+      } catch (error) {
+        const added = changes.partitions === undefined ? '' : ` (the partitions were added: '${name}' now has ${changes.partitions})`
+        if (apiErrors(error).has('INVALID_CONFIG') || apiErrors(error).has('INVALID_REQUEST'))
+          throw new UsageError(`${location} refused the configs ${configs.map((c) => `${c.name}=${c.value}`).join(', ')} for '${name}'${added}`, "check the names and values against Kafka's topic configs")
+        if (added) throw new SpoolError(`${(error as Error).message}${added}`, {cause: error})
+        throw error
+      }
+    }
+    return this.waitForPartitions(name, changes.partitions)
+  }
+
+  /** New partitions take a moment to reach every broker's metadata and get leaders. */
+  private async waitForPartitions(name: string, partitions: number | undefined): Promise<TopicInfo> {
+    const deadline = Date.now() + this.client.timeoutMs
+    for (;;) {
+      try {
+        const info = await this.describeTopic(name)
+        if (partitions === undefined || info.partitions >= partitions || Date.now() > deadline) return info
+      } catch (error) {
+        if (Date.now() > deadline) throw error
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
   }
 
   /** A new topic takes a moment to reach every broker's metadata and get leaders. */
@@ -91,7 +144,7 @@ export class KafkaAdmin {
     if (names.length === 0) return []
     const topics = (await this.topicsMetadata(names, true)).topics.map((topic, i) => {
       const name = names[i]!
-      if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new SpoolError(`topic '${name}' has partitions without a leader in ${this.client.location}`)
+      if (topic.partitions.some((p) => p === undefined || p.leader < 0)) throw new UnreachableError(`topic '${name}' has partitions without a leader in ${this.client.location}`)
       return {name, topic, indexes: Array.from({length: topic.partitionsCount}, (_, i) => i)}
     })
     const partitions = topics.map((t) => ({name: t.name, partitions: t.indexes}))
@@ -100,6 +153,8 @@ export class KafkaAdmin {
       this.listOffsets(partitions, TIMESTAMP_LATEST),
       this.client.call('reading topic configurations', () =>
         this.client.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
+        // A topic deleted since the metadata was read: UnknownTopicError, which listTopics skips.
+        names[0],
       ),
       this.partitionSizes(partitions),
     ])
@@ -115,6 +170,8 @@ export class KafkaAdmin {
         retentionMs: limit('retention.ms'),
         retentionBytes: limit('retention.bytes'),
         replicationFactor: topic.partitions[0]?.replicas.length,
+        // Brokers that predate topic ids answer with the all-zero id, which tells topics apart no better than their names.
+        topicId: topic.id && !/^[0-]*$/.test(topic.id) ? topic.id : undefined,
         partitionInfo: indexes.map((p): PartitionInfo => {
           const key = partitionKey(name, p)
           return {partition: p, start: starts.get(key) ?? 0, end: ends.get(key) ?? 0, bytes: sizes.get(key) ?? 0}

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {Admin} from '@platformatic/kafka'
-import {errorTree, SpoolError, UnknownTopicError} from '../../core/errors.js'
+import {errorTree, SpoolError, UnknownTopicError, UnreachableError} from '../../core/errors.js'
 import type {KafkaConnection} from './settings.js'
 import {KafkaWire} from './wire.js'
 
@@ -8,6 +8,25 @@ import {KafkaWire} from './wire.js'
 export function apiErrors(error: unknown): Set<string> {
   return new Set([...errorTree(error)].flatMap(({error: e}) => (typeof e.apiId === 'string' ? [e.apiId] : [])))
 }
+
+/**
+ * Broker answers that mean "not now" (a broker restarting, a leader moving), which waiting fixes. They
+ * overlap MOVING below: call() first retries those within --timeout (failover); what is still failing
+ * then becomes an UnreachableError, which a following command (-f) waits out as an outage.
+ */
+const NOT_SERVING = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'BROKER_NOT_AVAILABLE',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'KAFKA_STORAGE_ERROR',
+])
 
 /** Node's error codes (ERR_TLS_*, CERT_*, ECONNREFUSED...) found anywhere in a client error. */
 function nodeErrors(error: unknown): {code: string; message: string}[] {
@@ -173,10 +192,12 @@ export class KafkaClient {
         cause: error,
       })
     if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
-      return new SpoolError(`cannot reach Kafka at ${brokers} (${what})`, {
+      return new UnreachableError(`cannot reach Kafka at ${brokers} (${what})`, {
         hint: 'is the broker running and the address right? --timeout sets how long to wait',
         cause: error,
       })
+    const notServing = [...codes].filter((c) => NOT_SERVING.has(c))
+    if (notServing.length > 0) return new UnreachableError(`Kafka at ${brokers} is not serving (${what}): ${notServing.join(', ')}`, {cause: error})
     const detail = [...codes].join(', ') || text.filter((m) => !/failed \d+ times|Received response with error/.test(m)).at(-1) || text[0] || String(error)
     return new SpoolError(`Kafka ${what} failed: ${detail}`, {cause: error})
   }

@@ -14,13 +14,26 @@ const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_
  * Reads assignments with Fetch from each partition's leader, joining no consumer group (as kcat does),
  * with metadata refreshed when a leader moves. A bounded read ends at the end offsets it was given.
  * A leader that dies mid-read (its connection refused or cut while other brokers answer) is waited out
- * on fresh metadata for up to the timeout, counted from the first failed fetch.
+ * on fresh metadata for up to the timeout, counted from the first failed fetch; with -f, what is still
+ * failing after that (or Kafka not answering at all) is an outage, waited out for as long as it lasts.
  */
 export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
-  let routes = await leaders(admin, assignments)
+  // Two waits, one inside the other. Failover: a leader that moved off a dead broker of a live cluster
+  // is looked up again on fresh metadata, within --timeout counted from the first failed fetch. Outage: a
+  // following read (-f) whose failover gave up, or that cannot reach Kafka at all, waits in Outage.run,
+  // with the command's state lines, until Kafka answers or the read stops.
+  const outage = options.follow ? options.outage : undefined
+  const patiently = <T>(call: () => Promise<T>): Promise<T> => (outage ? outage.run(call) : call())
   let failingSince: number | undefined
+  let routes
+  try {
+    routes = await patiently(() => leaders(admin, assignments))
+  } catch (error) {
+    if (options.signal.aborted) return
+    throw error
+  }
   while (!options.signal.aborted) {
     const waiting = live()
     if (waiting.length === 0) return
@@ -40,16 +53,37 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
       const topics = new Map<string, FetchPartition[]>()
       for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: 8 << 20}])
       let response
+      let attempts = 0
       try {
-        response = await client.call('fetching records', () => client.wire.fetch({broker, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}), undefined, {failover: false})
-        failingSince = undefined
+        response = await patiently(async () => {
+          // An outage retry: the leaders may have moved while Kafka was away. Look again, and leave
+          // partitions that moved to the next round.
+          if (attempts++ > 0) {
+            routes = await leaders(admin, assignments)
+            const now = routes.brokers.get(node)
+            if (!now || group.some((a) => routes!.leaders.get(partitionKey(a.topic, a.partition)) !== node)) {
+              stale = true
+              return []
+            }
+          }
+          const leader = routes!.brokers.get(node) ?? broker
+          try {
+            const fetched = await client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}), undefined, {failover: false})
+            failingSince = undefined
+            return fetched
+          } catch (error) {
+            failingSince ??= Date.now()
+            if (Date.now() - failingSince < client.timeoutMs && (await client.failingOver(error))) {
+              // Failover: the round ends here and the leaders are read again before the next one.
+              stale = true
+              await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
+              return []
+            }
+            throw error
+          }
+        })
       } catch (error) {
-        failingSince ??= Date.now()
-        if (Date.now() - failingSince < client.timeoutMs && (await client.failingOver(error))) {
-          stale = true
-          await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
-          continue
-        }
+        if (options.signal.aborted) return
         throw error
       }
       for (const topicResponse of response) {
@@ -73,12 +107,24 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
           if (!p.records) continue
           const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until)
           next.set(assignment, Math.max(offset, batch.nextOffset))
-          if (batch.count > 0) yield batch
+          if (options.keys) {
+            // Kafka keeps no key index: a read by key is a scan, filtered here.
+            options.onScanned?.(batch.count)
+            const selected = batch.count > 0 ? options.keys.select(batch) : undefined
+            if (selected) yield selected
+          } else if (batch.count > 0) yield batch
           if (batch.damage) throw batch.damage
         }
       }
     }
-    if (stale) routes = await leaders(admin, assignments)
+    if (stale) {
+      try {
+        routes = await patiently(() => leaders(admin, assignments))
+      } catch (error) {
+        if (options.signal.aborted) return
+        throw error
+      }
+    }
   }
 }
 

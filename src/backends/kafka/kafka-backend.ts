@@ -6,6 +6,7 @@ import type {
   GroupOffset,
   ReadOptions,
   TopicInfo,
+  TopicChanges,
   TopicSettings,
 } from '../../core/backend.js'
 import {SpoolError, UnknownTopicError} from '../../core/errors.js'
@@ -31,6 +32,7 @@ export class KafkaBackend implements Backend {
   private readonly client: KafkaClient
   private readonly admin: KafkaAdmin
   private readonly producer: KafkaProducer
+  private appendFailed = false
 
   constructor(private readonly connection: KafkaConnection) {
     this.client = new KafkaClient(connection)
@@ -63,12 +65,17 @@ export class KafkaBackend implements Backend {
     return this.admin.deleteTopic(name)
   }
 
+  alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo> {
+    return this.admin.alterTopic(name, changes)
+  }
+
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
     if (options.commit) throw new SpoolError('Kafka cannot commit group offsets in the same transaction as records written with spool')
     let created = false
     let found: Awaited<ReturnType<KafkaAdmin['topicMetadata']>>
     try {
-      found = await this.admin.topicMetadata(topic)
+      // After a failed append the leaders may have moved or the topic gone: ask the cluster, not the cache.
+      found = await this.admin.topicMetadata(topic, this.appendFailed)
     } catch (error) {
       if (!(error instanceof UnknownTopicError) || !options.createWith) throw error
       await this.admin.createTopic(topic, options.createWith)
@@ -83,7 +90,10 @@ export class KafkaBackend implements Backend {
       const fresh = await this.admin.topicMetadata(topic, true)
       return fresh.topic.partitions.map((p) => (p && p.leader >= 0 ? fresh.metadata.brokers.get(p.leader) : undefined))
     }
+    // The producer fails over within the call; a failure it gives up on leaves this set for the next one.
+    this.appendFailed = true
     const count = await this.producer.send({topic, leaders, refresh}, batches, [...metadata.brokers.values()])
+    this.appendFailed = false
     return {count, created}
   }
 

@@ -1,7 +1,7 @@
 import {compressionsAlgorithms} from '@platformatic/kafka'
 import {partitionKey} from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
-import {PartialAppendError, SpoolError} from '../../core/errors.js'
+import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
 import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
@@ -76,19 +76,36 @@ export class KafkaProducer {
     let leaders = target.leaders
     let failingSince: number | undefined
     for (;;) {
-      const failure = await this.sendPieces(topic, pieces.filter((p) => !p.acknowledged), leaders, producer, acks)
+      let failure = await this.sendPieces(topic, pieces.filter((p) => !p.acknowledged), leaders, producer, acks)
       if (failure === undefined) return pieces.reduce((n, p) => n + p.to - p.from, 0)
       failingSince ??= Date.now()
-      const retry = idempotent && target.refresh && Date.now() - failingSince < this.client.timeoutMs && (await this.client.failingOver(failure))
-      if (retry) {
+      // Failover: the same producer id and sequence numbers to the new leader, so a resent request that
+      // was stored already is acknowledged, not stored again.
+      if (idempotent && target.refresh && Date.now() - failingSince < this.client.timeoutMs && (await this.client.failingOver(failure))) {
         await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
-        leaders = await target.refresh!()
-        continue
+        try {
+          leaders = await target.refresh()
+          continue
+        } catch (error) {
+          failure = error
+        }
       }
+      // The failover gave up (or does not apply): this append fails, and the broker's sequence for this
+      // producer id stands wherever the failure left it, past what it stored. The next send starts over
+      // with a new producer id (sequences from 0) rather than be refused as out of order: a caller that
+      // retries does not send these pieces again as they were. The exactly-once copy (StampingTopicSink)
+      // reads the destination back first and sends only the records whose spool.source stamps are not
+      // there, a different set of records in different requests, so the old sequence numbers could not
+      // deduplicate them anyway; the stamps do. Nothing from the failed send is still in flight by now
+      // (sendPieces waits for every request to settle), so the read-back sees whatever it stored that the
+      // cluster has committed. A plain append retried after an outage is at least once, as it says.
+      this.producerId = undefined
+      this.sequences.clear()
       const acknowledged = pieces.reduce((n, p) => n + (p.acknowledged ? p.to - p.from : 0), 0)
       const translated = this.client.translate(failure, `producing to '${topic}'`, topic)
-      // Part of this append may be stored: say so, since Kafka has no transaction here.
-      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: failure})
+      // Part of this append may be stored: say so, since Kafka has no transaction here. The cause is the
+      // translated error, so that an UnreachableError inside still tells -f to wait.
+      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: translated})
       throw translated
     }
   }
@@ -117,8 +134,8 @@ export class KafkaProducer {
       if (failure !== undefined) break
       const broker = leaders[piece.batch.partition]
       if (!broker) {
-        // A SpoolError as the user sees it if the wait runs out; the code lets failingOver() wait for a leader.
-        failure = Object.assign(new SpoolError(`partition ${piece.batch.partition} of '${topic}' has no reachable leader`), {apiId: 'LEADER_NOT_AVAILABLE'})
+        // The code lets failingOver() wait for a leader; past the timeout, -f waits it out as an outage.
+        failure = Object.assign(new UnreachableError(`partition ${piece.batch.partition} of '${topic}' has no reachable leader`), {apiId: 'LEADER_NOT_AVAILABLE'})
         break
       }
       let records

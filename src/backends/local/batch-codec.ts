@@ -221,6 +221,17 @@ export class StoredBatch implements RecordBatch {
     const length = this.keyLen[i]!
     return length < 0 ? null : this.blob.subarray(this.keyStart![i]!, this.keyStart![i]! + length)
   }
+  keyEquals(index: number, key: Uint8Array): boolean {
+    if (!this.keyLen) return false
+    const i = this.first + index
+    const length = this.keyLen[i]!
+    if (length !== key.length) return false
+    const start = this.keyStart![i]!
+    const blob = this.blob
+    // Keys that share a prefix (user-1, user-2...) differ at the end: compare from there.
+    for (let j = length - 1; j >= 0; j--) if (blob[start + j] !== key[j]) return false
+    return true
+  }
   headersAt(index: number): Header[] {
     if (!this.headerLen) return []
     const i = this.first + index

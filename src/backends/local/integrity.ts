@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import {crc32c} from '../../core/checksum.js'
 import {SpoolError} from '../../core/errors.js'
 import {BatchDamage, StoredBatch} from './batch-codec.js'
+import {keyFilter} from './key-index.js'
 import type {BatchRow, Statements} from './statements.js'
 
 /** A stored batch (or a run of records) that cannot be read as written. */
@@ -118,6 +119,8 @@ export interface StoreCheck {
   records: number
   /** Batches written before store version 3, which carry no checksum: checked for structure only. */
   withoutChecksum: number
+  /** Batches with a key index row (store version 5 on), each checked against the batch's keys. */
+  indexedBatches: number
   damage: Damage[]
   /** What SQLite's quick_check found wrong with the file itself ("ok" is left out). */
   sqlite: string[]
@@ -127,7 +130,7 @@ const CHECK_BATCHES = 8
 
 /** Reads every batch of every partition, as a reader would, and runs SQLite's quick_check. */
 export function checkStore(db: Database.Database, s: Statements, location: string): StoreCheck {
-  const result: StoreCheck = {location, topics: 0, partitions: 0, batches: 0, records: 0, withoutChecksum: 0, damage: [], sqlite: []}
+  const result: StoreCheck = {location, topics: 0, partitions: 0, batches: 0, records: 0, withoutChecksum: 0, indexedBatches: 0, damage: [], sqlite: []}
   result.sqlite = (db.pragma('quick_check') as Array<{quick_check: string}>).map((r) => r.quick_check).filter((line) => line !== 'ok')
   for (const topic of s.allTopics.all()) {
     result.topics++
@@ -145,8 +148,25 @@ export function checkStore(db: Database.Database, s: Statements, location: strin
           else if (row.base_offset < expected)
             result.damage.push({topic: topic.name, partition: part.partition, from: row.base_offset, to: expected - 1, reason: 'two batches claim the same offsets'})
           try {
-            verifiedBatch(row, topic.name, part.partition, location)
+            const batch = verifiedBatch(row, topic.name, part.partition, location)
             result.records += row.record_count
+            if (s.keyIndex) {
+              // A filter that lacks a key of its batch would hide the key's records from reads by key.
+              // Batches without a row (written before the index) are read whole by those reads.
+              const indexed = s.keyIndex.filterAt.get(topic.id, part.partition, row.base_offset)
+              if (indexed) {
+                result.indexedBatches++
+                const keys = Array.from({length: batch.count}, (_, i) => batch.keyAt(i))
+                if (!keyFilter(keys, batch.count).equals(indexed.filter))
+                  result.damage.push({
+                    topic: topic.name,
+                    partition: part.partition,
+                    from: row.base_offset,
+                    to: row.base_offset + Math.max(row.record_count, 1) - 1,
+                    reason: 'the key index does not match the keys of the batch (reads by --key may miss its records)',
+                  })
+              }
+            }
           } catch (error) {
             if (!(error instanceof StoreDamageError)) throw error
             result.damage.push(error.damage)

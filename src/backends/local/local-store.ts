@@ -5,22 +5,27 @@ import type {
   AppendResult,
   Assignment,
   Backend,
+  BatchSummary,
   GroupOffset,
   PartitionInfo,
   ReadOptions,
+  TopicChanges,
   TopicInfo,
   TopicSettings,
 } from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
-import {SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import type {KeySelection} from '../../core/key-selection.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
-import {type BatchCheck, type StoreCheck, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
+import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
+import {keyFilter, mayHoldKey} from './key-index.js'
+import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
-import {type Statements, type TopicRow, prepareStatements} from './statements.js'
+import {type KeyIndexRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
 import {type StoreAccess, type StoreFile, openStoreFile, storeError} from './store-file.js'
 
 export interface LocalStoreOptions {
@@ -38,6 +43,8 @@ export const MAX_PARTITIONS = 10_000
 const BATCHES_PER_FETCH = 8
 /** The largest encode buffer a store keeps between batches. */
 const SCRATCH_LIMIT = 8 << 20
+/** Key index rows a read by key walks at a time; a row holds about 10 bits per record of its batch. */
+const KEY_ROWS_PER_FETCH = 256
 
 interface Cursor extends Assignment {
   topicId: number
@@ -63,6 +70,12 @@ export class LocalBackend implements Backend {
   private readonly access: StoreAccess
   private changeWatch: StoreChangeWatch | undefined
   private scratch: Buffer | undefined
+  /**
+   * Writes key index rows with each batch. Only bench/key-index.js turns it off (SPOOL_BENCH_NO_KEY_INDEX=1),
+   * to measure what the index costs produce; reads stay exact without the rows (they read such batches).
+   */
+  private readonly indexKeys: boolean
+  private cursors: LocalCursorStore | undefined
 
   constructor(options: LocalStoreOptions) {
     this.location = options.path
@@ -70,10 +83,15 @@ export class LocalBackend implements Backend {
     this.file = openStoreFile({path: options.path, access: this.access, durable: options.durable, busyTimeoutMs: options.busyTimeoutMs})
     this.db = this.file.db
     this.s = prepareStatements(this.db, this.file.version)
+    this.indexKeys = this.s.keyIndex !== undefined && process.env.SPOOL_BENCH_NO_KEY_INDEX !== '1'
   }
 
   schemaRegistry(): LocalRegistry {
     return new LocalRegistry(this.db, this.location, this.access)
+  }
+
+  cursorStore(): LocalCursorStore {
+    return (this.cursors ??= new LocalCursorStore(this.db, this.location, this.file.version, (doing, write) => this.writing(doing, write), (doing, read) => this.reading(doing, read)))
   }
 
   private topicRow(name: string): TopicRow | undefined {
@@ -125,6 +143,7 @@ export class LocalBackend implements Backend {
       retentionMs: row.retention_ms ?? undefined,
       retentionBytes: row.retention_bytes ?? undefined,
       createdAt: row.created_at,
+      topicId: `${row.id}@${row.created_at}`,
       partitionInfo,
     }
   }
@@ -158,10 +177,37 @@ export class LocalBackend implements Backend {
     this.writing(`cannot delete topic '${name}' from ${this.location}`, () => {
       const row = this.requireTopic(name)
       this.s.deleteBatches.run(row.id)
+      this.s.keyIndex?.deleteTopic.run(row.id)
       this.s.deleteTopicGroupOffsets.run(row.id)
       this.s.deletePartitions.run(row.id)
       this.s.deleteTopic.run(row.id)
     })
+  }
+
+  /**
+   * One immediate transaction: a producer in another process that routes by key reads the partition
+   * count inside its own write transaction, so it sees the old count or the new one, never a topic with
+   * partitions missing. Existing records stay where they are; new partitions start at offset 0.
+   */
+  async alterTopic(name: string, changes: TopicChanges): Promise<TopicInfo> {
+    const {retentionMs, retentionBytes} = localRetention(changes)
+    if (changes.partitions !== undefined) checkSettings({partitions: changes.partitions})
+    const row = this.writing(`cannot alter topic '${name}' in ${this.location}`, () => {
+      const row = this.requireTopic(name)
+      if (changes.partitions !== undefined) {
+        if (changes.partitions <= row.partitions) throw new PartitionsNotAddedError(name, row.partitions, changes.partitions)
+        for (let p = row.partitions; p < changes.partitions; p++) this.s.insertPartition.run(row.id, p)
+        this.s.setTopicPartitions.run(changes.partitions, row.id)
+      }
+      if (retentionMs !== undefined || retentionBytes !== undefined) {
+        const updated = {...row, retention_ms: retentionMs ?? row.retention_ms, retention_bytes: retentionBytes ?? row.retention_bytes}
+        this.s.setTopicRetention.run(updated.retention_ms, updated.retention_bytes, row.id)
+        // A tighter limit applies at once, as a write would apply it.
+        for (let p = 0; p < row.partitions; p++) deleteExpired(this.s, updated, p, Date.now())
+      }
+      return this.s.topicById.get(row.id)!
+    })
+    return this.info(row)
   }
 
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -186,12 +232,14 @@ export class LocalBackend implements Backend {
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
+        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count))
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
         touched.add(batch.partition)
       }
       if (row.retention_ms !== null || row.retention_bytes !== null) for (const partition of touched) deleteExpired(s, row, partition, Date.now())
       if (options.commit) this.writeOffsets(options.commit.group, options.commit.offsets)
+      if (options.cursor) this.cursorStore().write(options.cursor)
       return {count, created}
     })
     this.checkStillThere()
@@ -228,6 +276,26 @@ export class LocalBackend implements Backend {
     })
   }
 
+  async batchSummaries(assignment: Assignment & {until: number}): Promise<BatchSummary[]> {
+    const {topic, partition} = assignment
+    return this.reading(`cannot read topic '${topic}' in ${this.location}`, () => {
+      const row = this.requireTopic(topic)
+      const part = this.s.partition.get(row.id, partition)
+      if (!part) throw new SpoolError(`topic '${topic}' has no partition ${partition}`)
+      // As read() does: records retention has made unreadable are not counted, deleted or not.
+      const from = Math.max(assignment.from, retained(this.s, row, part, Date.now()).start)
+      if (from >= assignment.until) return []
+      const containing = this.s.containingBatch.get(row.id, partition, from)
+      const lower = containing && containing.base_offset + containing.record_count > from ? containing.base_offset : from
+      return this.s.batchSummaries.all(row.id, partition, lower, assignment.until).map((b) => ({
+        baseOffset: b.base_offset,
+        count: b.record_count,
+        minTimestamp: b.min_timestamp,
+        maxTimestamp: b.max_timestamp,
+      }))
+    })
+  }
+
   async *read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch> {
     const {signal} = options
     const now = Date.now()
@@ -248,7 +316,12 @@ export class LocalBackend implements Backend {
       let progressed = false
       for (const cursor of cursors) {
         if (cursor.done || signal.aborted) continue
-        const {batches, damage} = this.reading(`cannot read topic '${cursor.topic}' in ${this.location}`, () => this.fetch(cursor))
+        const before = cursor.next
+        const {batches, damage} = this.reading(`cannot read topic '${cursor.topic}' in ${this.location}`, () =>
+          options.keys ? this.fetchKeyed(cursor, options.keys, options.onScanned) : this.fetch(cursor),
+        )
+        // A read by key may pass batches without a record to hand out: moving on is progress too.
+        if (cursor.next !== before) progressed = true
         for (const batch of batches) {
           progressed = true
           yield batch
@@ -294,6 +367,72 @@ export class LocalBackend implements Backend {
     return checked
   }
 
+  /**
+   * The next records of a cursor with one of the keys, found through the key index: its rows are walked
+   * in one read transaction (a snapshot, so the batches they name are still there) and only the batches
+   * whose filter may hold a key are decoded, verified as any read verifies them, and filtered by the exact
+   * key bytes. Offsets no index row covers (batches written before store version 5) are read and
+   * filtered, so the index may find too much but never too little.
+   */
+  private fetchKeyed(cursor: Cursor, keys: KeySelection, onScanned?: (records: number) => void): {batches: RecordBatch[]; damage?: StoreDamageError} {
+    const index = this.s.keyIndex
+    const selected = (checked: BatchCheck, start: number) => {
+      onScanned?.(cursor.next - start)
+      return {batches: checked.batches.map((b) => keys.select(b)).filter((b) => b !== undefined), damage: checked.damage}
+    }
+    const start = cursor.next
+    // A version 4 store opened for reading has no index.
+    if (!index) return selected(this.fetch(cursor), start)
+    return this.db.transaction(() => {
+      const {topicId, partition} = cursor
+      const end = cursor.until ?? this.s.partition.get(topicId, partition)?.next_offset ?? 0
+      if (start >= end) {
+        if (cursor.until !== undefined) cursor.done = true
+        return {batches: []}
+      }
+      const holding = index.rowAt.get(topicId, partition, start)
+      const rows = index.rowsFrom.all(topicId, partition, holding && holding.base_offset + holding.record_count > start ? holding.base_offset : start, KEY_ROWS_PER_FETCH)
+      if (rows.length === 0 || rows[0]!.base_offset > start) {
+        // Offsets without index rows, up to the next row: read as an unfiltered read would, then filtered.
+        const gap = {...cursor, until: Math.min(end, rows[0]?.base_offset ?? end), done: false}
+        const checked = this.fetch(gap)
+        cursor.next = gap.next
+        cursor.batchEnd = gap.batchEnd
+        if (cursor.until !== undefined && cursor.next >= cursor.until) cursor.done = true
+        return selected(checked, start)
+      }
+      let next = start
+      const candidates: KeyIndexRow[] = []
+      for (const row of rows) {
+        // A gap in the rows is read (and filtered) by the next fetch.
+        if (row.base_offset >= end || row.base_offset > next) break
+        if (mayHoldKey(row.filter, keys.hashes)) candidates.push(row)
+        next = Math.min(end, row.base_offset + row.record_count)
+        if (candidates.length >= BATCHES_PER_FETCH) break
+      }
+      const batches: RecordBatch[] = []
+      const where = {topic: cursor.topic, partition, location: this.location}
+      for (const row of candidates) {
+        const stored = index.batchAt.get(topicId, partition, row.base_offset)
+        if (!stored || stored.record_count !== row.record_count)
+          return {batches, damage: missingRecords(where, row.base_offset, row.base_offset + row.record_count)}
+        try {
+          const batch = verifiedBatch(stored, cursor.topic, partition, this.location, Math.max(0, start - row.base_offset), Math.min(row.record_count, end - row.base_offset))
+          const picked = keys.select(batch)
+          if (picked) batches.push(picked)
+        } catch (error) {
+          if (error instanceof StoreDamageError) return {batches, damage: error}
+          throw error
+        }
+      }
+      onScanned?.(next - start)
+      cursor.next = next
+      cursor.batchEnd = next
+      if (cursor.until !== undefined && next >= cursor.until) cursor.done = true
+      return {batches}
+    })()
+  }
+
   sameStoreAs(other: Backend): boolean {
     return other instanceof LocalBackend && other.location === this.location
   }
@@ -332,6 +471,22 @@ export class LocalBackend implements Backend {
     this.changeWatch?.close()
     if (this.db.open) this.db.close()
   }
+}
+
+/** The topic configs the local store has, by their Kafka names. */
+const LOCAL_CONFIGS = ['retention.ms', 'retention.bytes']
+
+/** Retention from the flags and from -c retention.ms=/retention.bytes=; any other config name is refused. */
+function localRetention(changes: TopicChanges): {retentionMs?: number; retentionBytes?: number} {
+  let {retentionMs, retentionBytes} = changes
+  for (const [name, value] of Object.entries(changes.configs ?? {})) {
+    if (!LOCAL_CONFIGS.includes(name))
+      throw new UsageError(`the local store has no topic config '${name}'`, `it knows ${LOCAL_CONFIGS.join(' and ')}; other configs are Kafka's, with -b kafka://host:port`)
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`-c ${name}=${value}: the value must be a whole number`, name === 'retention.ms' ? 'milliseconds, e.g. -c retention.ms=86400000 (or --retention 1d)' : 'bytes, e.g. -c retention.bytes=1073741824 (or --retention-bytes 1GiB)')
+    if (name === 'retention.ms') retentionMs = Number(value)
+    else retentionBytes = Number(value)
+  }
+  return {retentionMs, retentionBytes}
 }
 
 function checkSettings(settings: TopicSettings): void {

@@ -37,7 +37,10 @@ export function deleteExpired(s: Statements, row: TopicRow, partition: number, n
   for (;;) {
     const batches = s.batchMetaFrom.all(row.id, partition, part.start_offset, WALK).filter((b) => b.base_offset < keep.start)
     if (batches.length === 0) break
-    for (const batch of batches) s.deleteBatch.run(row.id, partition, batch.base_offset)
+    for (const batch of batches) {
+      s.deleteBatch.run(row.id, partition, batch.base_offset)
+      s.keyIndex?.deleteRow.run(row.id, partition, batch.base_offset)
+    }
   }
   s.trimPartition.run(keep.start, keep.bytes, row.id, partition)
 }

@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 6
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -90,5 +90,53 @@ CREATE TABLE registry_subjects (
 /** The first version that keeps schemas. */
 export const REGISTRY_VERSION = 4
 
+/**
+ * Version 5: a key index. Every batch written from this version on has a row here, in the same
+ * transaction as the batch: a Bloom filter of its keys (key-index.ts; empty for a batch without keys).
+ * A read by key walks these small rows instead of the batches and decodes only the batches whose filter
+ * may hold the key. Batches written before have no row and are read
+ * (and filtered) as they are, so the migration writes nothing but the table, whatever the store's size.
+ * The rows sit in their own table, not in a column of batches, because a column after the batch blob
+ * can only be reached by walking the blob's overflow pages.
+ */
+export const SCHEMA_V5 = `
+CREATE TABLE batch_keys (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  record_count INTEGER NOT NULL,
+  filter BLOB NOT NULL,
+  PRIMARY KEY (topic_id, partition, base_offset)
+) STRICT, WITHOUT ROWID;
+`
+
+/** The first version with the key index. */
+export const KEY_INDEX_VERSION = 5
+
+/**
+ * Cursors (spool consume|tail|replay|pipe --cursor): named read positions kept in this store for a
+ * source that may be anywhere (this store, another store file, a Kafka cluster), so reading commits
+ * nothing to the source. A position is keyed by the source's identity (file:PATH or kafka://brokers,
+ * sorted), topic and partition; topic_id is the topic's identity when the position was stored (the
+ * local row id and creation time, Kafka's topic id), so a topic deleted and created again under the
+ * same name is seen as new rather than read from a stale offset. Only creates a table: it applies after
+ * any other migration, whatever its number.
+ */
+export const SCHEMA_CURSORS = `
+CREATE TABLE cursor_positions (
+  cursor_name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  topic_id TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (cursor_name, source, topic, partition)
+) STRICT, WITHOUT ROWID;
+`
+
+/** The first version that keeps cursors. */
+export const CURSOR_VERSION = 6
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS}

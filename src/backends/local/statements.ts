@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import {CHECKSUM_VERSION} from './schema.js'
+import {CHECKSUM_VERSION, KEY_INDEX_VERSION} from './schema.js'
 
 export interface TopicRow {
   id: number
@@ -25,6 +25,13 @@ export interface BatchRow {
   crc: number | null
 }
 
+export interface KeyIndexRow {
+  base_offset: number
+  record_count: number
+  /** A Bloom filter of the batch's keys (key-index.ts). */
+  filter: Buffer
+}
+
 export interface BatchMeta {
   base_offset: number
   record_count: number
@@ -44,6 +51,8 @@ export function prepareStatements(db: Database.Database, version: number) {
     allTopics: db.prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name'),
     insertTopic: db.prepare('INSERT INTO topics (name, partitions, retention_ms, retention_bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
     deleteTopic: db.prepare('DELETE FROM topics WHERE id = ?'),
+    setTopicPartitions: db.prepare('UPDATE topics SET partitions = ? WHERE id = ?'),
+    setTopicRetention: db.prepare('UPDATE topics SET retention_ms = ?, retention_bytes = ? WHERE id = ?'),
     insertPartition: db.prepare('INSERT INTO partitions (topic_id, partition) VALUES (?, ?)'),
     partitions: db.prepare<[number], PartitionRow>(
       'SELECT partition, start_offset, next_offset, bytes FROM partitions WHERE topic_id = ? ORDER BY partition',
@@ -88,6 +97,33 @@ export function prepareStatements(db: Database.Database, version: number) {
     ),
     deleteGroup: db.prepare('DELETE FROM group_offsets WHERE group_name = ?'),
     deleteTopicGroupOffsets: db.prepare('DELETE FROM group_offsets WHERE topic_id = ?'),
+    /** Batch metadata from a batch's base offset up to an exclusive offset, for counting without reading. */
+    batchSummaries: db.prepare<[number, number, number, number], {base_offset: number; record_count: number; min_timestamp: number; max_timestamp: number}>(
+      'SELECT base_offset, record_count, min_timestamp, max_timestamp FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? ORDER BY base_offset',
+    ),
+    ...(version >= KEY_INDEX_VERSION ? keyIndexStatements(db, crc) : {keyIndex: undefined}),
+  }
+}
+
+/** The key index's statements (store version 5 on); a version 4 store opened for reading has none. */
+function keyIndexStatements(db: Database.Database, crc: string) {
+  return {
+    keyIndex: {
+      insert: db.prepare('INSERT INTO batch_keys (topic_id, partition, base_offset, record_count, filter) VALUES (?, ?, ?, ?, ?)'),
+      rowsFrom: db.prepare<[number, number, number, number], KeyIndexRow>(
+        'SELECT base_offset, record_count, filter FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
+      ),
+      /** The row of the batch holding an offset (or the last before it). */
+      rowAt: db.prepare<[number, number, number], {base_offset: number; record_count: number}>(
+        'SELECT base_offset, record_count FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
+      ),
+      filterAt: db.prepare<[number, number, number], {filter: Buffer}>('SELECT filter FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
+      batchAt: db.prepare<[number, number, number], BatchRow>(
+        `SELECT base_offset, record_count, data, ${crc} FROM batches WHERE topic_id = ? AND partition = ? AND base_offset = ?`,
+      ),
+      deleteRow: db.prepare('DELETE FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
+      deleteTopic: db.prepare('DELETE FROM batch_keys WHERE topic_id = ?'),
+    },
   }
 }
 

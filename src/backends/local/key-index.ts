@@ -1,0 +1,67 @@
+import {keyHash} from '../../core/key-selection.js'
+
+/**
+ * A batch's row of the key index (table batch_keys): a Bloom filter of its keys' hashes.
+ *
+ *   u8 probes | bits (little-endian bytes; bit i of the filter is bit i % 8 of byte 1 + i / 8)
+ *
+ * Empty for a batch without keys. 10 bits per keyed record and 4 probes give about 1.2% false positives
+ * (a batch decoded for nothing) and no false negatives. A probe's bit is (probe * bits) / 2^32, which
+ * spreads it over the filter without a division. A filter is a third of the size of the sorted
+ * 32-bit hashes it replaced, and a read by key reads every filter of a partition, so the size is what
+ * a lookup pays for; building one is a few bit sets per record, with no sort (docs/ARCHITECTURE.md).
+ */
+const BITS_PER_KEY = 10
+const PROBES = 4
+const TWO_TO_32 = 4294967296
+const NO_KEYS = Buffer.alloc(0)
+
+/** The second hash of double hashing, derived from the first so a record is hashed once. */
+function step(hash: number): number {
+  let h = Math.imul(hash ^ (hash >>> 16), 0x45d9f3b)
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b)
+  return ((h ^ (h >>> 16)) | 1) >>> 0
+}
+
+/** The filter of a batch's keys (a PendingBatch's `keys`: null when no record has one). */
+export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: number): Buffer {
+  if (!keys) return NO_KEYS
+  let keyed = 0
+  for (let i = 0; i < count; i++) if (keys[i]) keyed++
+  if (keyed === 0) return NO_KEYS
+  const bytes = Math.max(8, Math.ceil((keyed * BITS_PER_KEY) / 8))
+  const filter = Buffer.alloc(1 + bytes)
+  filter[0] = PROBES
+  const bits = bytes * 8
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]
+    if (!key) continue
+    const hash = keyHash(key)
+    const delta = step(hash)
+    let probe = hash
+    for (let p = 0; p < PROBES; p++) {
+      const bit = Math.floor((probe * bits) / TWO_TO_32)
+      filter[1 + (bit >>> 3)]! |= 1 << (bit & 7)
+      probe = (probe + delta) >>> 0
+    }
+  }
+  return filter
+}
+
+/** Whether a batch whose index row holds `filter` may hold a record with one of the (hashed) keys. */
+export function mayHoldKey(filter: Buffer, wanted: readonly number[]): boolean {
+  if (filter.length < 2) return false
+  const probes = filter[0]!
+  const bits = (filter.length - 1) * 8
+  next: for (const hash of wanted) {
+    const delta = step(hash)
+    let probe = hash
+    for (let p = 0; p < probes; p++) {
+      const bit = Math.floor((probe * bits) / TWO_TO_32)
+      if ((filter[1 + (bit >>> 3)]! & (1 << (bit & 7))) === 0) continue next
+      probe = (probe + delta) >>> 0
+    }
+    return true
+  }
+  return false
+}

@@ -1,0 +1,224 @@
+import Database from 'better-sqlite3'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {envelopes, run, sh, start, tempHome, waitForOutput} from '../helpers/cli.js'
+
+// Find by key (issue 13): --key on consume, tail, replay and pipe against real stores, compared with a
+// full consume filtered here; the store's key index (table batch_keys) is looked at directly.
+let t: ReturnType<typeof tempHome>
+beforeEach(() => {
+  t = tempHome()
+})
+afterEach(() => t.cleanup())
+
+type Envelope = Record<string, any>
+
+/**
+ * A 3-partition topic of several batches per partition (one produce per round): keys k0..k36 routed by
+ * murmur2, a run pinned to partition 2 with -p whatever its keys, and keyless records.
+ */
+async function keyedTopic(topic = 'orders'): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const lines = Array.from({length: 400}, (_, i) => `k${(i * 7 + round) % 37}:r${round}-v${i}`).join('\n')
+    const produced = await run(['produce', topic, '-K', ':', '--partitions', '3'], {env: t.env, input: lines})
+    expect(produced.code).toBe(0)
+  }
+  const pinned = Array.from({length: 50}, (_, i) => `k${i % 5}:pinned-${i}`).join('\n')
+  expect((await run(['produce', topic, '-K', ':', '-p', '2'], {env: t.env, input: pinned})).code).toBe(0)
+  expect((await run(['produce', topic], {env: t.env, input: 'no-key-1\nno-key-2\n'})).code).toBe(0)
+}
+
+const withKey = (records: Envelope[], ...keys: string[]) => records.filter((r) => keys.includes(r.key))
+const lines = (text: Buffer | string) => text.toString().split('\n').filter(Boolean)
+const parsed = (text: Buffer) => lines(text).map((line) => JSON.parse(line) as Envelope)
+const byPlace = (records: Envelope[]) => [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+
+function indexRows(): Array<{partition: number; base_offset: number; record_count: number}> {
+  const db = new Database(t.store, {readonly: true})
+  try {
+    return db.prepare('SELECT partition, base_offset, record_count FROM batch_keys ORDER BY partition, base_offset').all() as any
+  } finally {
+    db.close()
+  }
+}
+
+function batchRows(): Array<{partition: number; base_offset: number; record_count: number}> {
+  const db = new Database(t.store, {readonly: true})
+  try {
+    return db.prepare('SELECT partition, base_offset, record_count FROM batches ORDER BY partition, base_offset').all() as any
+  } finally {
+    db.close()
+  }
+}
+
+describe('--key on the local store', () => {
+  it('consume --key returns exactly the records of the key, in every partition (also where -p put them)', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    expect(all).toHaveLength(1252)
+    // Every batch has its index row.
+    expect(indexRows()).toEqual(batchRows())
+    for (const key of ['k0', 'k3', 'k36']) {
+      const found = await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})
+      expect(found.code).toBe(0)
+      expect(found.stderr).toBe('')
+      expect(parsed(found.stdout)).toEqual(withKey(all, key))
+    }
+    // k3 was also written to partition 2 with -p: those are found too.
+    expect(new Set(withKey(all, 'k3').map((r) => r.partition)).size).toBeGreaterThan(1)
+  })
+
+  it('repeatable --key selects any of them; an absent key prints nothing and exits 0', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const two = await run(['consume', 'orders', '--key', 'k1', '--key', 'k2', '--json'], {env: t.env})
+    expect(two.code).toBe(0)
+    expect(parsed(two.stdout)).toEqual(withKey(all, 'k1', 'k2'))
+    const none = await run(['consume', 'orders', '--key', 'nobody'], {env: t.env})
+    expect(none).toMatchObject({code: 0, stderr: ''})
+    expect(none.stdout.toString()).toBe('')
+    // Keyless records have no key to match, not even the empty one.
+    const empty = await run(['consume', 'orders', '--key', ''], {env: t.env})
+    expect(empty.stdout.toString()).toBe('')
+  })
+
+  it('works with --from/--until, -p, -c, --format and the value output', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const windowed = await run(['consume', 'orders', '--key', 'k4', '--from', '100', '--until', '900', '--json'], {env: t.env})
+    expect(parsed(windowed.stdout)).toEqual(withKey(all, 'k4').filter((r) => r.offset >= 100 && r.offset < 900))
+    const onePartition = await run(['consume', 'orders', '--key', 'k4', '-p', '2', '--json'], {env: t.env})
+    expect(parsed(onePartition.stdout)).toEqual(withKey(all, 'k4').filter((r) => r.partition === 2))
+    const counted = await run(['consume', 'orders', '--key', 'k4', '-c', '3', '--format', '%p/%o %k=%v\\n'], {env: t.env})
+    expect(lines(counted.stdout)).toEqual(withKey(all, 'k4').slice(0, 3).map((r) => `${r.partition}/${r.offset} ${r.key}=${r.value}`))
+    const values = await run(['consume', 'orders', '--key', 'k4'], {env: t.env})
+    expect(lines(values.stdout)).toEqual(withKey(all, 'k4').map((r) => r.value))
+  })
+
+  it('tail --key prints the newest records of the key, then only its new ones', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const newest = byPlace(withKey(all, 'k5'))
+      .sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset)
+      .slice(-4)
+    const tail = start(['tail', 'orders', '-n', '4', '--key', 'k5', '--json'], {env: t.env})
+    try {
+      const first = await waitForOutput(tail.stdout!, (text) => lines(text).length >= 4)
+      expect(lines(first).map((line) => JSON.parse(line))).toEqual(newest)
+      // Listening before the produce: output that comes while nobody listens is lost.
+      const more = waitForOutput(tail.stdout!, (text) => text.includes('fresh'))
+      expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k6:other\nk5:fresh\n'})).code).toBe(0)
+      expect(await more).toMatch(/^\{[^\n]*"key":"k5","value":"fresh"[^\n]*\}\n$/)
+    } finally {
+      tail.kill('SIGINT')
+    }
+  })
+
+  it('consume -f --key follows: new records of the key appear, others do not', async () => {
+    await keyedTopic()
+    const existing = withKey(await envelopes(['orders'], t.env), 'k7').map((r) => r.value)
+    const follow = start(['consume', 'orders', '--key', 'k7', '-f'], {env: t.env})
+    try {
+      const first = await waitForOutput(follow.stdout!, (text) => lines(text).length >= existing.length)
+      expect(lines(first)).toEqual(existing)
+      // Batches without the key come first: the follower must pass them and still see k7's.
+      const seen = waitForOutput(follow.stdout!, (text) => text.includes('wanted'))
+      expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k8:skip-1\nk9:skip-2\n'})).code).toBe(0)
+      expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k7:wanted\n'})).code).toBe(0)
+      expect(await seen).toBe('wanted\n')
+    } finally {
+      follow.kill('SIGINT')
+    }
+  })
+
+  it('replay --key and pipe --key copy only the key, in order', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const replayed = await run(['replay', 'orders', '--key', 'k9', '--speed', 'max', '--json'], {env: t.env})
+    expect(replayed.code).toBe(0)
+    expect(byPlace(parsed(replayed.stdout))).toEqual(byPlace(withKey(all, 'k9')))
+    const piped = await run(['pipe', 'orders', 'k9-only', '--key', 'k9'], {env: t.env})
+    expect(piped.code).toBe(0)
+    const copy = await envelopes(['k9-only'], t.env)
+    const strip = (records: Envelope[]) => byPlace(records).map(({key, value, partition}) => ({key, value, partition}))
+    expect(strip(copy)).toEqual(strip(withKey(all, 'k9')))
+  })
+
+  it('reads through the index: a filter that says "not here" hides the records; spool check reports it', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const target = withKey(all, 'k11')
+    expect(target.length).toBeGreaterThan(0)
+    // An all-zero filter with 4 probes answers "no key here" for every key.
+    const db = new Database(t.store)
+    db.prepare('UPDATE batch_keys SET filter = ? WHERE partition = ?').run(Buffer.concat([Buffer.from([4]), Buffer.alloc(64)]), target[0]!.partition)
+    db.close()
+    const found = await run(['consume', 'orders', '--key', 'k11', '--json'], {env: t.env})
+    expect(parsed(found.stdout)).toEqual(target.filter((r) => r.partition !== target[0]!.partition))
+    // A full read does not use the index.
+    expect(withKey(await envelopes(['orders'], t.env), 'k11')).toEqual(target)
+    const check = await run(['check'], {env: t.env})
+    expect(check.code).toBe(1)
+    expect(check.stdout.toString()).toMatch(/the key index does not match the keys of the batch/)
+  })
+
+  it('batches without an index row are read whole: a deleted row hides nothing', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const db = new Database(t.store)
+    // The middle batch of each partition and the last: a gap inside the rows and a tail after them.
+    db.exec("DELETE FROM batch_keys WHERE base_offset > 0")
+    db.close()
+    const found = await run(['consume', 'orders', '--key', 'k12', '--json'], {env: t.env})
+    expect(parsed(found.stdout)).toEqual(withKey(all, 'k12'))
+  })
+
+  it('retention and topic delete remove index rows with their batches', async () => {
+    expect((await run(['topic', 'create', 'short', '--retention-bytes', '20KiB'], {env: t.env})).code).toBe(0)
+    for (let round = 0; round < 6; round++) {
+      const input = Array.from({length: 300}, (_, i) => `k${i % 10}:${round}-${'x'.repeat(20)}-${i}`).join('\n')
+      expect((await run(['produce', 'short', '-K', ':'], {env: t.env, input})).code).toBe(0)
+    }
+    const batches = batchRows()
+    expect(batches.length).toBeLessThan(6)
+    expect(indexRows()).toEqual(batches)
+    const kept = await envelopes(['short'], t.env)
+    const found = await run(['consume', 'short', '--key', 'k3', '--json'], {env: t.env})
+    expect(parsed(found.stdout)).toEqual(withKey(kept, 'k3'))
+    expect((await run(['topic', 'delete', 'short', '--yes'], {env: t.env})).code).toBe(0)
+    expect(indexRows()).toEqual([])
+  })
+
+  it('a version 4 store reads by key before and after its migration; old batches stay unindexed', async () => {
+    await keyedTopic()
+    const before = await envelopes(['orders'], t.env)
+    // What a spool of store version 4 wrote: the same tables without the key index (or the cursors after it).
+    const db = new Database(t.store)
+    db.exec('DROP TABLE batch_keys; DROP TABLE cursor_positions')
+    db.pragma('user_version = 4')
+    db.close()
+    // A read opens the store read-only and does not migrate it: it filters every batch.
+    const read = await run(['consume', 'orders', '--key', 'k13', '--json'], {env: t.env})
+    expect(read.code).toBe(0)
+    expect(parsed(read.stdout)).toEqual(withKey(before, 'k13'))
+    // A write migrates it; its new batches are indexed, the old ones are not.
+    expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k13:after-migration\n'})).code).toBe(0)
+    const version = new Database(t.store, {readonly: true})
+    expect(version.pragma('user_version', {simple: true})).toBe(6)
+    version.close()
+    const oldBatches = before.length
+    expect(indexRows().every((row) => row.record_count === 1)).toBe(true)
+    expect(indexRows()).toHaveLength(1)
+    const after = await run(['consume', 'orders', '--key', 'k13', '--json'], {env: t.env})
+    const expected = withKey(await envelopes(['orders'], t.env), 'k13')
+    expect(expected.at(-1)).toMatchObject({value: 'after-migration'})
+    expect(parsed(after.stdout)).toEqual(expected)
+    expect(oldBatches).toBe(1252)
+  })
+
+  it('consume --key on a shell pipeline: only the key reaches the reader', async () => {
+    await keyedTopic()
+    const piped = await sh('$bin consume orders --key k14 --format "%k\\n" | sort -u', {env: t.env})
+    expect(piped.code).toBe(0)
+    expect(piped.stdout.toString()).toBe('k14\n')
+  })
+})
