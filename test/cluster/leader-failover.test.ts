@@ -122,4 +122,30 @@ describe('a three-node cluster whose partition leader is killed and restarted', 
     expect(next.stderr).toBe('')
     expect(next.stdout.toString()).toBe(lines(1500, 1700))
   })
+
+  it('consume --cursor -f: the read goes on through the kill of the leader, and the cursor loses nothing', async () => {
+    const {leader} = await createReplicated(topic)
+    const produce = async (from: number, to: number) => {
+      const result = await run(['produce', topic, '--acks', 'all'], {env, input: lines(from, to)})
+      expect(result.stderr).toBe('')
+    }
+    await produce(0, 500)
+    const consumer = start(['consume', topic, '--cursor', 'review', '-f', '-c', '1000'], {env})
+    const done = closed(consumer)
+    let out = ''
+    consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    await until(() => out.includes(record(499)))
+    await cluster.kill(leader)
+    await cluster.waitFor(topic, 0, (s) => s.leader > 0 && s.leader !== leader)
+    await produce(500, 1000)
+    const {code, stderr} = await done
+    expect({code, stderr}).toEqual({code: 0, stderr: ''})
+    expect(out).toBe(lines(0, 1000))
+    await cluster.start(leader)
+    // The cursor (kept in the local store) stands after the last record printed.
+    await produce(1000, 1200)
+    const next = await run(['consume', topic, '--cursor', 'review'], {env})
+    expect(next.stderr).toBe('')
+    expect(next.stdout.toString()).toBe(lines(1000, 1200))
+  })
 })

@@ -14,6 +14,7 @@ export const cluster = {
   get bootstrap() {
     return inject('cluster').bootstrap
   },
+  nodes: () => inject('cluster').nodes,
   /** SIGKILL: the node gets no chance to hand its leaderships over. Resolves when it is gone. */
   kill: (node: number) => control<null>('kill', {node}),
   /** Starts a killed node on its data and ports; resolves when it serves clients again. */
