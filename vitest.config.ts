@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**'], globalSetup: ['test/setup/local-tools.ts']},
+        test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**', 'test/cluster/**'], globalSetup: ['test/setup/local-tools.ts']},
       },
       {
         extends: true,
