@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**'], globalSetup: ['test/setup/local-tools.ts']},
+        test: {name: 'local', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/kafka/**', 'test/cluster/**'], globalSetup: ['test/setup/local-tools.ts']},
       },
       {
         extends: true,
@@ -21,6 +21,31 @@ export default defineConfig({
           include: ['test/kafka/**/*.test.ts'],
           globalSetup: ['test/kafka/global-setup.ts'],
           fileParallelism: false,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The contract suite and the interop tests (kcat, Kafka's Java console tools) again, against a
+          // Kafka 3.9 broker: the older line many clusters still run. The schema tests are not repeated.
+          name: 'kafka39',
+          include: ['test/kafka/contract.test.ts', 'test/kafka/cli.test.ts'],
+          globalSetup: ['test/kafka/global-setup-3.9.ts'],
+          fileParallelism: false,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Three KRaft nodes (scripts/kafka-broker.mjs startCluster) whose leaders the tests kill -9 and
+          // restart: their own project, so that these slower tests run apart from the single-broker ones.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/cluster/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
           hookTimeout: 180_000,
         },
       },

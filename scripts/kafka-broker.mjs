@@ -4,10 +4,14 @@
 //
 //   node scripts/kafka-broker.mjs fetch       # download the jars into the cache (CI does this first)
 //   node scripts/kafka-broker.mjs start       # start a broker, print its addresses, stop on Ctrl-C
+//   node scripts/kafka-broker.mjs cluster     # start a three-node cluster (startCluster below)
+//
+// SPOOL_KAFKA_VERSION=3.9.1 picks another Kafka release than the pom's (each is cached on its own); the
+// tests also pass {version} to these functions to run one project against 3.9 beside the default.
 //
 // Listeners on free ports: PLAINTEXT; SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); SSL with a
 // throwaway CA, a server certificate for "localhost" only, and client certificates required (mutual TLS).
-import {execFileSync, spawn} from 'node:child_process'
+import {execFile, execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {homedir, tmpdir} from 'node:os'
@@ -17,27 +21,35 @@ import {fileURLToPath} from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pom = join(root, 'test', 'kafka', 'broker', 'pom.xml')
 
-export const KAFKA_VERSION = /<kafka\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
+/** The pom's Kafka version: the one the tests and benchmarks use unless told otherwise. */
+export const DEFAULT_KAFKA_VERSION = /<kafka\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
+export const KAFKA_VERSION = process.env.SPOOL_KAFKA_VERSION || DEFAULT_KAFKA_VERSION
+/** The Kafka 3 release the tests also run against (the kafka39 project). */
+export const KAFKA_3_VERSION = /<kafka3\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))[1]
+
+/** Kafka 3.x logs with log4j 1.x (reload4j) and keeps some tools in its Scala core; 4.x is log4j 2 throughout. */
+const isKafka3 = (version) => /^3\./.test(version)
 
 /** Users the SASL listener knows: PLAIN from the JAAS line, SCRAM from the format step. */
 export const SASL_USERS = {admin: 'admin-secret', alice: 'alice-secret'}
 
-function cacheDir() {
+function cacheDir(version) {
   const base = process.env.SPOOL_KAFKA_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'spool-test')
-  return join(base, `kafka-${KAFKA_VERSION}`)
+  return join(base, `kafka-${version}`)
 }
 
 /** The directory of Kafka's jars, fetched with Maven the first time. */
-export function kafkaJars({quiet = true} = {}) {
-  const lib = join(cacheDir(), 'lib')
+export function kafkaJars({quiet = true, version = KAFKA_VERSION} = {}) {
+  const lib = join(cacheDir(version), 'lib')
   if (existsSync(join(lib, '.complete'))) return lib
   const partial = `${lib}.partial-${process.pid}`
   rmSync(partial, {recursive: true, force: true})
   mkdirSync(dirname(lib), {recursive: true})
-  execFileSync('mvn', ['-B', ...(quiet ? ['-q'] : []), '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`], {
+  const properties = [`-Dkafka.version=${version}`, ...(isKafka3(version) ? ['-Dkafka.log4j1'] : [])]
+  execFileSync('mvn', ['-B', ...(quiet ? ['-q'] : []), '-f', pom, ...properties, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`], {
     stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
   })
-  writeFileSync(join(partial, '.complete'), `${KAFKA_VERSION}\n`)
+  writeFileSync(join(partial, '.complete'), `${version}\n`)
   rmSync(lib, {recursive: true, force: true})
   renameSync(partial, lib)
   return lib
@@ -65,6 +77,28 @@ rootLogger.appenderRef.out.ref = STDOUT
 logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = info
 `
+
+// The same for Kafka 3.x's log4j 1.x: warnings, and the line that says the server is up.
+const LOG4J1 = `log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+`
+
+/** Writes the logging configuration this version reads into `dir`; returns the JVM flag that names it. */
+function logConfigFlag(dir, version, {toStderr = false} = {}) {
+  if (isKafka3(version)) {
+    const file = join(dir, toStderr ? 'tools-log4j.properties' : 'log4j.properties')
+    const text = toStderr ? LOG4J1.replace('ConsoleAppender\n', 'ConsoleAppender\nlog4j.appender.stdout.Target=System.err\n').replace(/^log4j\.logger\.kafka\.server.*\n/m, '') : LOG4J1
+    if (!existsSync(file)) writeFileSync(file, text)
+    return `-Dlog4j.configuration=file:${file}`
+  }
+  const file = join(dir, toStderr ? 'tools-log4j2.properties' : 'log4j2.properties')
+  const text = toStderr ? LOG4J2.replace('appender.out.layout.type', 'appender.out.target = SYSTEM_ERR\nappender.out.layout.type').replace(/logger\.raft.*\n/g, '') : LOG4J2
+  if (!existsSync(file)) writeFileSync(file, text)
+  return `-Dlog4j2.configurationFile=${file}`
+}
 
 /**
  * A CA, a server certificate valid for the name "localhost" (not for 127.0.0.1, so that a client which
@@ -138,22 +172,21 @@ log.retention.check.interval.ms=3600000
  * then SIGKILL after 10 s) and removes its data; `halt()` ends it keeping its data, `restart()` starts
  * it again on the same ports (outage tests).
  */
-export async function startBroker({log = () => {}} = {}) {
-  const lib = kafkaJars()
+export async function startBroker({log = () => {}, version = KAFKA_VERSION} = {}) {
+  const lib = kafkaJars({version})
   const dir = mkdtempSync(join(tmpdir(), 'spool-kafka-'))
   const [plain, sasl, ssl, controller] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const certificates = makeCertificates(dir)
   const config = join(dir, 'server.properties')
   writeFileSync(config, serverProperties({dataDir: join(dir, 'data'), plain, sasl, ssl, controller, certificates}))
-  writeFileSync(join(dir, 'log4j2.properties'), LOG4J2)
-  const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${lib}/*`]
+  const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', logConfigFlag(dir, version), '-cp', `${lib}/*`]
   const scram = Object.entries(SASL_USERS).flatMap(([name, password]) =>
     ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['-S', `${mechanism}=[name=${name},password=${password}]`]),
   )
   execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', 'c3Bvb2wtdGVzdC1jbHVzdGVy', '-c', config, ...scram], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
-  log(`starting Kafka ${KAFKA_VERSION} in ${dir}`)
+  log(`starting Kafka ${version} in ${dir}`)
   // launch() is called again by restart(): the same directory, data and ports, as a broker that was
   // stopped and started by its operator.
   let child
@@ -183,7 +216,7 @@ export async function startBroker({log = () => {}} = {}) {
         }
       }, 100)
     })
-    log(`Kafka ${KAFKA_VERSION} up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    log(`Kafka ${version} up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
   const halt = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -195,7 +228,7 @@ export async function startBroker({log = () => {}} = {}) {
   }
   await launch()
   return {
-    version: KAFKA_VERSION,
+    version,
     dir,
     lib,
     get pid() {
@@ -219,22 +252,219 @@ export async function startBroker({log = () => {}} = {}) {
   }
 }
 
-/** Runs one of Kafka's own Java tools (console consumer, perf tools) against the cached jars. */
-export function kafkaToolCommand(mainClass, args) {
-  writeToolsLogConfig()
-  return ['java', ['-Xmx512m', `-Dlog4j2.configurationFile=${join(kafkaJars(), '..', 'tools-log4j2.properties')}`, '-cp', `${kafkaJars()}/*`, mainClass, ...args]]
+// ---- A cluster of several nodes, for the tests that kill brokers (test/cluster) ----
+
+function clusterNodeProperties({id, dataDir, plain, controller, voters, nodes}) {
+  const replicas = Math.min(3, nodes)
+  const minInSync = Math.max(1, replicas - 1)
+  return `process.roles=broker,controller
+node.id=${id}
+controller.quorum.voters=${voters}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:${plain},CONTROLLER://127.0.0.1:${controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:${plain}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=${dataDir}
+num.partitions=1
+default.replication.factor=${replicas}
+min.insync.replicas=1
+offsets.topic.replication.factor=${replicas}
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=${replicas}
+transaction.state.log.min.isr=${minInSync}
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=${replicas}
+share.coordinator.state.topic.min.isr=${minInSync}
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.network.threads=2
+num.io.threads=2
+log.cleaner.dedupe.buffer.size=16777216
+log.retention.ms=-1
+log.retention.check.interval.ms=3600000
+# A killed node is noticed in seconds, not Kafka's 9 s (broker session) and 30 s (replica lag): the
+# tests kill leaders and wait for the cluster to move them, and these keep that wait short.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+controller.quorum.election.timeout.ms=1000
+controller.quorum.fetch.timeout.ms=2000
+# A restarted node takes its leaderships back soon after it has caught up, as production clusters do.
+leader.imbalance.check.interval.seconds=5
+`
 }
 
-function writeToolsLogConfig() {
-  const file = join(kafkaJars(), '..', 'tools-log4j2.properties')
-  if (!existsSync(file))
-    writeFileSync(file, LOG4J2.replace('appender.out.layout.type', 'appender.out.target = SYSTEM_ERR\nappender.out.layout.type').replace(/logger\.raft.*\n/g, ''))
+/**
+ * Starts a cluster of `nodes` combined broker+controller KRaft nodes (a quorum of `nodes` voters) on
+ * loopback, PLAINTEXT only, each its own JVM that can be killed with SIGKILL and started again on the
+ * same data directory and ports. Resolves once every node serves clients.
+ *
+ * The returned handle: `bootstrap` (every node's address, comma-separated), `nodes` (ids and addresses),
+ * `kill(id)` (SIGKILL, resolves when the process is gone), `start(id)` (starts a killed node again,
+ * resolves when it serves), `partition(topic, p)` (leader, replicas and in-sync replicas from a live
+ * node's metadata), `coordinatorOf(group)`, `topicConfigs(topic)`, `waitFor(topic, p, test)` (polls that until `test` holds), `stop()` (ends every node
+ * and removes the data).
+ */
+export async function startCluster({nodes = 3, version = KAFKA_VERSION, heap = '512m', log = () => {}} = {}) {
+  const lib = kafkaJars({version})
+  const dir = mkdtempSync(join(tmpdir(), 'spool-kafka-cluster-'))
+  const ids = Array.from({length: nodes}, (_, i) => i + 1)
+  const ports = new Map()
+  for (const id of ids) ports.set(id, {plain: await freePort(), controller: await freePort()})
+  const voters = ids.map((id) => `${id}@127.0.0.1:${ports.get(id).controller}`).join(',')
+  // Small, quick JVMs: a test cluster holds little data, and three of them share the machine with the tests.
+  const java = ['-Xms128m', `-Xmx${heap}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', logConfigFlag(dir, version), '-cp', `${lib}/*`]
+  const configs = new Map()
+  for (const id of ids) {
+    const nodeDir = join(dir, `node-${id}`)
+    mkdirSync(nodeDir)
+    const config = join(nodeDir, 'server.properties')
+    writeFileSync(config, clusterNodeProperties({id, dataDir: join(nodeDir, 'data'), ...ports.get(id), voters, nodes}))
+    configs.set(id, config)
+  }
+  const started = Date.now()
+  // Every node formatted with the same cluster id; the static voter list makes them one quorum.
+  await Promise.all(
+    ids.map(
+      (id) =>
+        new Promise((resolve, reject) =>
+          execFile('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', 'c3Bvb2wtdGVzdC1jbHVzdGVy', '-c', configs.get(id)], (error, _out, stderr) =>
+            error ? reject(new Error(`formatting node ${id} failed: ${stderr || error.message}`)) : resolve(),
+          ),
+        ),
+    ),
+  )
+  log(`starting a ${nodes}-node Kafka ${version} cluster in ${dir}`)
+
+  const running = new Map()
+  const spawnNode = (id) => {
+    const child = spawn('java', [...java, 'kafka.Kafka', configs.get(id)], {stdio: ['ignore', 'pipe', 'pipe']})
+    const node = {child, output: '', exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))}
+    const collect = (d) => {
+      node.output += d.toString()
+      if (node.output.length > 200_000) node.output = node.output.slice(-100_000)
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
+    running.set(id, node)
+    return node
+  }
+  const alive = (node) => node && node.child.exitCode === null && node.child.signalCode === null
+  const serving = (id) =>
+    new Promise((resolve, reject) => {
+      const node = running.get(id)
+      const since = Date.now()
+      const timer = setInterval(() => {
+        if (/Kafka Server started/.test(node.output)) {
+          clearInterval(timer)
+          resolve()
+        } else if (!alive(node) || Date.now() - since > 120_000) {
+          clearInterval(timer)
+          node.child.kill('SIGKILL')
+          reject(new Error(`Kafka node ${id} did not start (${alive(node) ? 'timeout' : `exit ${node.child.exitCode ?? node.child.signalCode}`}):\n${node.output.slice(-4000)}`))
+        }
+      }, 100)
+    })
+  // SIGKILL, not SIGTERM: the data goes with the cluster, and the last nodes of a quorum wait out their
+  // controlled shutdown (10 s) for a controller majority that has already left.
+  const stopAll = async () => {
+    for (const node of running.values()) if (alive(node)) node.child.kill('SIGKILL')
+    await Promise.all([...running.values()].map((node) => node.exited))
+    rmSync(dir, {recursive: true, force: true})
+  }
+  try {
+    for (const id of ids) spawnNode(id)
+    await Promise.all(ids.map(serving))
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+  log(`${nodes}-node Kafka ${version} cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+
+  const address = (id) => `127.0.0.1:${ports.get(id).plain}`
+  const withAdmin = async (fn) => {
+    const {Admin} = await import('@platformatic/kafka')
+    const live = ids.filter((id) => alive(running.get(id))).map(address)
+    const admin = new Admin({clientId: 'spool-test-cluster', bootstrapBrokers: live, retries: 0, connectTimeout: 2000, requestTimeout: 5000})
+    try {
+      return await fn(admin)
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  }
+  const cluster = {
+    version,
+    dir,
+    lib,
+    bootstrap: ids.map(address).join(','),
+    nodes: ids.map((id) => ({id, address: address(id)})),
+    pid: (id) => running.get(id)?.child.pid,
+    isRunning: (id) => alive(running.get(id)),
+    output: (id) => running.get(id)?.output ?? '',
+    async kill(id) {
+      const node = running.get(id)
+      if (!alive(node)) return
+      node.child.kill('SIGKILL')
+      await node.exited
+    },
+    async start(id) {
+      if (alive(running.get(id))) return
+      spawnNode(id)
+      await serving(id)
+    },
+    /** Leader, replicas and in-sync replicas of a partition, as a live node's metadata has them now. */
+    partition: (topic, partition = 0) =>
+      withAdmin(async (admin) => {
+        const metadata = await admin.metadata({topics: [topic], forceUpdate: true})
+        const p = metadata.topics.get(topic)?.partitions[partition]
+        if (!p) throw new Error(`no partition ${topic}/${partition} in the cluster's metadata`)
+        return {leader: p.leader, replicas: [...p.replicas], isr: [...p.isr]}
+      }),
+    /** The node coordinating a consumer group (FindCoordinator). */
+    coordinatorOf: (group) =>
+      withAdmin(async (admin) => {
+        const [found] = await admin.findCoordinator({keyType: 0, keys: [group]})
+        return found.nodeId
+      }),
+    /** A topic's configuration as the cluster reports it (DescribeConfigs), name to value. */
+    topicConfigs: (topic) =>
+      withAdmin(async (admin) => {
+        const [described] = await admin.describeConfigs({resources: [{resourceType: 2, resourceName: topic}]})
+        return Object.fromEntries(described.configs.map((c) => [c.name, c.value]))
+      }),
+    /** Polls the partition's metadata until `test` holds (every 200 ms, up to `timeoutMs`). */
+    async waitFor(topic, partition, test, {timeoutMs = 60_000} = {}) {
+      const deadline = Date.now() + timeoutMs
+      let last
+      for (;;) {
+        last = await cluster.partition(topic, partition).catch((error) => ({error: error.message}))
+        if (!last.error && test(last)) return last
+        if (Date.now() > deadline) throw new Error(`${topic}/${partition} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    },
+    stop: stopAll,
+  }
+  return cluster
+}
+
+/** Runs one of Kafka's own Java tools (console consumer, perf tools) against the cached jars. */
+export function kafkaToolCommand(mainClass, args, {version = KAFKA_VERSION} = {}) {
+  const lib = kafkaJars({version})
+  return ['java', ['-Xmx512m', logConfigFlag(dirname(lib), version, {toStderr: true}), '-cp', `${lib}/*`, mainClass, ...args]]
+}
+
+/** The console producer's main class: Kafka 3.x still has it in the Scala core. */
+export function consoleProducerClass(version = KAFKA_VERSION) {
+  return isKafka3(version) ? 'kafka.tools.ConsoleProducer' : 'org.apache.kafka.tools.ConsoleProducer'
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const command = process.argv[2]
   if (command === 'fetch') {
-    console.log(kafkaJars({quiet: false}))
+    // Both lines the tests run against, unless SPOOL_KAFKA_VERSION names one.
+    for (const version of process.env.SPOOL_KAFKA_VERSION ? [KAFKA_VERSION] : [DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION]) console.log(kafkaJars({quiet: false, version}))
   } else if (command === 'start') {
     const broker = await startBroker({log: (line) => process.stderr.write(`${line}\n`)})
     console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')})`)
@@ -245,8 +475,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+  } else if (command === 'cluster') {
+    const cluster = await startCluster({log: (line) => process.stderr.write(`${line}\n`)})
+    console.log(`bootstrap: kafka://${cluster.bootstrap}`)
+    for (const node of cluster.nodes) console.log(`node ${node.id}:    ${node.address} (pid ${cluster.pid(node.id)})`)
+    const stop = async () => {
+      await cluster.stop()
+      process.exit(0)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
   } else {
-    process.stderr.write('usage: node scripts/kafka-broker.mjs fetch|start\n')
+    process.stderr.write('usage: node scripts/kafka-broker.mjs fetch|start|cluster\n')
     process.exit(2)
   }
 }

@@ -38,15 +38,28 @@ type Stoppable = {stop(): Promise<void>}
  * Starts the test broker and the schema registry once for the Kafka project, side by side with the
  * Python peer's virtualenv (made once, then cached), and stops both when the run ends.
  */
-export default async function setup(project: TestProject) {
+export default function setup(project: TestProject) {
+  return startKafkaProject(project)
+}
+
+/**
+ * The broker (and, unless `registry` is false, the schema registry and the Python peer) for a project;
+ * `version` picks the Kafka release, by default the pom's (or SPOOL_KAFKA_VERSION).
+ */
+export async function startKafkaProject(project: TestProject, options: {version?: string; registry?: boolean} = {}) {
   // kcat is the peer the interop tests compare against.
   ensureTools(['kcat'])
   const log = (name: string) => (line: string) => process.stderr.write(`${name}: ${line}\n`)
+  if (options.registry === false) {
+    const b = await startBroker({log: log(`kafka ${options.version ?? ''}`.trim()), version: options.version})
+    project.provide('kafka', {plaintext: b.plaintext, sasl: b.sasl, tls: b.tls, certificates: b.certificates, users: b.users, version: b.version, lib: b.lib})
+    return () => b.stop()
+  }
   // The registry and the virtualenv first: the broker's start has synchronous steps (certificates, the
   // storage format) that would otherwise hold them back.
   const registryStart = startRegistry({log: log('schema registry')})
   const pythonSetup = ensurePythonPeer({log: log('python peer')})
-  const brokerStart = startBroker({log: log('kafka')})
+  const brokerStart = startBroker({log: log('kafka'), version: options.version})
   const [broker, registry, python] = await Promise.allSettled([brokerStart, registryStart, pythonSetup])
   if (broker.status === 'rejected' || registry.status === 'rejected' || python.status === 'rejected') {
     await Promise.all([broker, registry].map((r) => (r.status === 'fulfilled' ? (r.value as Stoppable).stop() : undefined)))

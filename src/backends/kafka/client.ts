@@ -9,7 +9,11 @@ export function apiErrors(error: unknown): Set<string> {
   return new Set([...errorTree(error)].flatMap(({error: e}) => (typeof e.apiId === 'string' ? [e.apiId] : [])))
 }
 
-/** Broker answers that mean "not now" (a broker restarting, a leader moving), which waiting fixes. */
+/**
+ * Broker answers that mean "not now" (a broker restarting, a leader moving), which waiting fixes. They
+ * overlap MOVING below: call() first retries those within --timeout (failover); what is still failing
+ * then becomes an UnreachableError, which a following command (-f) waits out as an outage.
+ */
 const NOT_SERVING = new Set([
   'NOT_LEADER_OR_FOLLOWER',
   'LEADER_NOT_AVAILABLE',
@@ -30,6 +34,35 @@ function nodeErrors(error: unknown): {code: string; message: string}[] {
     typeof e.code === 'string' && !e.code.startsWith('PLT_') ? [{code: e.code, message: typeof e.message === 'string' ? e.message : e.code}] : [],
   )
 }
+
+/**
+ * Protocol errors that mean the cluster is moving a partition's leader or a group's coordinator (a broker
+ * died or restarted): the same request succeeds once new metadata names the new one.
+ */
+const MOVING = [
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  // The in-sync replicas shrank below min.insync.replicas while a dead follower is dropped or caught up.
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REQUEST_TIMED_OUT',
+]
+
+/** A connection to one broker was refused or cut: that broker is down, not necessarily the cluster. */
+function brokerGone(error: unknown): boolean {
+  return (
+    nodeErrors(error).some((e) => ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code)) ||
+    messages(error).some((m) => /Connection closed|ECONNREFUSED|ECONNRESET/.test(m))
+  )
+}
+
+/** How long to wait before asking a cluster that is moving leaders again. */
+export const FAILOVER_PAUSE_MS = 250
 
 function messages(error: unknown): string[] {
   return [...errorTree(error)].flatMap(({error: e}) => (typeof e.message === 'string' && e.message ? [e.message] : []))
@@ -80,21 +113,57 @@ export class KafkaClient {
    * Runs a client call within the timeout, turning the client's errors into one line a user can act on.
    * The deadline is spool's own: the client's retries each wait for their own timeouts (a broker that
    * accepts connections and never answers took 8.8 s to fail with a 2 s timeout and one retry).
+   *
+   * A call that fails because the cluster is moving a leader or coordinator away from a dead broker is
+   * made again on fresh metadata until the same deadline (`failover: false` for callers that must pick
+   * another broker themselves: the fetcher, the producer).
    */
-  async call<T>(what: string, fn: () => Promise<T>, topic?: string): Promise<T> {
+  async call<T>(what: string, fn: () => Promise<T>, topic?: string, {failover = true}: {failover?: boolean} = {}): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs
+    for (;;) {
+      try {
+        return await this.beforeDeadline(fn, deadline)
+      } catch (error) {
+        if (failover && Date.now() + FAILOVER_PAUSE_MS < deadline && (await this.failingOver(error))) {
+          this.adminClient?.clearMetadata()
+          await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
+          continue
+        }
+        throw this.translate(error, what, topic)
+      }
+    }
+  }
+
+  private async beforeDeadline<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
     const pending = fn()
     pending.catch(() => {})
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${this.timeoutMs} ms`), {code: 'ETIMEDOUT'})), this.timeoutMs + 500)
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${this.timeoutMs} ms`), {code: 'ETIMEDOUT'})), Math.max(0, deadline - Date.now()) + 500)
       timer.unref()
     })
     try {
-      return await Promise.race([pending, deadline])
-    } catch (error) {
-      throw this.translate(error, what, topic)
+      return await Promise.race([pending, expired])
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  /**
+   * Whether a failed request may succeed on fresh metadata: the cluster named a leader or coordinator
+   * that has moved, or one broker refused or dropped the connection while the rest of the cluster still
+   * answers. A lone broker that is down (or a wrong address) is not waited for: it fails at once.
+   */
+  async failingOver(error: unknown): Promise<boolean> {
+    const codes = apiErrors(error)
+    if (MOVING.some((c) => codes.has(c))) return true
+    if (!brokerGone(error)) return false
+    try {
+      this.adminClient?.clearMetadata()
+      const metadata = await this.beforeDeadline(() => this.admin.metadata({topics: [], forceUpdate: true}), Date.now() + Math.min(this.timeoutMs, 2000))
+      return metadata.brokers.size > 1
+    } catch {
+      return false
     }
   }
 

@@ -3,7 +3,7 @@ import {type Assignment, partitionKey, type ReadOptions} from '../../core/backen
 import {SpoolError} from '../../core/errors.js'
 import type {RecordBatch} from '../../core/record.js'
 import type {KafkaAdmin} from './admin.js'
-import type {KafkaClient} from './client.js'
+import {FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
 import {KafkaRecordBatch} from './fetch.js'
 import type {FetchPartition} from './wire.js'
 
@@ -13,13 +13,20 @@ const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_
 /**
  * Reads assignments with Fetch from each partition's leader, joining no consumer group (as kcat does),
  * with metadata refreshed when a leader moves. A bounded read ends at the end offsets it was given.
+ * A leader that dies mid-read (its connection refused or cut while other brokers answer) is waited out
+ * on fresh metadata for up to the timeout, counted from the first failed fetch; with -f, what is still
+ * failing after that (or Kafka not answering at all) is an outage, waited out for as long as it lasts.
  */
 export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
-  // A following read waits out an outage: each call is retried until Kafka answers (or the read stops).
+  // Two waits, one inside the other. Failover: a leader that moved off a dead broker of a live cluster
+  // is looked up again on fresh metadata, within --timeout counted from the first failed fetch. Outage: a
+  // following read (-f) whose failover gave up, or that cannot reach Kafka at all, waits in Outage.run,
+  // with the command's state lines, until Kafka answers or the read stops.
   const outage = options.follow ? options.outage : undefined
   const patiently = <T>(call: () => Promise<T>): Promise<T> => (outage ? outage.run(call) : call())
+  let failingSince: number | undefined
   let routes
   try {
     routes = await patiently(() => leaders(admin, assignments))
@@ -49,8 +56,8 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
       let attempts = 0
       try {
         response = await patiently(async () => {
-          // After a failed fetch the leaders may have moved (a broker of a cluster gone): look again, and
-          // leave partitions that moved to the next round.
+          // An outage retry: the leaders may have moved while Kafka was away. Look again, and leave
+          // partitions that moved to the next round.
           if (attempts++ > 0) {
             routes = await leaders(admin, assignments)
             const now = routes.brokers.get(node)
@@ -60,7 +67,20 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
             }
           }
           const leader = routes!.brokers.get(node) ?? broker
-          return client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}))
+          try {
+            const fetched = await client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}), undefined, {failover: false})
+            failingSince = undefined
+            return fetched
+          } catch (error) {
+            failingSince ??= Date.now()
+            if (Date.now() - failingSince < client.timeoutMs && (await client.failingOver(error))) {
+              // Failover: the round ends here and the leaders are read again before the next one.
+              stale = true
+              await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
+              return []
+            }
+            throw error
+          }
         })
       } catch (error) {
         if (options.signal.aborted) return

@@ -86,8 +86,13 @@ export class KafkaBackend implements Backend {
     for (const batch of batches)
       if (batch.partition >= meta.partitionsCount) throw new SpoolError(`topic '${topic}' has no partition ${batch.partition} (it has ${meta.partitionsCount})`)
     const leaders = meta.partitions.map((p) => (p ? metadata.brokers.get(p.leader) : undefined))
+    const refresh = async () => {
+      const fresh = await this.admin.topicMetadata(topic, true)
+      return fresh.topic.partitions.map((p) => (p && p.leader >= 0 ? fresh.metadata.brokers.get(p.leader) : undefined))
+    }
+    // The producer fails over within the call; a failure it gives up on leaves this set for the next one.
     this.appendFailed = true
-    const count = await this.producer.send({topic, leaders}, batches, [...metadata.brokers.values()])
+    const count = await this.producer.send({topic, leaders, refresh}, batches, [...metadata.brokers.values()])
     this.appendFailed = false
     return {count, created}
   }

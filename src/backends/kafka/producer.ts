@@ -3,7 +3,7 @@ import {partitionKey} from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
 import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
-import {apiErrors, type KafkaClient} from './client.js'
+import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
 import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
 import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
@@ -15,6 +15,18 @@ export interface ProduceTarget {
   topic: string
   /** Leader broker of each partition, by partition number. */
   leaders: Array<Broker | undefined>
+  /** The leaders again from fresh metadata, after a leader died or moved. */
+  refresh?: () => Promise<Array<Broker | undefined>>
+}
+
+/** One produce request's worth of a batch: records [from, to) of one partition. */
+interface Piece {
+  batch: PendingBatch
+  from: number
+  to: number
+  /** The idempotent producer's sequence number of its first record, fixed once so that a resend repeats it. */
+  baseSequence?: number
+  acknowledged: boolean
 }
 
 /**
@@ -22,6 +34,13 @@ export interface ProduceTarget {
  * sent with Produce v9. With acks=all it is idempotent: requests are pipelined (4 in flight), and the
  * broker stores a partition's batches only in sequence, so a refused batch is never followed by a stored
  * one and what is stored is always a prefix. With acks 0 or 1 requests go one at a time for the same reason.
+ *
+ * When a partition's leader dies or moves (the connection refused or cut, NOT_LEADER_OR_FOLLOWER...),
+ * an idempotent produce sends every request not yet acknowledged again, to the new leader, with the same
+ * producer id and sequence numbers: the new leader has the old one's producer state (it is replicated with
+ * the log), so a request that was stored but whose answer was lost is acknowledged without being stored
+ * twice. It keeps trying for up to the timeout from the first failure. Produce with acks 0 or 1 is not
+ * sent again: without sequence numbers a resend could store a record twice.
  */
 export class KafkaProducer {
   private producerId?: {id: bigint; epoch: number}
@@ -33,65 +52,108 @@ export class KafkaProducer {
   /** Sends the batches; resolves with how many records Kafka acknowledged (all of them, or it throws). */
   async send(target: ProduceTarget, batches: PendingBatch[], brokers: Broker[]): Promise<number> {
     const {topic} = target
-    const {connection, timeoutMs} = this.client
-    const acks = connection.acks ?? -1
-    const codec = connection.compression && connection.compression !== 'none' ? connection.compression : undefined
-    const compression = codec ? {bits: COMPRESSIONS.indexOf(codec), compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer} : undefined
+    const acks = this.client.connection.acks ?? -1
     const idempotent = acks === -1
     const producer = idempotent ? await this.identity(brokers) : undefined
-    const window = idempotent ? 4 : 1
-    const inFlight: {promise: Promise<void>; count: number}[] = []
-    let acknowledged = 0
+    // Pieces well under max.message.bytes (1 MiB by default), their sequence numbers given once.
+    const pieces: Piece[] = []
+    for (const batch of batches) {
+      const sequenceKey = partitionKey(topic, batch.partition)
+      let from = 0
+      while (from < batch.count) {
+        let to = from
+        let bytes = 0
+        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+        let baseSequence: number | undefined
+        if (producer) {
+          baseSequence = this.sequences.get(sequenceKey) ?? 0
+          this.sequences.set(sequenceKey, (baseSequence + (to - from)) % 0x80000000)
+        }
+        pieces.push({batch, from, to, baseSequence, acknowledged: false})
+        from = to
+      }
+    }
+    let leaders = target.leaders
+    let failingSince: number | undefined
+    for (;;) {
+      let failure = await this.sendPieces(topic, pieces.filter((p) => !p.acknowledged), leaders, producer, acks)
+      if (failure === undefined) return pieces.reduce((n, p) => n + p.to - p.from, 0)
+      failingSince ??= Date.now()
+      // Failover: the same producer id and sequence numbers to the new leader, so a resent request that
+      // was stored already is acknowledged, not stored again.
+      if (idempotent && target.refresh && Date.now() - failingSince < this.client.timeoutMs && (await this.client.failingOver(failure))) {
+        await new Promise((r) => setTimeout(r, FAILOVER_PAUSE_MS))
+        try {
+          leaders = await target.refresh()
+          continue
+        } catch (error) {
+          failure = error
+        }
+      }
+      // The failover gave up (or does not apply): this append fails, and the broker's sequence for this
+      // producer id stands wherever the failure left it, past what it stored. The next send starts over
+      // with a new producer id (sequences from 0) rather than be refused as out of order: a caller that
+      // retries does not send these pieces again as they were. The exactly-once copy (StampingTopicSink)
+      // reads the destination back first and sends only the records whose spool.source stamps are not
+      // there, a different set of records in different requests, so the old sequence numbers could not
+      // deduplicate them anyway; the stamps do. Nothing from the failed send is still in flight by now
+      // (sendPieces waits for every request to settle), so the read-back sees whatever it stored that the
+      // cluster has committed. A plain append retried after an outage is at least once, as it says.
+      this.producerId = undefined
+      this.sequences.clear()
+      const acknowledged = pieces.reduce((n, p) => n + (p.acknowledged ? p.to - p.from : 0), 0)
+      const translated = this.client.translate(failure, `producing to '${topic}'`, topic)
+      // Part of this append may be stored: say so, since Kafka has no transaction here. The cause is the
+      // translated error, so that an UnreachableError inside still tells -f to wait.
+      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: translated})
+      throw translated
+    }
+  }
+
+  /**
+   * Sends the pieces in order (4 in flight when idempotent, else 1), marking those acknowledged; stops
+   * sending at the first failure, waits for what is in flight, and returns that failure.
+   */
+  private async sendPieces(topic: string, pieces: Piece[], leaders: Array<Broker | undefined>, producer: {id: bigint; epoch: number} | undefined, acks: number): Promise<unknown> {
+    const {connection, timeoutMs} = this.client
+    const codec = connection.compression && connection.compression !== 'none' ? connection.compression : undefined
+    const compression = codec ? {bits: COMPRESSIONS.indexOf(codec), compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer} : undefined
+    const window = producer ? 4 : 1
+    const inFlight: {promise: Promise<void>; piece: Piece}[] = []
     let failure: unknown
     const settleOldest = async () => {
       const oldest = inFlight.shift()!
       try {
         await oldest.promise
-        if (failure === undefined) acknowledged += oldest.count
+        oldest.piece.acknowledged = true
       } catch (error) {
         failure ??= error
       }
     }
-    try {
-      for (const batch of batches) {
-        const broker = target.leaders[batch.partition]
-        if (!broker) throw new UnreachableError(`partition ${batch.partition} of '${topic}' has no reachable leader`)
-        const sequenceKey = partitionKey(topic, batch.partition)
-        // Pieces well under max.message.bytes (1 MiB by default).
-        let from = 0
-        while (from < batch.count && failure === undefined) {
-          let to = from
-          let bytes = 0
-          while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
-          let identity
-          if (producer) {
-            const baseSequence = this.sequences.get(sequenceKey) ?? 0
-            this.sequences.set(sequenceKey, (baseSequence + (to - from)) % 0x80000000)
-            identity = {...producer, baseSequence}
-          }
-          const records = encodeRecordBatch(batch, from, to, crc32c, compression, identity)
-          const body = produceRequestBody(topic, acks, timeoutMs, [{partition: batch.partition, records}])
-          const promise = this.client.wire.produce({broker, body, expectResponse: acks !== 0})
-          promise.catch(() => {})
-          inFlight.push({promise, count: to - from})
-          if (inFlight.length >= window) await settleOldest()
-          from = to
-        }
+    for (const piece of pieces) {
+      if (failure !== undefined) break
+      const broker = leaders[piece.batch.partition]
+      if (!broker) {
+        // The code lets failingOver() wait for a leader; past the timeout, -f waits it out as an outage.
+        failure = Object.assign(new UnreachableError(`partition ${piece.batch.partition} of '${topic}' has no reachable leader`), {apiId: 'LEADER_NOT_AVAILABLE'})
+        break
       }
-      while (inFlight.length > 0) await settleOldest()
-      if (failure !== undefined) throw failure
-    } catch (error) {
-      while (inFlight.length > 0) await settleOldest()
-      // The broker's sequence for this producer id now stands wherever the failure left it: the next
-      // send starts over with a new id rather than be refused as out of order.
-      this.producerId = undefined
-      this.sequences.clear()
-      const translated = this.client.translate(error, `producing to '${topic}'`, topic)
-      // Part of this append may be stored: say so, since Kafka has no transaction here.
-      if (acknowledged > 0 && translated instanceof SpoolError) throw new PartialAppendError(translated.message, acknowledged, {hint: translated.hint, cause: translated})
-      throw translated
+      let records
+      try {
+        const identity = producer ? {...producer, baseSequence: piece.baseSequence!} : undefined
+        records = encodeRecordBatch(piece.batch, piece.from, piece.to, crc32c, compression, identity)
+      } catch (error) {
+        failure = error
+        break
+      }
+      const body = produceRequestBody(topic, acks, timeoutMs, [{partition: piece.batch.partition, records}])
+      const promise = this.client.wire.produce({broker, body, expectResponse: acks !== 0})
+      promise.catch(() => {})
+      inFlight.push({promise, piece})
+      if (inFlight.length >= window) await settleOldest()
     }
-    return acknowledged
+    while (inFlight.length > 0) await settleOldest()
+    return failure
   }
 
   /** A producer id for idempotent produce, asked once per backend. */
