@@ -2,7 +2,7 @@ import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type RecordBatch, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
-import type {StreamOptions, StreamResult} from './consume.js'
+import {passes, type StreamOptions, type StreamResult} from './consume.js'
 import {DecodingOutputSink, OutputSink, type RecordSink, positionCommit} from './sinks.js'
 
 export interface MergeOptions {
@@ -222,6 +222,8 @@ export async function mergeRecords(
   // The next offset to commit per partition read, by its place in `ordered`.
   const nextOffsets: Array<number | undefined> = ordered.map(() => undefined)
   const commits = options.group !== undefined || options.cursor !== undefined
+  // --filter sees decoded values, as tail's window does.
+  const keep = options.filter && passes(options.filter, options.decoder)
   const flush = async () => {
     const offsets: GroupOffset[] = []
     nextOffsets.forEach((offset, k) => {
@@ -242,19 +244,18 @@ export async function mergeRecords(
       }
       if (!more || signal.aborted) break
       const {batch, index, runEnd} = merge
-      if (options.filter) {
-        const {filter, decoder} = options
+      if (keep) {
         for (let i = index; i < runEnd && (limit === undefined || written < limit); i++) {
-          let passes: boolean
+          let kept: boolean
           try {
-            const record = recordAt(batch, i)
-            passes = filter.matchesRecord(decoder ? await decoder.decodeRecord(record) : record)
+            const answer = keep(recordAt(batch, i))
+            kept = typeof answer === 'boolean' ? answer : await answer
           } catch (error) {
             // The records before the one that failed are out (and committed) before the error line.
             await flush()
             throw error
           }
-          if (passes) {
+          if (kept) {
             sink.add(batch, i)
             written++
           }
