@@ -27,10 +27,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // The contract suite and the interop tests (kcat, Kafka's Java console tools) again, against a
+          // The contract suite and the interop tests (kcat, Kafka's Java tools, codecs, SASL, TLS) again, against a
           // Kafka 3.9 broker: the older line many clusters still run. The schema tests are not repeated.
           name: 'kafka39',
-          include: ['test/kafka/contract.test.ts', 'test/kafka/cli.test.ts'],
+          include: ['test/kafka/contract.test.ts', 'test/kafka/interop.test.ts'],
           globalSetup: ['test/kafka/global-setup-3.9.ts'],
           fileParallelism: false,
           hookTimeout: 180_000,
