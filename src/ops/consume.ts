@@ -76,8 +76,9 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       writer.write(view, 0, take, out)
       written += take
       const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
-      // The writer has copied what it prints; a batch no decoder or filter has seen is freed before the next read.
-      if (!options.decoder && !filter) batch.release?.()
+      // The writer has copied what it prints (a decoded or filtered view is not used past this point):
+      // the batch read is freed before the next read.
+      batch.release?.()
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
