@@ -44,6 +44,15 @@ function timed(script) {
   return {seconds, stdout: result.stdout}
 }
 
+/**
+ * Wall time, CPU time (user + system of every process of the pipeline) and the largest peak RSS among
+ * them, from the kernel (getrusage of the children); stdout as `timed` gives it.
+ */
+function measured(script) {
+  const py = `import resource,subprocess,sys,time,json\nt=time.time()\nr=subprocess.run(['bash','-c',sys.argv[1]],check=True,capture_output=True)\nw=time.time()-t\nu=resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(json.dumps({'seconds':w,'cpu':u.ru_utime+u.ru_stime,'rss':u.ru_maxrss/1024,'stdout':r.stdout.decode()}))`
+  return JSON.parse(execFileSync('python3', ['-c', py, script], {env, encoding: 'utf8', maxBuffer: 1 << 26}))
+}
+
 /** Peak RSS in MiB of one command, measured by the kernel (getrusage of the child). */
 function peakRss(script) {
   const py = `import resource,subprocess,sys\nsubprocess.run(['bash','-c',sys.argv[1]],check=True)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)`
@@ -174,15 +183,20 @@ async function main() {
     produce.push(timed(`cat ${lines} | node ${bin} produce bench 2>/dev/null`).seconds)
     log(`produce run ${i + 1}: ${produce.at(-1).toFixed(2)} s`)
   }
+  // Interleaved (default, --json, default...), so that a busy spell of the machine falls on both.
   const consume = []
-  for (let i = 0; i < runs; i++) {
-    const {seconds, stdout} = timed(`node ${bin} consume bench | wc -l`)
-    if (Number(stdout.trim()) !== records) throw new Error(`consume printed ${stdout.trim()} lines, not ${records}`)
-    consume.push(seconds)
-    log(`consume run ${i + 1}: ${seconds.toFixed(2)} s`)
-  }
+  const consumeCpu = []
   const json = []
-  for (let i = 0; i < runs; i++) json.push(timed(`node ${bin} consume bench --json | wc -l`).seconds)
+  const jsonCpu = []
+  for (let i = 0; i < runs; i++) {
+    for (const [flags, times, cpu] of [['', consume, consumeCpu], [' --json', json, jsonCpu]]) {
+      const run = measured(`node ${bin} consume bench${flags} | wc -l`)
+      if (Number(run.stdout.trim()) !== records) throw new Error(`consume${flags} printed ${run.stdout.trim()} lines, not ${records}`)
+      times.push(run.seconds)
+      cpu.push(run.cpu)
+      log(`consume${flags} run ${i + 1}: ${run.seconds.toFixed(2)} s, CPU ${run.cpu.toFixed(2)} s`)
+    }
+  }
   const identical = sh(`node ${bin} consume bench | cmp -s - ${lines}`).status === 0
   const produceRss = peakRss(`node ${bin} produce rss < ${lines} 2>/dev/null`)
   const consumeRss = peakRss(`node ${bin} consume bench > /dev/null`)
@@ -191,6 +205,8 @@ async function main() {
   sh(`for i in $(seq ${bigCopies}); do cat ${lines}; done | node ${bin} produce big 2>/dev/null`)
   const bigBytes = statSync(join(work, 'spool.db')).size
   const bigRss = peakRss(`node ${bin} consume big > /dev/null`)
+  const jsonRss = peakRss(`node ${bin} consume bench --json > /dev/null`)
+  const bigJsonRss = peakRss(`node ${bin} consume big --json > /dev/null`)
   log('start-up')
   const startup = startupTimes()
   log('tail latency')
@@ -210,11 +226,12 @@ async function main() {
     '| measure | result |',
     '|---|---|',
     `| produce from a pipe | ${median(produce).toFixed(2)} s = **${fmt(records / median(produce))} records/s** (${(mb / median(produce)).toFixed(0)} MB/s), start-up included |`,
-    `| consume to a pipe (default output) | ${median(consume).toFixed(2)} s = **${fmt(records / median(consume))} records/s**, start-up included |`,
-    `| consume --json to a pipe | ${median(json).toFixed(2)} s = ${fmt(records / median(json))} records/s |`,
+    `| consume to a pipe (default output) | ${median(consume).toFixed(2)} s = **${fmt(records / median(consume))} records/s**, start-up included; CPU (user + sys, with wc) ${median(consumeCpu).toFixed(2)} s |`,
+    `| consume --json to a pipe | ${median(json).toFixed(2)} s = **${fmt(records / median(json))} records/s**, start-up included; CPU ${median(jsonCpu).toFixed(2)} s |`,
     `| consume output identical to the input | ${identical ? 'yes' : '**NO**'} |`,
     `| peak RSS, produce / consume | ${produceRss.toFixed(0)} MiB / ${consumeRss.toFixed(0)} MiB |`,
-    `| peak RSS, consume of a ${fmt(records * bigCopies)}-record topic (store file ${(bigBytes / 1e9).toFixed(2)} GB) | ${bigRss.toFixed(0)} MiB |`,
+    `| peak RSS, consume --json | ${jsonRss.toFixed(0)} MiB |`,
+    `| peak RSS, consume / consume --json of a ${fmt(records * bigCopies)}-record topic (store file ${(bigBytes / 1e9).toFixed(2)} GB) | ${bigRss.toFixed(0)} MiB / ${bigJsonRss.toFixed(0)} MiB |`,
     `| tail latency (write to producer's stdin -> printed by a tail -f), ${tail.samples} samples | p50 ${tail.p50.toFixed(1)} ms, p99 ${tail.p99.toFixed(1)} ms, max ${tail.max.toFixed(1)} ms |`,
     '',
     `### Pipe and replay`,

@@ -60,6 +60,9 @@ export class SelectedRecords implements RecordBatch {
     if (batch.valueBytes) this.valueBytes = (index, into) => batch.valueBytes!(picked[index]!, into)
   }
 
+  release(): void {
+    this.batch.release?.()
+  }
   get topic(): string {
     return this.batch.topic
   }

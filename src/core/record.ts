@@ -100,6 +100,27 @@ export interface RecordBatch {
    * searching the batch's key bytes for each key instead of comparing record by record.
    */
   indexesWithKey?(keys: readonly Uint8Array[]): number[]
+  /**
+   * Optional, for batches that keep a column's bytes back to back in one buffer (the local store's): the
+   * buffer with each record's start and length (-1 for null), record `index` of the batch at
+   * [first + index]. Writers walk it directly instead of calling an accessor per record. The key column
+   * is undefined when no record of the batch has a key.
+   */
+  valueColumn?(): ByteColumn
+  keyColumn?(): ByteColumn | undefined
+  /**
+   * Optional: the reader is done with the batch and nothing refers to its bytes any more: its memory is
+   * given back now rather than at the next garbage collection. Nothing of the batch may be read after.
+   */
+  release?(): void
+}
+
+/** A column of byte strings in one buffer (see RecordBatch.valueColumn). */
+export interface ByteColumn {
+  buf: Buffer
+  starts: Int32Array
+  lengths: Int32Array
+  first: number
 }
 
 /** Bytes [start, end) of buf. */

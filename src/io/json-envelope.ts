@@ -21,7 +21,7 @@ export interface EnvelopeInput {
   headers: Header[]
 }
 
-function bytesField(name: string, bytes: Buffer | null): string {
+export function bytesField(name: string, bytes: Buffer | null): string {
   if (bytes === null) return `"${name}":null`
   if (isUtf8(bytes)) return `"${name}":${JSON.stringify(bytes.toString('utf8'))}`
   return `"${name}":"${bytes.toString('base64')}","${name}_encoding":"base64"`
@@ -47,17 +47,19 @@ export function encodeEnvelope(batch: RecordBatch, index: number): string {
   return envelopeWith(batch, index, bytesField('key', batch.keyAt(index)), bytesField('value', batch.valueAt(index)))
 }
 
-function envelopeWith(batch: RecordBatch, index: number, key: string, value: string): string {
-  const headers = batch.headersAt(index)
-  let headerJson = '['
+export function headersJson(headers: readonly Header[]): string {
+  let json = '['
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!
-    headerJson += `${i > 0 ? ',' : ''}{"key":${JSON.stringify(h.key)},${bytesField('value', h.value)}}`
+    json += `${i > 0 ? ',' : ''}{"key":${JSON.stringify(h.key)},${bytesField('value', h.value)}}`
   }
-  headerJson += ']'
+  return `${json}]`
+}
+
+function envelopeWith(batch: RecordBatch, index: number, key: string, value: string): string {
   return (
     `{"topic":${JSON.stringify(batch.topic)},"partition":${batch.partition},"offset":${batch.offsetAt(index)},` +
-    `"timestamp":${batch.timestampAt(index)},${key},${value},"headers":${headerJson}}`
+    `"timestamp":${batch.timestampAt(index)},${key},${value},"headers":${headersJson(batch.headersAt(index))}}`
   )
 }
 

@@ -48,6 +48,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   if (limit !== undefined && limit <= 0) return {written, outputClosed: false}
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
+  let previous: RecordBatch | undefined
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})) {
       const {filter} = options
@@ -76,6 +77,13 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       writer.write(view, 0, take, out)
       written += take
       const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
+      // The writer has copied what it prints (a decoded or filtered view is not used past this point), so
+      // the batch can be freed. The one before it is freed now, this one after the next batch is read: a
+      // blob freed while it is the last allocation would hand its memory back to the operating system,
+      // for the next read to fault it in again (2.5x the page faults); freed below the next one, its
+      // memory is reused.
+      previous?.release?.()
+      previous = batch
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()

@@ -141,4 +141,32 @@ describe('round trip', () => {
     const describe = JSON.parse((await run(['topic', 'describe', 'b', '--json'], {env: t.env})).stdout.toString())
     expect(describe.partitions).toBe(3)
   })
+
+  it('keeps every byte value, and characters split between neighbouring values, through consume --json | produce --input json', async () => {
+    // Each byte 0x00-0xff alone and amid ASCII, then '€' (e2 82 ac) cut between two values: the column
+    // of values is valid UTF-8 as a whole there while neither value is.
+    const values = [
+      ...Array.from({length: 256}, (_, byte) => Buffer.from([byte])),
+      ...Array.from({length: 256}, (_, byte) => Buffer.concat([Buffer.from('ab'), Buffer.from([byte]), Buffer.from('cd "q" \\ é')])),
+      Buffer.from([0x61, 0xe2, 0x82]),
+      Buffer.from([0xac, 0x62]),
+      Buffer.from('tab\there, snowman ☃, emoji 😀'),
+    ]
+    const input = values.map((value, i) => JSON.stringify({key: i % 3 ? value.toString('base64') : null, key_encoding: 'base64', value: value.toString('base64'), value_encoding: 'base64', timestamp: 1764064800000 + i})).join('\n')
+    expect((await run(['produce', 'bytes', '--input', 'json'], {env: t.env, input})).code).toBe(0)
+    const {sh} = await import('../helpers/cli.js')
+    expect((await sh('$bin consume bytes --json | $bin produce copy --input json', {env: t.env})).code).toBe(0)
+    const original = (await text(['consume', 'bytes', '--json'])).split('\n')
+    const copy = (await text(['consume', 'copy', '--json'])).split('\n')
+    expect(copy).toEqual(original.map((line) => line.replace('{"topic":"bytes"', '{"topic":"copy"')))
+    const decoded = original.filter(Boolean).map((line) => JSON.parse(line) as {value: string; value_encoding?: string})
+    expect(decoded.map((e) => Buffer.from(e.value, e.value_encoding === 'base64' ? 'base64' : 'utf8'))).toEqual(values)
+    // Printable ASCII, DEL and whole UTF-8 characters are text; the split character and lone bytes >= 0x80 are base64.
+    expect(decoded[0x41]).toEqual(expect.objectContaining({value: 'A'}))
+    expect(decoded[0x7f]!.value_encoding).toBeUndefined()
+    expect(decoded[0x80]!.value_encoding).toBe('base64')
+    expect(decoded[512]!.value_encoding).toBe('base64')
+    expect(decoded[513]!.value_encoding).toBe('base64')
+    expect(decoded[514]).toEqual(expect.objectContaining({value: 'tab\there, snowman ☃, emoji 😀'}))
+  })
 })

@@ -1,4 +1,4 @@
-import type {ByteRange, Header, PendingBatch, RecordBatch} from '../../core/record.js'
+import type {ByteColumn, ByteRange, Header, PendingBatch, RecordBatch} from '../../core/record.js'
 
 /**
  * How the local store keeps records: one SQLite row per batch, the batch's records packed column by
@@ -146,6 +146,8 @@ export class StoredBatch implements RecordBatch {
   private keyDataEnd = 0
   private headerStart: Int32Array | null = null
   private headerLen: Int32Array | null = null
+  /** The timestamp column where it lies 8-byte aligned (a blob of its own on a little-endian machine). */
+  private readonly timestamps: Float64Array | null
 
   constructor(
     readonly topic: string,
@@ -164,6 +166,7 @@ export class StoredBatch implements RecordBatch {
     let lengths = FIXED + total * 8
     let data = lengths + total * 4 * (1 + (flags & HAS_KEYS ? 1 : 0) + (flags & HAS_HEADERS ? 1 : 0))
     if ((flags & ~(HAS_KEYS | HAS_HEADERS)) !== 0 || data > blob.length) throw new BatchDamage('its header does not fit the data')
+    this.timestamps = LITTLE_ENDIAN && (blob.byteOffset + FIXED) % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset + FIXED, total) : null
     this.valueStart = new Int32Array(total)
     this.valueLen = lengthColumn(blob, lengths, total)
     data = this.readColumn(data, this.valueStart, this.valueLen)
@@ -207,6 +210,7 @@ export class StoredBatch implements RecordBatch {
     return this.baseOffset + this.first + index
   }
   timestampAt(index: number): number {
+    if (this.timestamps) return this.timestamps[this.first + index]!
     return this.blob.readDoubleLE(FIXED + (this.first + index) * 8)
   }
   valueLength(index: number): number {
@@ -292,6 +296,22 @@ export class StoredBatch implements RecordBatch {
     // Records of different keys come out key by key: put them back in offset order.
     if (keys.length > 1) picked.sort((a, b) => a - b)
     return picked
+  }
+  valueColumn(): ByteColumn {
+    return {buf: this.blob, starts: this.valueStart, lengths: this.valueLen, first: this.first}
+  }
+  keyColumn(): ByteColumn | undefined {
+    return this.keyLen ? {buf: this.blob, starts: this.keyStart!, lengths: this.keyLen, first: this.first} : undefined
+  }
+  /**
+   * Frees the blob at once (ArrayBuffer transfer detaches it): a reader's garbage is one blob of up to
+   * ~1 MiB per batch, which the collector would otherwise let pile up to about 100 MiB before freeing it.
+   * Only a blob that is a whole ArrayBuffer of its own (as SQLite's driver hands them out) is freed.
+   */
+  release(): void {
+    const {buffer} = this.blob
+    if (this.blob.byteOffset === 0 && this.blob.byteLength === buffer.byteLength && buffer.byteLength > 0)
+      (buffer as ArrayBuffer & {transfer(length: number): ArrayBuffer}).transfer(0)
   }
   headersAt(index: number): Header[] {
     if (!this.headerLen) return []
