@@ -8,27 +8,32 @@ import {BATCH_HEADER_BYTES, BatchDamage, batchLayout, decodeHeaders} from './bat
  * only the part of a batch holding the records it wants, instead of the whole ~1 MiB blob.
  *
  *   u8 format (1) | u8 chunkShift | u8 groupShift | u8 batch flags | u32 blob length | u32 record count
- *   u32 chunkCrc[ceil(length / 2^chunkShift)]     CRC-32C of each 2^chunkShift bytes of the blob
- *   u32 keyHash[count]                             murmur2 of each record's key (0 for a null key)
- *   u32 groupStart[columns][groups + 1]           where each group of 2^groupShift records' bytes start
- *                                                  in each data column (values, keys, headers); the last
- *                                                  entry is the column's end
- *   u32 CRC-32C of all the above
+ *   u32 groupStart[columns][groups + 1]   where each group of 2^groupShift records' bytes start in each
+ *                                         data column (values, then keys and headers as the batch has
+ *                                         them); the last entry is the column's end
+ *   u32 CRC-32C of the above
+ *   u32 chunkCrc[ceil(length / 2^chunkShift)]   CRC-32C of each 2^chunkShift bytes of the blob
+ *   u16 keyHash[count]                    the low 16 bits of each record's key murmur2 (0 for a null key)
  *
- * The key hashes say exactly which records may hold a key (a hash collision is told apart by the key's
- * bytes), so a batch the Bloom filter named by mistake costs this row and no blob. The group starts say
- * where a record's group lies in each column, so a record is located from its group's length entries
- * alone. The chunk checksums let a reader verify just the chunks it read: every byte handed out is
- * checked, as a whole-batch read checks it, at a few KiB per record instead of the whole batch.
+ * The key hashes name the records that may hold a key (the key's bytes then decide), so a batch the Bloom
+ * filter named by mistake costs this row and no blob. The group starts say where a record's group lies in
+ * each column, so a record is located from its group's length entries alone. The chunk checksums let a
+ * reader check just the chunks it read: every byte handed out is checked, as a whole-batch read checks
+ * it, at a few KiB per record instead of the whole batch.
+ *
+ * The map's own checksum covers what could make a reader hand out wrong bytes without noticing (the
+ * header and the group starts), not the rest, which a reader would otherwise checksum on every lookup: a
+ * damaged chunk checksum fails the read (a false alarm, never wrong bytes), and a damaged key hash can
+ * only hide a record, as a damaged Bloom filter bit can; `spool check` rebuilds every map and finds both.
  */
 const FORMAT = 1
 const MAP_HEADER = 12
-/** 4 KiB chunks: a record's group reads about 8 of them; 1 KiB of checksums per 1 MiB batch. */
-export const CHUNK_SHIFT = 12
-/** 128 records: a group's length entries fit one chunk per column. */
-export const GROUP_SHIFT = 7
+/** 2 KiB chunks: a record's group reads about 6 of them; 2 KiB of checksums per 1 MiB batch. */
+export const CHUNK_SHIFT = 11
+/** 64 records: a group's length entries (256 bytes a column) fit one chunk. */
+export const GROUP_SHIFT = 6
 
-/** A parsed record map; `u32(at)` reads the map's words. */
+/** A parsed record map. */
 export interface KeyMap {
   chunkShift: number
   groupShift: number
@@ -38,10 +43,10 @@ export interface KeyMap {
   chunks: number
   groups: number
   columns: number
-  /** Byte offset in the map of the chunk checksums, the key hashes and the group starts. */
+  /** Byte offset in the map of the group starts, the chunk checksums and the key hashes. */
+  groupAt: number
   crcAt: number
   hashAt: number
-  groupAt: number
   raw: Buffer
 }
 
@@ -62,8 +67,8 @@ export function buildKeyMap(blob: Buffer, keys: readonly (Uint8Array | null)[], 
   const chunks = Math.ceil(blob.length / chunkSize)
   const groups = Math.ceil(count / (1 << GROUP_SHIFT))
   const columns = columnCount(flags)
-  const size = MAP_HEADER + chunks * 4 + count * 4 + columns * (groups + 1) * 4 + 4
-  const map = Buffer.allocUnsafe(size)
+  const crcAt = MAP_HEADER + columns * (groups + 1) * 4 + 4
+  const map = Buffer.allocUnsafe(crcAt + chunks * 4 + count * 2)
   map[0] = FORMAT
   map[1] = CHUNK_SHIFT
   map[2] = GROUP_SHIFT
@@ -71,11 +76,6 @@ export function buildKeyMap(blob: Buffer, keys: readonly (Uint8Array | null)[], 
   map.writeUInt32LE(blob.length, 4)
   map.writeUInt32LE(count, 8)
   let at = MAP_HEADER
-  for (let c = 0; c < chunks; c++, at += 4) map.writeUInt32LE(crc32c(blob.subarray(c * chunkSize, Math.min(blob.length, (c + 1) * chunkSize))), at)
-  for (let i = 0; i < count; i++, at += 4) {
-    const key = keys[i]
-    map.writeUInt32LE(!key ? 0 : hashes ? hashes[i]! >>> 0 : keyHash(key), at)
-  }
   let data = layout.dataStart
   for (let column = 0; column < columns; column++) {
     const lengthsAt = layout.lengthsStart + column * count * 4
@@ -88,14 +88,18 @@ export function buildKeyMap(blob: Buffer, keys: readonly (Uint8Array | null)[], 
     at += 4
   }
   map.writeUInt32LE(crc32c(map.subarray(0, at)), at)
+  at += 4
+  for (let c = 0; c < chunks; c++, at += 4) map.writeUInt32LE(crc32c(blob.subarray(c * chunkSize, Math.min(blob.length, (c + 1) * chunkSize))), at)
+  for (let i = 0; i < count; i++, at += 2) {
+    const key = keys[i]
+    map.writeUInt16LE(!key ? 0 : (hashes ? hashes[i]! : keyHash(key)) & 0xffff, at)
+  }
   return map
 }
 
-/** A record map read back, after checking its own checksum and that it describes a batch of `count` records. */
+/** A record map read back, after checking its header and group starts and that it describes a batch of `count` records. */
 export function parseKeyMap(raw: Buffer, count: number): KeyMap {
   if (raw.length < MAP_HEADER + 4 || raw[0] !== FORMAT) throw new BatchDamage('its key map has an unknown format')
-  const stored = raw.readUInt32LE(raw.length - 4)
-  if (crc32c(raw.subarray(0, raw.length - 4)) !== stored) throw new BatchDamage('its key map does not match its checksum')
   const chunkShift = raw[1]!
   const groupShift = raw[2]!
   const flags = raw[3]!
@@ -104,22 +108,24 @@ export function parseKeyMap(raw: Buffer, count: number): KeyMap {
   const chunks = Math.ceil(blobLength / 2 ** chunkShift)
   const groups = Math.ceil(mapped / 2 ** groupShift)
   const columns = columnCount(flags)
-  const crcAt = MAP_HEADER
+  const groupAt = MAP_HEADER
+  const crcAt = groupAt + columns * (groups + 1) * 4 + 4
   const hashAt = crcAt + chunks * 4
-  const groupAt = hashAt + mapped * 4
-  if (groupAt + columns * (groups + 1) * 4 + 4 !== raw.length) throw new BatchDamage('its key map does not fit its size')
+  if (hashAt + mapped * 2 !== raw.length) throw new BatchDamage('its key map does not fit its size')
+  if (crc32c(raw.subarray(0, crcAt - 4)) !== raw.readUInt32LE(crcAt - 4)) throw new BatchDamage('its key map does not match its checksum')
   if (mapped !== count) throw new BatchDamage(`its key map holds ${mapped} records where its row says ${count}`)
-  return {chunkShift, groupShift, flags, blobLength, count, chunks, groups, columns, crcAt, hashAt, groupAt, raw}
+  return {chunkShift, groupShift, flags, blobLength, count, chunks, groups, columns, groupAt, crcAt, hashAt, raw}
 }
 
-/** The indexes in [first, end) whose key hash is one of `wanted`: exactly the records that may hold a wanted key. */
+/** The indexes in [first, end) whose key hash is one of `wanted`: every record that may hold a wanted key. */
 export function indexesWithHash(map: KeyMap, wanted: readonly number[], first: number, end: number): number[] {
   const {raw, hashAt} = map
   const found: number[] = []
-  if (wanted.length === 1) {
-    const hash = wanted[0]!
-    for (let i = first; i < end; i++) if (raw.readUInt32LE(hashAt + i * 4) === hash) found.push(i)
-  } else for (let i = first; i < end; i++) if (wanted.includes(raw.readUInt32LE(hashAt + i * 4))) found.push(i)
+  const low = wanted.map((hash) => hash & 0xffff)
+  if (low.length === 1) {
+    const hash = low[0]!
+    for (let i = first; i < end; i++) if (raw.readUInt16LE(hashAt + i * 2) === hash) found.push(i)
+  } else for (let i = first; i < end; i++) if (low.includes(raw.readUInt16LE(hashAt + i * 2))) found.push(i)
   return found
 }
 
@@ -129,7 +135,7 @@ const groupStart = (map: KeyMap, column: number, group: number) => map.raw.readU
 export function chunkRuns(map: KeyMap, indexes: readonly number[]): Array<[number, number]> {
   const {count, columns, chunkShift, groupShift, blobLength} = map
   const lengthsStart = BATCH_HEADER_BYTES + count * 8
-  const wanted = new Set<number>([0])
+  const wanted = new Set<number>()
   const cover = (start: number, end: number) => {
     for (let c = start >> chunkShift; c <= (Math.max(start, end - 1) >> chunkShift); c++) wanted.add(c)
   }
@@ -159,8 +165,8 @@ export function chunkRuns(map: KeyMap, indexes: readonly number[]): Array<[numbe
 
 /**
  * The records at `indexes` whose key is one of `keys`, from the bytes of `runs` (chunkRuns) as read: each
- * chunk is checked against its checksum, the batch header against the map, and each group's lengths
- * against the group's span, before a byte is handed out.
+ * chunk is checked against its checksum and each group's lengths against the group's span (so a
+ * damaged group start cannot shift a record onto another's bytes) before a byte is handed out.
  */
 export function recordsFromRuns(
   map: KeyMap,
@@ -188,8 +194,6 @@ export function recordsFromRuns(
     }
     throw new BatchDamage('its key map points outside the parts read')
   }
-  const header = slice(0, BATCH_HEADER_BYTES)
-  if (header[0] !== 1 || header[1] !== flags || header.readUInt32LE(4) !== count) throw new BatchDamage('its header does not match its key map')
   const lengthsStart = BATCH_HEADER_BYTES + count * 8
   const records: FeedRecord[] = []
   for (const i of indexes) {
