@@ -1,4 +1,4 @@
-import {crc32c} from '../../core/checksum.js'
+import {crc32c, crc32cNative} from '../../core/checksum.js'
 import {keyHash} from '../../core/key-selection.js'
 import type {FeedRecord, Header} from '../../core/record.js'
 import {BATCH_HEADER_BYTES, BatchDamage, batchLayout, decodeHeaders} from './batch-codec.js'
@@ -28,9 +28,13 @@ import {BATCH_HEADER_BYTES, BatchDamage, batchLayout, decodeHeaders} from './bat
  */
 const FORMAT = 1
 const MAP_HEADER = 12
-/** 2 KiB chunks: a record's group reads about 6 of them; 2 KiB of checksums per 1 MiB batch. */
-export const CHUNK_SHIFT = 11
-/** 64 records: a group's length entries (256 bytes a column) fit one chunk. */
+/**
+ * 1 KiB chunks: a record's group of 64 (about 9 KiB of timestamps, lengths, values and keys in the bench's
+ * records) is checked in about 10 of them; 4 KiB of checksums per 1 MiB batch. Larger chunks check more
+ * bytes per record read, smaller ones cost produce more checksum calls.
+ */
+export const CHUNK_SHIFT = 10
+/** 64 records: a group's length entries (256 bytes a column) fit one chunk; its starts cost 8 bytes a column. */
 export const GROUP_SHIFT = 6
 
 /** A parsed record map. */
@@ -48,6 +52,20 @@ export interface KeyMap {
   crcAt: number
   hashAt: number
   raw: Buffer
+}
+
+/**
+ * Bytes a reader checksums in JavaScript before it loads the native CRC-32C: a lookup that reads a few
+ * batches' chunks does not pay the module's load (5-15 ms); one that reads a hundred (a key with a
+ * record in each) is done with the JavaScript loop, which is run too few times to be optimised, sooner.
+ */
+const CHECK_IN_JS = 64 * 1024
+let checkedInJs = 0
+
+function checksum(bytes: Buffer): number {
+  if (checkedInJs >= CHECK_IN_JS) return crc32cNative(bytes)
+  checkedInJs += bytes.length
+  return crc32c(bytes)
 }
 
 /** How many data columns a batch with these flags has: values, then keys and headers if present. */
@@ -112,21 +130,28 @@ export function parseKeyMap(raw: Buffer, count: number): KeyMap {
   const crcAt = groupAt + columns * (groups + 1) * 4 + 4
   const hashAt = crcAt + chunks * 4
   if (hashAt + mapped * 2 !== raw.length) throw new BatchDamage('its key map does not fit its size')
-  if (crc32c(raw.subarray(0, crcAt - 4)) !== raw.readUInt32LE(crcAt - 4)) throw new BatchDamage('its key map does not match its checksum')
+  if (checksum(raw.subarray(0, crcAt - 4)) !== raw.readUInt32LE(crcAt - 4)) throw new BatchDamage('its key map does not match its checksum')
   if (mapped !== count) throw new BatchDamage(`its key map holds ${mapped} records where its row says ${count}`)
   return {chunkShift, groupShift, flags, blobLength, count, chunks, groups, columns, groupAt, crcAt, hashAt, raw}
 }
 
-/** The indexes in [first, end) whose key hash is one of `wanted`: every record that may hold a wanted key. */
+/**
+ * The indexes in [first, end) whose key hash is one of `wanted`: every record that may hold a wanted key.
+ * Searched with Buffer.indexOf (native), a hit counting where it is a whole 16-bit entry.
+ */
 export function indexesWithHash(map: KeyMap, wanted: readonly number[], first: number, end: number): number[] {
   const {raw, hashAt} = map
+  const from = hashAt + first * 2
+  const to = hashAt + end * 2
   const found: number[] = []
-  const low = wanted.map((hash) => hash & 0xffff)
-  if (low.length === 1) {
-    const hash = low[0]!
-    for (let i = first; i < end; i++) if (raw.readUInt16LE(hashAt + i * 2) === hash) found.push(i)
-  } else for (let i = first; i < end; i++) if (low.includes(raw.readUInt16LE(hashAt + i * 2))) found.push(i)
-  return found
+  const pattern = Buffer.alloc(2)
+  for (const hash of wanted) {
+    pattern.writeUInt16LE(hash & 0xffff)
+    for (let at = raw.indexOf(pattern, from); at >= 0 && at + 2 <= to; at = raw.indexOf(pattern, at + 1))
+      if ((at - hashAt) % 2 === 0) found.push((at - hashAt) / 2)
+  }
+  // Two wanted hashes found in turn: back to offset order (and each record once).
+  return wanted.length > 1 ? [...new Set(found)].sort((a, b) => a - b) : found
 }
 
 const groupStart = (map: KeyMap, column: number, group: number) => map.raw.readUInt32LE(map.groupAt + (column * (map.groups + 1) + group) * 4)
@@ -183,7 +208,7 @@ export function recordsFromRuns(
     if (run.length !== end - start) throw new BatchDamage('it is shorter than its key map says')
     for (let at = start; at < end; at += chunkSize) {
       const chunk = run.subarray(at - start, Math.min(end, at + chunkSize) - start)
-      if (crc32c(chunk) !== map.raw.readUInt32LE(map.crcAt + (at >> chunkShift) * 4)) throw new MapChecksumDamage()
+      if (checksum(chunk) !== map.raw.readUInt32LE(map.crcAt + (at >> chunkShift) * 4)) throw new MapChecksumDamage()
     }
   })
   /** The checked bytes [start, end) of the blob: always inside one run, as chunkRuns covered them. */
