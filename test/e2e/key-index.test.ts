@@ -205,7 +205,7 @@ describe('--key on the local store', () => {
     expect(parsed(found.stdout)).toEqual(withKey(all, 'k12'))
   })
 
-  it('retention and topic delete remove index rows with their batches', async () => {
+  it('retention and topic delete remove index rows and record maps with their batches', async () => {
     expect((await run(['topic', 'create', 'short', '--retention-bytes', '20KiB'], {env: t.env})).code).toBe(0)
     for (let round = 0; round < 6; round++) {
       const input = Array.from({length: 300}, (_, i) => `k${i % 10}:${round}-${'x'.repeat(20)}-${i}`).join('\n')
@@ -214,11 +214,13 @@ describe('--key on the local store', () => {
     const batches = batchRows()
     expect(batches.length).toBeLessThan(6)
     expect(indexRows()).toEqual(batches)
+    expect(mapRows()).toEqual(batches.map(({partition, base_offset}) => ({partition, base_offset})))
     const kept = await envelopes(['short'], t.env)
     const found = await run(['consume', 'short', '--key', 'k3', '--json'], {env: t.env})
     expect(parsed(found.stdout)).toEqual(withKey(kept, 'k3'))
     expect((await run(['topic', 'delete', 'short', '--yes'], {env: t.env})).code).toBe(0)
     expect(indexRows()).toEqual([])
+    expect(mapRows()).toEqual([])
   })
 
   it('a version 4 store reads by key before and after its migration; old batches stay unindexed', async () => {
