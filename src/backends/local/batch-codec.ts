@@ -26,7 +26,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
  * a blob of its own, on a little-endian machine), else a copy. Reading each length with readInt32LE was
  * a tenth of a read by key.
  */
-function lengthColumn(blob: Buffer, at: number, count: number): Int32Array {
+export function lengthColumn(blob: Buffer, at: number, count: number): Int32Array {
   if (LITTLE_ENDIAN && (blob.byteOffset + at) % 4 === 0) return new Int32Array(blob.buffer, blob.byteOffset + at, count)
   const column = new Int32Array(count)
   for (let i = 0; i < count; i++) column[i] = blob.readInt32LE(at + i * 4)

@@ -140,7 +140,7 @@ export const CURSOR_VERSION = 6
 
 /**
  * Version 7: a record map per keyed batch (key-map.ts), written with its batch_keys row: each record's
- * key hash, where each group of records lies, and a CRC-32C per 4 KiB of the blob, so a read by key
+ * key hash, where each group of records lies, and a CRC-32C per 8 KiB of the blob, so a read by key
  * reads and verifies only the parts of a candidate batch that hold its records. Batches written before
  * have no map and are read whole; the migration only creates the table. Its own table, for the reason
  * batch_keys has its own: the Bloom filter walk reads batch_keys' pages, which stay small and packed.
