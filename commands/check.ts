@@ -9,7 +9,8 @@ export default class Check extends SpoolCommand {
     'Reads every batch of every topic as a consume would, checking its CRC-32C, its structure and that offsets follow on, then runs ' +
     "SQLite's quick_check on the file. Prints what is damaged and exits 1 if anything is; opens the store read-only. " +
     'Batches written before spool 0.2 carry no checksum and are checked for their structure only. ' +
-    "Each batch's key index row (what reads by --key go through) is checked against the batch's keys."
+    "Each batch's key index row and record map (what reads by --key go through: its key filter, key hashes, record positions " +
+    'and per-chunk checksums) are rebuilt from the batch and compared.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> -b file:./archive.db --json']
   static override flags = {
     json: Flags.boolean({summary: 'Print the report as JSON for scripts.'}),

@@ -19,6 +19,16 @@ export function crc32c(data: Buffer): number {
   return native(data) >>> 0
 }
 
+/**
+ * CRC-32C by the native implementation, loaded now if it is not yet: for a caller about to check many
+ * small inputs (a read by key checks thousands of 2 KiB chunks), where the JavaScript loop, run too few
+ * times to be optimised, costs more than loading the module.
+ */
+export function crc32cNative(data: Buffer): number {
+  native ??= (createRequire(import.meta.url)('@node-rs/crc32') as {crc32c: Crc32c}).crc32c
+  return native(data) >>> 0
+}
+
 let tables: Uint32Array | undefined
 
 /** Slicing-by-8 over the reflected polynomial 0x82F63B78: eight 256-entry tables, 8 bytes a step. */

@@ -50,13 +50,46 @@ function batchRows(): Array<{partition: number; base_offset: number; record_coun
   }
 }
 
+function mapRows(): Array<{partition: number; base_offset: number}> {
+  const db = new Database(t.store, {readonly: true})
+  try {
+    return db.prepare('SELECT partition, base_offset FROM batch_key_map ORDER BY partition, base_offset').all() as any
+  } finally {
+    db.close()
+  }
+}
+
+/** One partition, one batch of 5,000 records (about 40 chunks of 4 KiB): keys k0..k49 in turn. */
+async function oneBigBatch(): Promise<void> {
+  const input = Array.from({length: 5000}, (_, i) => `k${i % 50}:value-${i}-${'x'.repeat(20)}`).join('\n')
+  expect((await run(['produce', 'big', '-K', ':', '--linger', '10s'], {env: t.env, input})).code).toBe(0)
+  expect(batchRows()).toHaveLength(1)
+}
+
+/** Changes the batch blob (or its record map) of topic big behind spool's back. */
+function alter(table: 'batches' | 'batch_key_map', change: (bytes: Buffer) => void): void {
+  const column = table === 'batches' ? 'data' : 'map'
+  const db = new Database(t.store)
+  const bytes = Buffer.from((db.prepare(`SELECT ${column} AS b FROM ${table}`).get() as {b: Buffer}).b)
+  change(bytes)
+  db.prepare(`UPDATE ${table} SET ${column} = ?`).run(bytes)
+  db.close()
+}
+
+const stderrLines = (text: Buffer | string) => text.toString().split('\n').filter(Boolean)
+
 describe('--key on the local store', () => {
   it('consume --key returns exactly the records of the key, in every partition (also where -p put them)', async () => {
     await keyedTopic()
     const all = await envelopes(['orders'], t.env)
     expect(all).toHaveLength(1252)
-    // Every batch has its index row.
+    // Every batch has its index row, and every batch with keys its record map.
     expect(indexRows()).toEqual(batchRows())
+    const db = new Database(t.store, {readonly: true})
+    const keyed = db.prepare('SELECT partition, base_offset FROM batch_keys WHERE length(filter) > 0 ORDER BY partition, base_offset').all()
+    db.close()
+    expect(keyed).toHaveLength(batchRows().length - 1)
+    expect(mapRows()).toEqual(keyed)
     for (const key of ['k0', 'k3', 'k36']) {
       const found = await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})
       expect(found.code).toBe(0)
@@ -172,7 +205,7 @@ describe('--key on the local store', () => {
     expect(parsed(found.stdout)).toEqual(withKey(all, 'k12'))
   })
 
-  it('retention and topic delete remove index rows with their batches', async () => {
+  it('retention and topic delete remove index rows and record maps with their batches', async () => {
     expect((await run(['topic', 'create', 'short', '--retention-bytes', '20KiB'], {env: t.env})).code).toBe(0)
     for (let round = 0; round < 6; round++) {
       const input = Array.from({length: 300}, (_, i) => `k${i % 10}:${round}-${'x'.repeat(20)}-${i}`).join('\n')
@@ -181,11 +214,13 @@ describe('--key on the local store', () => {
     const batches = batchRows()
     expect(batches.length).toBeLessThan(6)
     expect(indexRows()).toEqual(batches)
+    expect(mapRows()).toEqual(batches.map(({partition, base_offset}) => ({partition, base_offset})))
     const kept = await envelopes(['short'], t.env)
     const found = await run(['consume', 'short', '--key', 'k3', '--json'], {env: t.env})
     expect(parsed(found.stdout)).toEqual(withKey(kept, 'k3'))
     expect((await run(['topic', 'delete', 'short', '--yes'], {env: t.env})).code).toBe(0)
     expect(indexRows()).toEqual([])
+    expect(mapRows()).toEqual([])
   })
 
   it('a version 4 store reads by key before and after its migration; old batches stay unindexed', async () => {
@@ -193,7 +228,7 @@ describe('--key on the local store', () => {
     const before = await envelopes(['orders'], t.env)
     // What a spool of store version 4 wrote: the same tables without the key index (or the cursors after it).
     const db = new Database(t.store)
-    db.exec('DROP TABLE batch_keys; DROP TABLE cursor_positions')
+    db.exec('DROP TABLE batch_keys; DROP TABLE cursor_positions; DROP TABLE batch_key_map')
     db.pragma('user_version = 4')
     db.close()
     // A read opens the store read-only and does not migrate it: it filters every batch.
@@ -203,7 +238,7 @@ describe('--key on the local store', () => {
     // A write migrates it; its new batches are indexed, the old ones are not.
     expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k13:after-migration\n'})).code).toBe(0)
     const version = new Database(t.store, {readonly: true})
-    expect(version.pragma('user_version', {simple: true})).toBe(6)
+    expect(version.pragma('user_version', {simple: true})).toBe(7)
     version.close()
     const oldBatches = before.length
     expect(indexRows().every((row) => row.record_count === 1)).toBe(true)
@@ -220,5 +255,69 @@ describe('--key on the local store', () => {
     const piped = await sh('$bin consume orders --key k14 --format "%k\\n" | sort -u', {env: t.env})
     expect(piped.code).toBe(0)
     expect(piped.stdout.toString()).toBe('k14\n')
+  })
+
+  it('reads only the chunks of the records it wants, each checked: a damaged one fails with the one-line damage error; spool check finds it', async () => {
+    await oneBigBatch()
+    const expected = withKey(await envelopes(['big'], t.env), 'k0')
+    expect(expected).toHaveLength(100)
+    expect(parsed((await run(['consume', 'big', '--key', 'k0', '--json'], {env: t.env})).stdout)).toEqual(expected)
+    // One byte of record 2500's value (key k0) changes; the batch keeps its length and its stored checksums.
+    alter('batches', (data) => {
+      const at = data.indexOf('value-2500-')
+      data[at + 7] = data[at + 7] === 0x30 ? 0x31 : 0x30
+    })
+    const found = await run(['consume', 'big', '--key', 'k0'], {env: t.env})
+    expect(found.code).toBe(1)
+    expect(found.stdout.toString()).toBe('')
+    expect(stderrLines(found.stderr)).toEqual([
+      `spool: store ${t.store} is damaged: topic 'big' partition 0, offsets 0-4999: the batch does not match its checksum (see everything that is damaged with: spool check -b file:${t.store})`,
+    ])
+    // A key whose records' chunks are intact still reads: only what is read is checked, and all of it.
+    const k49 = await run(['consume', 'big', '--key', 'k49', '--until', '2000', '--json'], {env: t.env})
+    expect(k49.code).toBe(0)
+    expect(parsed(k49.stdout)).toHaveLength(40)
+    const check = await run(['check', '--json'], {env: t.env})
+    expect(check.code).toBe(1)
+    expect(JSON.parse(check.stdout.toString()).damage).toEqual([{topic: 'big', partition: 0, from: 0, to: 4999, reason: 'the batch does not match its checksum'}])
+  })
+
+  it('reads through the record map: a map that differs from its batch changes what --key finds, and spool check reports it', async () => {
+    await oneBigBatch()
+    const expected = withKey(await envelopes(['big'], t.env), 'k0')
+    // Record 2500's key hash in the map (16 bits a record, last in the map) is changed: the map is what a
+    // read by key trusts to find the record.
+    alter('batch_key_map', (map) => {
+      const at = map.length - (5000 - 2500) * 2
+      map.writeUInt16LE((map.readUInt16LE(at) + 1) & 0xffff, at)
+    })
+    const found = await run(['consume', 'big', '--key', 'k0', '--json'], {env: t.env})
+    expect(parsed(found.stdout)).toEqual(expected.filter((r) => r.offset !== 2500))
+    const check = await run(['check', '--json'], {env: t.env})
+    expect(check.code).toBe(1)
+    expect(JSON.parse(check.stdout.toString()).damage).toEqual([
+      expect.objectContaining({topic: 'big', partition: 0, from: 0, to: 4999, reason: expect.stringMatching(/^the key map does not match the batch/)}),
+    ])
+    // A damaged record position (a group start, covered by the map's own checksum) is damage, in one line.
+    alter('batch_key_map', (map) => {
+      map[20] ^= 1
+    })
+    const damaged = await run(['consume', 'big', '--key', 'k0'], {env: t.env})
+    expect(damaged.code).toBe(1)
+    expect(stderrLines(damaged.stderr)).toEqual([
+      `spool: store ${t.store} is damaged: topic 'big' partition 0, offsets 0-4999: the batch cannot be read (its key map does not match its checksum) (see everything that is damaged with: spool check -b file:${t.store})`,
+    ])
+  })
+
+  it('batches without a record map (written before store version 7) are read whole, beside batches with one', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    const db = new Database(t.store)
+    db.exec('DELETE FROM batch_key_map WHERE base_offset % 2 = 0')
+    db.close()
+    expect(mapRows().length).toBeGreaterThan(0)
+    for (const key of ['k1', 'k20'])
+      expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
   })
 })

@@ -17,6 +17,8 @@ const VERSION = 1
 const HAS_KEYS = 1
 const HAS_HEADERS = 2
 const FIXED = 8
+/** Bytes before a batch's timestamps: version, flags and record count. */
+export const BATCH_HEADER_BYTES = FIXED
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 /**
@@ -24,7 +26,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
  * a blob of its own, on a little-endian machine), else a copy. Reading each length with readInt32LE was
  * a tenth of a read by key.
  */
-function lengthColumn(blob: Buffer, at: number, count: number): Int32Array {
+export function lengthColumn(blob: Buffer, at: number, count: number): Int32Array {
   if (LITTLE_ENDIAN && (blob.byteOffset + at) % 4 === 0) return new Int32Array(blob.buffer, blob.byteOffset + at, count)
   const column = new Int32Array(count)
   for (let i = 0; i < count; i++) column[i] = blob.readInt32LE(at + i * 4)
@@ -90,7 +92,7 @@ function encodeHeaders(headers: Header[] | null): Buffer {
   return out
 }
 
-function decodeHeaders(blob: Buffer, start: number, end: number): Header[] {
+export function decodeHeaders(blob: Buffer, start: number, end: number): Header[] {
   if (end <= start) return []
   const damaged = () => new BatchDamage("a record's headers do not fit in their bytes")
   const count = blob.readUInt32LE(start)
@@ -114,6 +116,15 @@ function decodeHeaders(blob: Buffer, start: number, end: number): Header[] {
     headers[i] = {key, value}
   }
   return headers
+}
+
+/** Where an encoded batch's columns start: its length columns, then its data (values, keys, headers). */
+export function batchLayout(blob: Buffer): {count: number; flags: number; lengthsStart: number; dataStart: number} {
+  const count = blob.readUInt32LE(4)
+  const flags = blob.readUInt8(1)
+  const lengthsStart = FIXED + count * 8
+  const columns = 1 + (flags & HAS_KEYS ? 1 : 0) + (flags & HAS_HEADERS ? 1 : 0)
+  return {count, flags, lengthsStart, dataStart: lengthsStart + count * 4 * columns}
 }
 
 /** Minimum and maximum record timestamp of an encoded batch, read without decoding the rest. */

@@ -36,7 +36,9 @@ export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: nu
   const bytes = Math.max(8, Math.ceil((keyed * BITS_PER_KEY) / 8))
   const filter = Buffer.alloc(1 + bytes)
   filter[0] = PROBES
-  const bits = bytes * 8
+  // probe * (bits / 2^32) is the same number as (probe * bits) / 2^32 (a division by a power of two is
+  // exact, so both round the product once), without a division per probe; below 2^24, | 0 is floor.
+  const scale = (bytes * 8) / TWO_TO_32
   for (let i = 0; i < count; i++) {
     const key = keys[i]
     if (!key) continue
@@ -44,7 +46,7 @@ export function keyFilter(keys: readonly (Uint8Array | null)[] | null, count: nu
     const delta = step(hash)
     let probe = hash
     for (let p = 0; p < PROBES; p++) {
-      const bit = Math.floor((probe * bits) / TWO_TO_32)
+      const bit = (probe * scale) | 0
       filter[1 + (bit >>> 3)]! |= 1 << (bit & 7)
       probe = (probe + delta) >>> 0
     }

@@ -16,12 +16,14 @@ import type {
 import {crc32c} from '../../core/checksum.js'
 import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {KeySelection} from '../../core/key-selection.js'
-import type {PendingBatch, RecordBatch} from '../../core/record.js'
+import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
+import {BatchDamage} from './batch-codec.js'
+import {MapChecksumDamage, buildKeyMap, chunkRuns, indexesWithHash, parseKeyMap, recordsFromRuns} from './key-map.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
@@ -178,6 +180,7 @@ export class LocalBackend implements Backend {
       const row = this.requireTopic(name)
       this.s.deleteBatches.run(row.id)
       this.s.keyIndex?.deleteTopic.run(row.id)
+      this.s.keyIndex?.maps?.deleteTopic.run(row.id)
       this.s.deleteTopicGroupOffsets.run(row.id)
       this.s.deletePartitions.run(row.id)
       this.s.deleteTopic.run(row.id)
@@ -232,7 +235,11 @@ export class LocalBackend implements Backend {
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
-        if (this.indexKeys) s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
+        if (this.indexKeys) {
+          s.keyIndex!.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
+          // Keyless batches need no map: their (empty) filter never names them to a read by key.
+          if (batch.keys && s.keyIndex!.maps) s.keyIndex!.maps.insert.run(row.id, batch.partition, part.next_offset, buildKeyMap(blob, batch.keys, batch.keyHashes))
+        }
         s.advancePartition.run(part.next_offset + batch.count, blob.length, row.id, batch.partition)
         count += batch.count
         touched.add(batch.partition)
@@ -421,11 +428,26 @@ export class LocalBackend implements Backend {
       const batches: RecordBatch[] = []
       const where = {topic: cursor.topic, partition, location: this.location}
       for (const row of candidates) {
+        const window = {first: Math.max(0, start - row.base_offset), end: Math.min(row.record_count, end - row.base_offset)}
+        const mapped = index.maps?.at.get(topicId, partition, row.base_offset)
+        if (mapped) {
+          try {
+            const records = this.readThroughMap(cursor.topic, topicId, partition, row, mapped.map, window, keys)
+            if (records === undefined) return {batches, damage: missingRecords(where, row.base_offset, row.base_offset + row.record_count)}
+            if (records.length > 0) batches.push(new ArrayRecordBatch(cursor.topic, partition, records))
+          } catch (error) {
+            if (!(error instanceof BatchDamage || error instanceof RangeError)) throw error
+            const reason = error instanceof MapChecksumDamage ? error.message : `the batch cannot be read (${error.message})`
+            const damage = {topic: cursor.topic, partition, from: row.base_offset, to: row.base_offset + Math.max(row.record_count, 1) - 1, reason}
+            return {batches, damage: new StoreDamageError(damage, this.location)}
+          }
+          continue
+        }
         const stored = index.batchAt.get(topicId, partition, row.base_offset)
         if (!stored || stored.record_count !== row.record_count)
           return {batches, damage: missingRecords(where, row.base_offset, row.base_offset + row.record_count)}
         try {
-          const batch = verifiedBatch(stored, cursor.topic, partition, this.location, Math.max(0, start - row.base_offset), Math.min(row.record_count, end - row.base_offset))
+          const batch = verifiedBatch(stored, cursor.topic, partition, this.location, window.first, window.end)
           const picked = keys.select(batch)
           if (picked) batches.push(picked)
         } catch (error) {
@@ -439,6 +461,37 @@ export class LocalBackend implements Backend {
       if (cursor.until !== undefined && next >= cursor.until) cursor.done = true
       return {batches}
     })()
+  }
+
+  /**
+   * The records of `keys` in a candidate batch, read through its record map (key-map.ts): the map's key
+   * hashes name the records that may hold a key, and only the chunks holding those records' group are
+   * read (SQL substr, in one statement) and checked against their checksums. A batch the Bloom filter
+   * named by mistake reads no blob at all. Undefined when the batch row is gone or has another count.
+   */
+  private readThroughMap(
+    topic: string,
+    topicId: number,
+    partition: number,
+    row: {base_offset: number; record_count: number},
+    raw: Buffer,
+    window: {first: number; end: number},
+    keys: KeySelection,
+  ): FeedRecord[] | undefined {
+    const map = parseKeyMap(raw, row.record_count)
+    const indexes = indexesWithHash(map, keys.hashes, window.first, window.end)
+    if (indexes.length === 0) return []
+    const runs = chunkRuns(map, indexes)
+    const params: Record<string, number> = {topic: topicId, partition, base: row.base_offset}
+    runs.forEach(([from, to], r) => {
+      params[`s${r}`] = from + 1
+      params[`l${r}`] = to - from
+    })
+    const parts = this.s.keyIndex!.maps!.partsOf(runs.length).get(params)
+    if (!parts || parts.record_count !== row.record_count) return undefined
+    if (parts.size !== map.blobLength) throw new BatchDamage(`it holds ${parts.size} bytes where its key map says ${map.blobLength}`)
+    const bytes = runs.map((_, r) => parts[`p${r}`])
+    return recordsFromRuns(map, runs, bytes, indexes, keys.keys, {topic, partition, baseOffset: row.base_offset})
   }
 
   sameStoreAs(other: Backend): boolean {

@@ -40,6 +40,7 @@ export function deleteExpired(s: Statements, row: TopicRow, partition: number, n
     for (const batch of batches) {
       s.deleteBatch.run(row.id, partition, batch.base_offset)
       s.keyIndex?.deleteRow.run(row.id, partition, batch.base_offset)
+      s.keyIndex?.maps?.deleteRow.run(row.id, partition, batch.base_offset)
     }
   }
   s.trimPartition.run(keep.start, keep.bytes, row.id, partition)

@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -138,5 +138,25 @@ CREATE TABLE cursor_positions (
 /** The first version that keeps cursors. */
 export const CURSOR_VERSION = 6
 
+/**
+ * Version 7: a record map per keyed batch (key-map.ts), written with its batch_keys row: each record's
+ * key hash, where each group of records lies, and a CRC-32C per 8 KiB of the blob, so a read by key
+ * reads and verifies only the parts of a candidate batch that hold its records. Batches written before
+ * have no map and are read whole; the migration only creates the table. Its own table, for the reason
+ * batch_keys has its own: the Bloom filter walk reads batch_keys' pages, which stay small and packed.
+ */
+export const SCHEMA_V7 = `
+CREATE TABLE batch_key_map (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  map BLOB NOT NULL,
+  PRIMARY KEY (topic_id, partition, base_offset)
+) STRICT, WITHOUT ROWID;
+`
+
+/** The first version with record maps. */
+export const KEY_MAP_VERSION = 7
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS}
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS, [KEY_MAP_VERSION]: SCHEMA_V7}

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import {candidateQuery} from './key-index.js'
-import {CHECKSUM_VERSION, KEY_INDEX_VERSION} from './schema.js'
+import {CHECKSUM_VERSION, KEY_INDEX_VERSION, KEY_MAP_VERSION} from './schema.js'
 
 export interface TopicRow {
   id: number
@@ -32,6 +32,13 @@ export interface KeyCandidateRow {
   record_count: number
   /** 1: the batch may hold a key; 0: it holds none; null: test the filter itself. */
   maybe: 0 | 1 | null
+}
+
+/** Parts of a batch blob read by SQL substr (statements' keyIndex.maps.partsOf): p0, p1... */
+export interface BatchParts {
+  record_count: number
+  size: number
+  [part: `p${number}`]: Buffer
 }
 
 export interface BatchMeta {
@@ -103,13 +110,14 @@ export function prepareStatements(db: Database.Database, version: number) {
     batchSummaries: db.prepare<[number, number, number, number], {base_offset: number; record_count: number; min_timestamp: number; max_timestamp: number}>(
       'SELECT base_offset, record_count, min_timestamp, max_timestamp FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? ORDER BY base_offset',
     ),
-    ...(version >= KEY_INDEX_VERSION ? keyIndexStatements(db, crc) : {keyIndex: undefined}),
+    ...(version >= KEY_INDEX_VERSION ? keyIndexStatements(db, crc, version >= KEY_MAP_VERSION) : {keyIndex: undefined}),
   }
 }
 
 /** The key index's statements (store version 5 on); a version 4 store opened for reading has none. */
-function keyIndexStatements(db: Database.Database, crc: string) {
+function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolean) {
   const candidates = new Map<number, Database.Statement<[Record<string, number | Buffer>], KeyCandidateRow>>()
+  const partReads = new Map<number, Database.Statement<[Record<string, number>], BatchParts>>()
   return {
     keyIndex: {
       insert: db.prepare('INSERT INTO batch_keys (topic_id, partition, base_offset, record_count, filter) VALUES (?, ?, ?, ?, ?)'),
@@ -129,6 +137,30 @@ function keyIndexStatements(db: Database.Database, crc: string) {
       },
       deleteRow: db.prepare('DELETE FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
       deleteTopic: db.prepare('DELETE FROM batch_keys WHERE topic_id = ?'),
+      /** Record maps (store version 7 on; key-map.ts): a version 5 or 6 store opened for reading has none. */
+      maps: withMaps
+        ? {
+            insert: db.prepare('INSERT INTO batch_key_map (topic_id, partition, base_offset, map) VALUES (?, ?, ?, ?)'),
+            at: db.prepare<[number, number, number], {map: Buffer}>('SELECT map FROM batch_key_map WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
+            /**
+             * Byte ranges of a batch blob (p0, p1...: 1-based start and length each). substr runs in SQLite,
+             * so only the ranges reach JavaScript; one statement per number of ranges.
+             */
+            partsOf(ranges: number) {
+              let statement = partReads.get(ranges)
+              if (!statement) {
+                const parts = Array.from({length: ranges}, (_, r) => `substr(data, @s${r}, @l${r}) AS p${r}`).join(', ')
+                statement = db.prepare(
+                  `SELECT record_count, length(data) AS size, ${parts} FROM batches WHERE topic_id = @topic AND partition = @partition AND base_offset = @base`,
+                )
+                partReads.set(ranges, statement)
+              }
+              return statement
+            },
+            deleteRow: db.prepare('DELETE FROM batch_key_map WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
+            deleteTopic: db.prepare('DELETE FROM batch_key_map WHERE topic_id = ?'),
+          }
+        : undefined,
     },
   }
 }
