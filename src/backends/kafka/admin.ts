@@ -151,15 +151,11 @@ export class KafkaAdmin {
     const [starts, ends, configs, sizes] = await Promise.all([
       this.listOffsets(partitions, TIMESTAMP_EARLIEST),
       this.listOffsets(partitions, TIMESTAMP_LATEST),
-      this.client.call('reading topic configurations', () =>
-        this.client.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
-        // A topic deleted since the metadata was read: UnknownTopicError, which listTopics skips.
-        names[0],
-      ),
+      this.retentionConfigs(names),
       this.partitionSizes(partitions),
     ])
     return topics.map(({name, topic, indexes}) => {
-      const config = new Map(configs.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
+      const config = new Map(configs?.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
       const limit = (key: string) => {
         const value = Number(config.get(key) ?? -1)
         return value >= 0 ? value : undefined
@@ -169,6 +165,7 @@ export class KafkaAdmin {
         partitions: topic.partitionsCount,
         retentionMs: limit('retention.ms'),
         retentionBytes: limit('retention.bytes'),
+        ...(configs === undefined ? {retentionUnknown: true} : {}),
         replicationFactor: topic.partitions[0]?.replicas.length,
         // Brokers that predate topic ids answer with the all-zero id, which tells topics apart no better than their names.
         topicId: topic.id && !/^[0-]*$/.test(topic.id) ? topic.id : undefined,
@@ -178,6 +175,25 @@ export class KafkaAdmin {
         }),
       }
     })
+  }
+
+  /**
+   * The topics' retention configs; undefined where the user may not read them. Read-only ACLs grant READ
+   * and DESCRIBE on a topic, not DESCRIBE_CONFIGS: such a user reads the topic all the same, and only its
+   * retention goes unknown.
+   */
+  private async retentionConfigs(names: string[]) {
+    try {
+      return await this.client.call(
+        'reading topic configurations',
+        () => this.client.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
+        // A topic deleted since the metadata was read: UnknownTopicError, which listTopics skips.
+        names[0],
+      )
+    } catch (error) {
+      if (apiErrors(error).has('TOPIC_AUTHORIZATION_FAILED')) return undefined
+      throw error
+    }
   }
 
   /** Bytes on disk per partition, from the brokers' log directories (0 where a broker will not say). */
