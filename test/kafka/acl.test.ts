@@ -92,6 +92,12 @@ describe('cursors with read-only ACLs', () => {
     expect(described.code, described.stderr).toBe(0)
     expect(JSON.parse(described.stdout.toString())).toEqual([{source: sasl, topic, partition: 0, position: 20, end: 30, lag: 10}])
 
+    // Describing the topic needs no DESCRIBE_CONFIGS: only the retention is not known.
+    const topicDescribed = await run(['topic', 'describe', topic, '-b', sasl, '--json'], {env: reader})
+    expect(topicDescribed.code, topicDescribed.stderr).toBe(0)
+    expect(JSON.parse(topicDescribed.stdout.toString())).toMatchObject({name: topic, partitions: 1, records: 30, retention_ms: null, retention_unknown: true})
+    expect(JSON.parse((await run(['topic', 'describe', topic, '--json'], {env: admin})).stdout.toString())).not.toHaveProperty('retention_unknown')
+
     // The contrast: a consumer group needs READ on the group, which this user has not got.
     const withGroup = await run(['consume', topic, '-b', sasl, '-g', 'acl-group', '-c', '5'], {env: reader})
     expect(withGroup.code).toBe(1)

@@ -67,16 +67,27 @@ export class KafkaAdmin {
         throw error
       }
     }
-    return this.waitForPartitions(name, changes.partitions)
+    return this.waitForChanges(name, changes)
   }
 
-  /** New partitions take a moment to reach every broker's metadata and get leaders. */
-  private async waitForPartitions(name: string, partitions: number | undefined): Promise<TopicInfo> {
+  /**
+   * New partitions take a moment to reach every broker's metadata and get leaders, and new configs to
+   * reach the broker that answers DescribeConfigs (the controller has committed them when it answers the
+   * alter; a loaded broker was seen still reporting the old retention just after).
+   */
+  private async waitForChanges(name: string, changes: TopicChanges): Promise<TopicInfo> {
     const deadline = Date.now() + this.client.timeoutMs
+    // A negative retention is "forever", which a description reports as no limit.
+    const limit = (value: number | undefined) => (value !== undefined && value >= 0 ? value : undefined)
+    const applied = (info: TopicInfo) =>
+      (changes.partitions === undefined || info.partitions >= changes.partitions) &&
+      (info.retentionUnknown === true ||
+        ((changes.retentionMs === undefined || info.retentionMs === limit(changes.retentionMs)) &&
+          (changes.retentionBytes === undefined || info.retentionBytes === limit(changes.retentionBytes))))
     for (;;) {
       try {
         const info = await this.describeTopic(name)
-        if (partitions === undefined || info.partitions >= partitions || Date.now() > deadline) return info
+        if (applied(info) || Date.now() > deadline) return info
       } catch (error) {
         if (Date.now() > deadline) throw error
       }
