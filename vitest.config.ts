@@ -27,10 +27,11 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // The contract suite and the interop tests (kcat, Kafka's Java tools, codecs, SASL, TLS) again, against a
-          // Kafka 3.9 broker: the older line many clusters still run. The schema tests are not repeated.
+          // The contract suite, the interop tests (kcat, Kafka's Java tools, codecs, SASL, TLS) and the ACL
+          // test again, against a Kafka 3.9 broker: the older line many clusters still run (its ACL tool is
+          // another class). The schema tests are not repeated.
           name: 'kafka39',
-          include: ['test/kafka/contract.test.ts', 'test/kafka/interop.test.ts'],
+          include: ['test/kafka/contract.test.ts', 'test/kafka/interop.test.ts', 'test/kafka/acl.test.ts'],
           globalSetup: ['test/kafka/global-setup-3.9.ts'],
           fileParallelism: false,
           hookTimeout: 180_000,

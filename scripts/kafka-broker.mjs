@@ -30,8 +30,17 @@ export const KAFKA_3_VERSION = /<kafka3\.version>([^<]+)</.exec(readFileSync(pom
 /** Kafka 3.x logs with log4j 1.x (reload4j) and keeps some tools in its Scala core; 4.x is log4j 2 throughout. */
 const isKafka3 = (version) => /^3\./.test(version)
 
-/** Users the SASL listener knows: PLAIN from the JAAS line, SCRAM from the format step. */
-export const SASL_USERS = {admin: 'admin-secret', alice: 'alice-secret'}
+/**
+ * Users the SASL listener knows: PLAIN from the JAAS line, SCRAM from the format step. admin and alice are
+ * super users; reader is the one identity the broker's ACLs apply to (the read-only ACL tests).
+ */
+export const SASL_USERS = {admin: 'admin-secret', alice: 'alice-secret', reader: 'reader-secret'}
+
+/** The SASL user with no rights but the ACLs a test grants it. */
+export const RESTRICTED_USER = 'reader'
+
+/** The TLS client certificate's subject: Kafka's principal for it is this DN (ssl.principal.mapping.rules=DEFAULT). */
+const CLIENT_CERTIFICATE_SUBJECT = 'CN=spool-test-client'
 
 function cacheDir(version) {
   const base = process.env.SPOOL_KAFKA_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'spool-test')
@@ -109,7 +118,7 @@ function makeCertificates(dir) {
   ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=spool test CA'])
   for (const [name, subject, extension] of [
     ['server', '/CN=localhost', 'subjectAltName=DNS:localhost'],
-    ['client', '/CN=spool-test-client', 'extendedKeyUsage=clientAuth'],
+    ['client', `/${CLIENT_CERTIFICATE_SUBJECT}`, 'extendedKeyUsage=clientAuth'],
   ]) {
     ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.rsa.key`, '-out', `${name}.csr`, '-subj', subject])
     writeFileSync(join(dir, `${name}.ext`), `${extension}\n`)
@@ -119,6 +128,11 @@ function makeCertificates(dir) {
   }
   writeFileSync(join(dir, 'server-keystore.pem'), readFileSync(join(dir, 'server.key'), 'utf8') + readFileSync(join(dir, 'server.pem'), 'utf8'))
   return {ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key'), keystore: join(dir, 'server-keystore.pem')}
+}
+
+function superUsers() {
+  const sasl = Object.keys(SASL_USERS).filter((name) => name !== RESTRICTED_USER)
+  return ['ANONYMOUS', CLIENT_CERTIFICATE_SUBJECT, ...sasl].map((name) => `User:${name}`).join(';')
 }
 
 function serverProperties({dataDir, plain, sasl, ssl, controller, certificates}) {
@@ -142,6 +156,11 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${SASL_USERS.admin}" ${users};
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# ACLs are enforced, for the restricted SASL user only: every other identity the tests connect as is a
+# super user. PLAINTEXT (also the controller and inter-broker listener) is User:ANONYMOUS, SSL is the
+# client certificate's DN.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=${superUsers()}
 log.dirs=${dataDir}
 num.partitions=1
 default.replication.factor=1
@@ -455,6 +474,11 @@ export function kafkaToolCommand(mainClass, args, {version = KAFKA_VERSION} = {}
   return ['java', ['-Xmx512m', logConfigFlag(dirname(lib), version, {toStderr: true}), '-cp', `${lib}/*`, mainClass, ...args]]
 }
 
+/** Kafka's ACL tool (kafka-acls.sh): Kafka 3.x has it in the Scala core, 4.x in its tools. */
+export function aclCommandClass(version = KAFKA_VERSION) {
+  return isKafka3(version) ? 'kafka.admin.AclCommand' : 'org.apache.kafka.tools.AclCommand'
+}
+
 /** The console producer's main class: Kafka 3.x still has it in the Scala core. */
 export function consoleProducerClass(version = KAFKA_VERSION) {
   return isKafka3(version) ? 'kafka.tools.ConsoleProducer' : 'org.apache.kafka.tools.ConsoleProducer'
@@ -467,7 +491,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const version of process.env.SPOOL_KAFKA_VERSION ? [KAFKA_VERSION] : [DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION]) console.log(kafkaJars({quiet: false, version}))
   } else if (command === 'start') {
     const broker = await startBroker({log: (line) => process.stderr.write(`${line}\n`)})
-    console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')})`)
+    console.log(`plaintext: kafka://${broker.plaintext}\nsasl:      kafka://${broker.sasl} (users: ${Object.keys(SASL_USERS).join(', ')}; only ${RESTRICTED_USER} is subject to ACLs)`)
     console.log(`tls:       kafka://${broker.tls} (--tls-ca ${broker.certificates.ca} --tls-cert ${broker.certificates.cert} --tls-key ${broker.certificates.key})`)
     const stop = async () => {
       await broker.stop()

@@ -43,6 +43,8 @@ export interface TopicInfo extends TopicSettings {
    * creation time, Kafka's topic id); undefined where the backend cannot tell.
    */
   topicId?: string
+  /** The backend may not tell the retention (Kafka without DESCRIBE_CONFIGS on the topic): retentionMs and retentionBytes say nothing. */
+  retentionUnknown?: boolean
 }
 
 /** What one read covers: a partition from an offset, up to an exclusive offset or, without one, forever. */

@@ -11,6 +11,8 @@ export interface TopicSummary {
   retention_bytes: number | null
   /** Copies of each partition: 1 in the local store. */
   replication_factor: number
+  /** Present (true) only where the retention could not be read: retention_ms and retention_bytes are then null. */
+  retention_unknown?: true
 }
 
 export interface TopicDetail extends TopicSummary {
@@ -37,6 +39,7 @@ export function summarizeTopic(info: TopicInfo): TopicSummary {
     retention_ms: info.retentionMs ?? null,
     retention_bytes: info.retentionBytes ?? null,
     replication_factor: info.replicationFactor ?? 1,
+    ...(info.retentionUnknown ? {retention_unknown: true as const} : {}),
   }
 }
 
@@ -57,6 +60,7 @@ export function detailTopic(info: TopicInfo): TopicDetail {
 }
 
 export function describeRetention(summary: TopicSummary): string {
+  if (summary.retention_unknown) return 'unknown (not authorized to read the topic configs)'
   const parts: string[] = []
   if (summary.retention_ms !== null) parts.push(formatDuration(summary.retention_ms))
   if (summary.retention_bytes !== null) parts.push(`${formatBytes(summary.retention_bytes)}/partition`)

@@ -67,16 +67,27 @@ export class KafkaAdmin {
         throw error
       }
     }
-    return this.waitForPartitions(name, changes.partitions)
+    return this.waitForChanges(name, changes)
   }
 
-  /** New partitions take a moment to reach every broker's metadata and get leaders. */
-  private async waitForPartitions(name: string, partitions: number | undefined): Promise<TopicInfo> {
+  /**
+   * New partitions take a moment to reach every broker's metadata and get leaders, and new configs to
+   * reach the broker that answers DescribeConfigs (the controller has committed them when it answers the
+   * alter; a loaded broker was seen still reporting the old retention just after).
+   */
+  private async waitForChanges(name: string, changes: TopicChanges): Promise<TopicInfo> {
     const deadline = Date.now() + this.client.timeoutMs
+    // A negative retention is "forever", which a description reports as no limit.
+    const limit = (value: number | undefined) => (value !== undefined && value >= 0 ? value : undefined)
+    const applied = (info: TopicInfo) =>
+      (changes.partitions === undefined || info.partitions >= changes.partitions) &&
+      (info.retentionUnknown === true ||
+        ((changes.retentionMs === undefined || info.retentionMs === limit(changes.retentionMs)) &&
+          (changes.retentionBytes === undefined || info.retentionBytes === limit(changes.retentionBytes))))
     for (;;) {
       try {
         const info = await this.describeTopic(name)
-        if (partitions === undefined || info.partitions >= partitions || Date.now() > deadline) return info
+        if (applied(info) || Date.now() > deadline) return info
       } catch (error) {
         if (Date.now() > deadline) throw error
       }
@@ -151,15 +162,11 @@ export class KafkaAdmin {
     const [starts, ends, configs, sizes] = await Promise.all([
       this.listOffsets(partitions, TIMESTAMP_EARLIEST),
       this.listOffsets(partitions, TIMESTAMP_LATEST),
-      this.client.call('reading topic configurations', () =>
-        this.client.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
-        // A topic deleted since the metadata was read: UnknownTopicError, which listTopics skips.
-        names[0],
-      ),
+      this.retentionConfigs(names),
       this.partitionSizes(partitions),
     ])
     return topics.map(({name, topic, indexes}) => {
-      const config = new Map(configs.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
+      const config = new Map(configs?.find((c) => c.resourceName === name)?.configs.map((c) => [c.name, c.value]) ?? [])
       const limit = (key: string) => {
         const value = Number(config.get(key) ?? -1)
         return value >= 0 ? value : undefined
@@ -169,6 +176,7 @@ export class KafkaAdmin {
         partitions: topic.partitionsCount,
         retentionMs: limit('retention.ms'),
         retentionBytes: limit('retention.bytes'),
+        ...(configs === undefined ? {retentionUnknown: true} : {}),
         replicationFactor: topic.partitions[0]?.replicas.length,
         // Brokers that predate topic ids answer with the all-zero id, which tells topics apart no better than their names.
         topicId: topic.id && !/^[0-]*$/.test(topic.id) ? topic.id : undefined,
@@ -178,6 +186,25 @@ export class KafkaAdmin {
         }),
       }
     })
+  }
+
+  /**
+   * The topics' retention configs; undefined where the user may not read them. Read-only ACLs grant READ
+   * and DESCRIBE on a topic, not DESCRIBE_CONFIGS: such a user reads the topic all the same, and only its
+   * retention goes unknown.
+   */
+  private async retentionConfigs(names: string[]) {
+    try {
+      return await this.client.call(
+        'reading topic configurations',
+        () => this.client.admin.describeConfigs({resources: names.map((name) => ({resourceType: 2 as const, resourceName: name, configurationKeys: ['retention.ms', 'retention.bytes']}))}),
+        // A topic deleted since the metadata was read: UnknownTopicError, which listTopics skips.
+        names[0],
+      )
+    } catch (error) {
+      if (apiErrors(error).has('TOPIC_AUTHORIZATION_FAILED')) return undefined
+      throw error
+    }
   }
 
   /** Bytes on disk per partition, from the brokers' log directories (0 where a broker will not say). */

@@ -64,6 +64,15 @@ function brokerGone(error: unknown): boolean {
 /** How long to wait before asking a cluster that is moving leaders again. */
 export const FAILOVER_PAUSE_MS = 250
 
+/** What a user refused by the cluster's ACLs can do about it, by the refusal's code. */
+const AUTHORIZATION_HINTS: Record<string, string> = {
+  GROUP_AUTHORIZATION_FAILED:
+    'a consumer group needs READ on the group as well as on the topic; without one, --cursor NAME reads on and keeps its position in the local store, committing nothing to the cluster',
+  TOPIC_AUTHORIZATION_FAILED: 'reading a topic needs READ and DESCRIBE on it, writing needs WRITE and DESCRIBE: ask the cluster administrator for the ACLs (kafka-acls --add)',
+  CLUSTER_AUTHORIZATION_FAILED: 'this needs a permission on the cluster itself: ask the cluster administrator',
+  OTHER: 'ask the cluster administrator for the ACLs this needs (kafka-acls --add)',
+}
+
 function messages(error: unknown): string[] {
   return [...errorTree(error)].flatMap(({error: e}) => (typeof e.message === 'string' && e.message ? [e.message] : []))
 }
@@ -180,6 +189,8 @@ export class KafkaClient {
         hint: 'check the user, password and mechanism (spool context list shows what is in use)',
         cause: error,
       })
+    const denied = [...codes].find((c) => c.endsWith('_AUTHORIZATION_FAILED'))
+    if (denied) return new SpoolError(`${this.location} refused ${what}: not authorized (${denied})`, {hint: AUTHORIZATION_HINTS[denied] ?? AUTHORIZATION_HINTS.OTHER, cause: error})
     const tlsFailure = nodeErrors(error).find((e) => /^ERR_TLS|^ERR_SSL|CERT|UNABLE_TO_VERIFY|SELF_SIGNED|DEPTH_ZERO/.test(e.code))
     if (tlsFailure)
       return new SpoolError(`TLS with ${brokers} failed: ${tlsFailure.message}`, {
