@@ -10,12 +10,15 @@ import {parseJson} from '../schemas/json-text.js'
 import type {WriteSchema} from '../schemas/schema-file.js'
 import {SchemaValueError} from '../schemas/types.js'
 import {DelimiterSplitter} from '../io/splitter.js'
+import {reusedFileChunks} from '../io/reused-chunks.js'
 import {type Clock, systemClock} from './replay.js'
 import {IDLE_INPUT_MS, SLICE_MS, TokenBucket} from './token-bucket.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
 /** Room in a packed batch over --batch-bytes: a batch is cut after the input chunk that fills it. */
 const PACKED_SLACK_BYTES = 512 * 1024
+/** Reads of a file on stdin, as src/cli/stdin.ts reads it as a stream. */
+const INPUT_CHUNK_BYTES = 256 * 1024
 
 export interface ProduceOptions {
   topic: string
@@ -229,6 +232,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     add(value, key, fixedHeaders, now, options.partition, record)
   }
 
+  // The packed path copies every line out of its chunk at once, so a file is read into one reused buffer.
+  const fileChunks = packedPath ? reusedFileChunks(options.input, INPUT_CHUNK_BYTES) : undefined
   // An envelope line may be longer than the record it carries (base64, field names), so JSON lines get room.
   const maxLineBytes = options.format === 'json' ? maxRecordBytes * 2 + 64 * 1024 : maxRecordBytes + (keyDelimiter?.length ?? 0)
   // With --rate, split records wait in a queue (views of the chunks they came in) to be admitted.
@@ -249,6 +254,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     (record, bytes, atLeast) => {
       throw oversized(record, bytes, atLeast)
     },
+    fileChunks !== undefined,
   )
   /** Adds up to `count` queued records to the pending batches, stopping where a batch is full; returns how many. */
   const admitQueued = (count: number): number => {
@@ -311,7 +317,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   let interrupted = false
   let discardedBytes = 0
   try {
-    for await (const chunk of readUntilAborted(options.input, options.signal)) {
+    for await (const chunk of readUntilAborted(options.input, fileChunks ?? options.input, options.signal)) {
       now = Date.now()
       if (rate) {
         await push(chunk)
@@ -377,8 +383,8 @@ class InputFailure extends Error {
  * Iterates the input's chunks, ending early (and releasing stdin so the process can exit) when the
  * signal aborts.
  */
-async function* readUntilAborted(input: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+async function* readUntilAborted(input: Readable, chunks: AsyncIterable<Buffer | string>, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const iterator = chunks[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
   let onAbort: () => void = () => {}
   const aborted = new Promise<{done: true; value: undefined}>((resolve) => {
     onAbort = () => resolve({done: true, value: undefined})
