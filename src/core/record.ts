@@ -60,7 +60,10 @@ export class PendingBatch {
     const n = this.count
     if (n === packed.lengths.length) packed.growRecords()
     if (packed.used + length > packed.data.length) packed.growBytes(length)
-    packed.used += chunk.copy(packed.data, packed.used, start, end)
+    // A plain Uint8Array view and set(): Buffer.copy checks its arguments in JavaScript first, which
+    // measured about half again as slow per 100-byte line.
+    packed.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), packed.used)
+    packed.used += length
     packed.lengths[n] = length
     packed.timestamps[n] = timestamp
     this.count = n + 1
