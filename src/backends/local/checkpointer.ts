@@ -53,7 +53,13 @@ export class Checkpointer {
 
   constructor(path: string, synchronous: number, busyTimeoutMs: number) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-    this.worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {driver, path, synchronous, busyTimeoutMs}})
+    // The thread runs a few statements and no JavaScript to speak of: a small heap keeps its share of the
+    // produce's memory small.
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {driver, path, synchronous, busyTimeoutMs},
+      resourceLimits: {maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2},
+    })
     // Idle, the thread does not keep the process alive (one that ends without closing the store leaves a
     // complete log); while a checkpoint runs it does, since the writer may be waiting for it.
     this.worker.unref()
