@@ -64,16 +64,20 @@ export class Checkpointer {
     // complete log); while a checkpoint runs it does, since the writer may be waiting for it.
     this.worker.unref()
     this.worker.on('error', () => (this.failed = true))
+    this.worker.on('exit', () => (this.failed = true))
   }
 
   /** Bytes were committed; asks for a checkpoint when due. Resolves at once unless the writer must wait. */
   async appended(bytes: number): Promise<void> {
+    if (this.failed) return
     this.sinceRequest += bytes
     this.sinceWait += bytes
     if (this.sinceWait >= WAL_BOUND_BYTES) {
       this.sinceWait = 0
       // Wait for the one running, then for one that copies everything (nothing is written meanwhile).
       await this.inFlight
+      // A thread that failed or exited meanwhile would never answer.
+      if (this.failed) return
       this.request()
       await this.inFlight
       return

@@ -261,8 +261,10 @@ export class LocalBackend implements Backend {
   private async checkpointAfter(bytes: number): Promise<void> {
     this.appendedBytes += bytes
     if (this.checkpointer?.failed) {
+      const failed = this.checkpointer
       this.checkpointer = undefined
       this.db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_AUTOCHECKPOINT}`)
+      await failed.close()
       return
     }
     if (this.checkpointer) return this.checkpointer.appended(bytes)
