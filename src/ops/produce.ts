@@ -15,7 +15,7 @@ import {type Clock, systemClock} from './replay.js'
 import {IDLE_INPUT_MS, SLICE_MS, TokenBucket} from './token-bucket.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
 
-/** Room in a packed batch over --batch-bytes: a batch is cut after the input chunk that fills it. */
+/** Room in a packed batch over its byte limit: a batch is cut after the input chunk that fills it. */
 const PACKED_SLACK_BYTES = 512 * 1024
 /** Reads of a file on stdin, as src/cli/stdin.ts reads it as a stream. */
 const INPUT_CHUNK_BYTES = 256 * 1024
