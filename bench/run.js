@@ -176,12 +176,20 @@ async function main() {
   log(`work dir ${work}; ${fmt(records)} records, ${runs} runs each`)
 
   const produce = []
+  const produceFile = []
+  const readSplit = []
+  const freshStore = () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(work, `spool.db${suffix}`), {force: true})
+  }
+  // Interleaved: produce from a pipe, from the file (stdin redirected, as `spool produce T < file`), and
+  // Node reading and splitting the same file with nothing else (bench/read-split.js): the floor.
   for (let i = 0; i < runs; i++) {
-    rmSync(join(work, 'spool.db'), {force: true})
-    rmSync(join(work, 'spool.db-wal'), {force: true})
-    rmSync(join(work, 'spool.db-shm'), {force: true})
+    freshStore()
     produce.push(timed(`cat ${lines} | node ${bin} produce bench 2>/dev/null`).seconds)
-    log(`produce run ${i + 1}: ${produce.at(-1).toFixed(2)} s`)
+    freshStore()
+    produceFile.push(timed(`node ${bin} produce bench < ${lines} 2>/dev/null`).seconds)
+    readSplit.push(timed(`node ${join(root, 'bench', 'read-split.js')} < ${lines} > /dev/null`).seconds)
+    log(`produce run ${i + 1}: pipe ${produce.at(-1).toFixed(2)} s, file ${produceFile.at(-1).toFixed(2)} s, read-and-split ${readSplit.at(-1).toFixed(2)} s`)
   }
   // Interleaved (default, --json, default...), so that a busy spell of the machine falls on both.
   const consume = []
@@ -226,6 +234,7 @@ async function main() {
     '| measure | result |',
     '|---|---|',
     `| produce from a pipe | ${median(produce).toFixed(2)} s = **${fmt(records / median(produce))} records/s** (${(mb / median(produce)).toFixed(0)} MB/s), start-up included |`,
+    `| produce from the file (\`< lines\`) | ${median(produceFile).toFixed(2)} s = **${fmt(records / median(produceFile))} records/s**; ${(median(produceFile) / median(readSplit)).toFixed(2)}x Node's own read-and-split of the file (${median(readSplit).toFixed(2)} s, bench/read-split.js) |`,
     `| consume to a pipe (default output) | ${median(consume).toFixed(2)} s = **${fmt(records / median(consume))} records/s**, start-up included; CPU (user + sys, with wc) ${median(consumeCpu).toFixed(2)} s |`,
     `| consume --json to a pipe | ${median(json).toFixed(2)} s = **${fmt(records / median(json))} records/s**, start-up included; CPU ${median(jsonCpu).toFixed(2)} s |`,
     `| consume output identical to the input | ${identical ? 'yes' : '**NO**'} |`,

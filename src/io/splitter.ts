@@ -21,6 +21,8 @@ export class DelimiterSplitter {
     /** Bytes [start, end) of `chunk`: a range rather than a view, which a caller that only reads it need not make. */
     private readonly onRecord: (chunk: Buffer, start: number, end: number, record: number) => void,
     private readonly onOversized: (record: number, bytes: number, atLeast?: boolean) => never,
+    /** The caller reuses each chunk's buffer for the next: a record's start left over is copied, not kept as a view. */
+    private readonly chunksReused = false,
   ) {}
 
   push(chunk: Buffer): void {
@@ -64,7 +66,7 @@ export class DelimiterSplitter {
       start = at + width
     }
     if (start < chunk.length) {
-      this.carry.push(chunk.subarray(start))
+      this.carry.push(this.chunksReused ? Buffer.from(chunk.subarray(start)) : chunk.subarray(start))
       this.carryBytes += chunk.length - start
       if (this.carryBytes > this.maxBytes) {
         this.skipped = this.carryBytes

@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
 import {InputError, PartialAppendError, SpoolError, UsageError} from '../core/errors.js'
-import {type Header, PendingBatch, recordSize} from '../core/record.js'
+import {type Header, PackedValues, PendingBatch, recordSize} from '../core/record.js'
 import {murmur2} from '../core/partitioner.js'
 import {validateTopicName} from '../core/topic-name.js'
 import {formatBytes} from '../core/units.js'
@@ -10,9 +10,15 @@ import {parseJson} from '../schemas/json-text.js'
 import type {WriteSchema} from '../schemas/schema-file.js'
 import {SchemaValueError} from '../schemas/types.js'
 import {DelimiterSplitter} from '../io/splitter.js'
+import {reusedFileChunks} from '../io/reused-chunks.js'
 import {type Clock, systemClock} from './replay.js'
 import {IDLE_INPUT_MS, SLICE_MS, TokenBucket} from './token-bucket.js'
 import {noteTopicCreated, PartitionRouter, topicPartitions} from './topic-writer.js'
+
+/** Room in a packed batch over its byte limit: a batch is cut after the input chunk that fills it. */
+const PACKED_SLACK_BYTES = 512 * 1024
+/** Reads of a file on stdin, as src/cli/stdin.ts reads it as a stream. */
+const INPUT_CHUNK_BYTES = 256 * 1024
 
 export interface ProduceOptions {
   topic: string
@@ -90,6 +96,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     if (pendingCount === 0) return flushChain
     const batches = [...pending.values()]
     pending = new Map()
+    packedBatch = undefined
     pendingCount = 0
     pendingBytes = 0
     router.nextBatch()
@@ -97,6 +104,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       if (flushError) return
       try {
         const result = await backend.append(topic, batches, {createWith: options.createWith})
+        // The store has copied the bytes: the buffers take the next batch's.
+        for (const batch of batches) if (batch.packed) packedPool.push(Object.assign(batch.packed, {used: 0}))
         stored += result.count
         if (result.created) {
           created = true
@@ -163,6 +172,25 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     return encode(schema, document, record, what)
   }
 
+  // Plain lines into the local store, the common case, skip the record-by-record path: each line's bytes
+  // are copied into its batch's packed buffer as it is split (no view, no size sum, no map lookup), and
+  // the buffers go back to a pool once their batch is stored.
+  const packedPath =
+    backend.kind === 'local' && options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
+  const packedPool: PackedValues[] = []
+  const packedStorage = () => packedPool.pop() ?? new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords)
+  let packedBatch: PendingBatch | undefined
+  const onPackedLine = (chunk: Buffer, start: number, end: number) => {
+    if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
+    if (!packedBatch) {
+      const target = router.route(null, options.partition)
+      pending.set(target, (packedBatch = new PendingBatch(target)))
+    }
+    packedBatch.addPacked(chunk, start, end, now, packedStorage)
+    pendingCount++
+    pendingBytes += end - start
+  }
+
   const onLine = (chunk: Buffer, start: number, end: number, record: number) => {
     if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
     if (valueSchema && !keyDelimiter && options.format === 'lines') {
@@ -204,6 +232,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     add(value, key, fixedHeaders, now, options.partition, record)
   }
 
+  // The packed path copies every line out of its chunk at once, so a file is read into one reused buffer.
+  const fileChunks = packedPath ? reusedFileChunks(options.input, INPUT_CHUNK_BYTES) : undefined
   // An envelope line may be longer than the record it carries (base64, field names), so JSON lines get room.
   const maxLineBytes = options.format === 'json' ? maxRecordBytes * 2 + 64 * 1024 : maxRecordBytes + (keyDelimiter?.length ?? 0)
   // With --rate, split records wait in a queue (views of the chunks they came in) to be admitted.
@@ -218,10 +248,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
           queued.push(chunk.subarray(start, end))
           queuedNumbers.push(record)
         }
-      : onLine,
+      : packedPath
+        ? onPackedLine
+        : onLine,
     (record, bytes, atLeast) => {
       throw oversized(record, bytes, atLeast)
     },
+    fileChunks !== undefined,
   )
   /** Adds up to `count` queued records to the pending batches, stopping where a batch is full; returns how many. */
   const admitQueued = (count: number): number => {
@@ -284,7 +317,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   let interrupted = false
   let discardedBytes = 0
   try {
-    for await (const chunk of readUntilAborted(options.input, options.signal)) {
+    for await (const chunk of readUntilAborted(options.input, fileChunks ?? options.input, options.signal)) {
       now = Date.now()
       if (rate) {
         await push(chunk)
@@ -350,24 +383,40 @@ class InputFailure extends Error {
  * Iterates the input's chunks, ending early (and releasing stdin so the process can exit) when the
  * signal aborts.
  */
-async function* readUntilAborted(input: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  let onAbort: () => void = () => {}
-  const aborted = new Promise<{done: true; value: undefined}>((resolve) => {
-    onAbort = () => resolve({done: true, value: undefined})
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, {once: true})
-  })
+async function* readUntilAborted(input: Readable, chunks: AsyncIterable<Buffer | string>, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const iterator = chunks[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
   try {
-    for (;;) {
-      const next: IteratorResult<Buffer | string> = await Promise.race([iterator.next(), aborted])
+    while (!signal.aborted) {
+      const next = await nextUnlessAborted(iterator, signal)
       if (next.done || signal.aborted) return
       yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
     }
   } catch (error) {
     throw new SpoolError(`cannot read input: ${(error as Error).message}`)
   } finally {
-    signal.removeEventListener('abort', onAbort)
     if (signal.aborted) input.destroy()
   }
+}
+
+/**
+ * The iterator's next chunk, or the end when the signal aborts first. The listener lives for one read:
+ * a Promise.race against one promise of the abort, kept for the whole input, left a reaction on it per
+ * read that held that read's result, so every chunk of a piped input stayed in memory to the end
+ * (1.1 GiB of peak RSS for 10M lines from a pipe).
+ */
+function nextUnlessAborted(iterator: AsyncIterator<Buffer | string>, signal: AbortSignal): Promise<IteratorResult<Buffer | string>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve({done: true, value: undefined})
+    signal.addEventListener('abort', onAbort, {once: true})
+    iterator.next().then(
+      (next) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(next)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }

@@ -1,4 +1,4 @@
-import type {ByteColumn, ByteRange, Header, PendingBatch, RecordBatch} from '../../core/record.js'
+import type {ByteColumn, ByteRange, Header, PackedValues, PendingBatch, RecordBatch} from '../../core/record.js'
 
 /**
  * How the local store keeps records: one SQLite row per batch, the batch's records packed column by
@@ -38,6 +38,7 @@ export function lengthColumn(blob: Buffer, at: number, count: number): Int32Arra
  * buffer instead of leaving a megabyte of garbage per batch (SQLite copies a blob when it is bound).
  */
 export function encodeBatch(batch: PendingBatch, scratch?: Buffer): Buffer {
+  if (batch.packed) return encodePacked(batch.count, batch.packed, scratch)
   const n = batch.count
   const {values, keys} = batch
   const headerBlobs = batch.headers ? batch.headers.map(encodeHeaders) : null
@@ -70,6 +71,26 @@ export function encodeBatch(batch: PendingBatch, scratch?: Buffer): Buffer {
       if (key) at += key.copy(out, at)
     }
   if (headerBlobs) for (let i = 0; i < n; i++) at += headerBlobs[i]!.copy(out, at)
+  return out
+}
+
+/** A batch of plain values already laid out as the blob's columns: three copies. */
+function encodePacked(n: number, packed: PackedValues, scratch?: Buffer): Buffer {
+  const size = FIXED + n * 12 + packed.used
+  const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size)
+  out.writeUInt8(VERSION, 0)
+  out.writeUInt8(0, 1)
+  out.writeUInt16LE(0, 2)
+  out.writeUInt32LE(n, 4)
+  let at = FIXED
+  if (LITTLE_ENDIAN) {
+    at += Buffer.from(packed.timestamps.buffer, packed.timestamps.byteOffset, n * 8).copy(out, at)
+    at += Buffer.from(packed.lengths.buffer, packed.lengths.byteOffset, n * 4).copy(out, at)
+  } else {
+    for (let i = 0; i < n; i++, at += 8) out.writeDoubleLE(packed.timestamps[i]!, at)
+    for (let i = 0; i < n; i++, at += 4) out.writeInt32LE(packed.lengths[i]!, at)
+  }
+  packed.data.copy(out, at, 0, packed.used)
   return out
 }
 
@@ -131,6 +152,14 @@ export function batchLayout(blob: Buffer): {count: number; flags: number; length
 export function timestampBounds(batch: PendingBatch): {min: number; max: number} {
   let min = Infinity
   let max = -Infinity
+  if (batch.packed) {
+    const ts = batch.packed.timestamps
+    for (let i = 0; i < batch.count; i++) {
+      if (ts[i]! < min) min = ts[i]!
+      if (ts[i]! > max) max = ts[i]!
+    }
+    return {min, max}
+  }
   for (const ts of batch.timestamps) {
     if (ts < min) min = ts
     if (ts > max) max = ts

@@ -20,6 +20,7 @@ import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} 
 import {validateTopicName} from '../../core/topic-name.js'
 import {encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
+import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
 import {BatchDamage} from './batch-codec.js'
@@ -45,6 +46,8 @@ export const MAX_PARTITIONS = 10_000
 const BATCHES_PER_FETCH = 8
 /** The largest encode buffer a store keeps between batches. */
 const SCRATCH_LIMIT = 8 << 20
+/** SQLite's own wal_autocheckpoint, restored when the checkpoint thread fails. */
+const DEFAULT_WAL_AUTOCHECKPOINT = 1000
 /** Key index rows a read by key walks at a time; a row holds about 10 bits per record of its batch. */
 const KEY_ROWS_PER_FETCH = 256
 
@@ -78,10 +81,15 @@ export class LocalBackend implements Backend {
    */
   private readonly indexKeys: boolean
   private cursors: LocalCursorStore | undefined
+  /** Bytes of batches this process has appended; past a threshold checkpoints move to a thread. */
+  private appendedBytes = 0
+  private checkpointer: Checkpointer | undefined
+  private readonly busyTimeoutMs: number
 
   constructor(options: LocalStoreOptions) {
     this.location = options.path
     this.access = options.access ?? 'write'
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000
     this.file = openStoreFile({path: options.path, access: this.access, durable: options.durable, busyTimeoutMs: options.busyTimeoutMs})
     this.db = this.file.db
     this.s = prepareStatements(this.db, this.file.version)
@@ -216,6 +224,7 @@ export class LocalBackend implements Backend {
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
     const encoded = batches.filter((b) => b.count > 0)
     const s = this.s
+    let bytes = 0
     const result = this.writing(`cannot write to topic '${topic}' in ${this.location}`, () => {
       let row = this.topicRow(topic)
       let created = false
@@ -232,6 +241,7 @@ export class LocalBackend implements Backend {
           throw new SpoolError(`topic '${topic}' has ${row.partitions} partitions; there is no partition ${batch.partition}`)
         const part = s.partition.get(row.id, batch.partition)!
         const blob = encodeBatch(batch, this.scratch)
+        bytes += blob.length
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
         s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
@@ -250,7 +260,24 @@ export class LocalBackend implements Backend {
       return {count, created}
     })
     this.checkStillThere()
+    await this.checkpointAfter(bytes)
     return result
+  }
+
+  /** Hands checkpoints to a thread once this process has written enough for them to matter (checkpointer.ts). */
+  private async checkpointAfter(bytes: number): Promise<void> {
+    this.appendedBytes += bytes
+    if (this.checkpointer?.failed) {
+      const failed = this.checkpointer
+      this.checkpointer = undefined
+      this.db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_AUTOCHECKPOINT}`)
+      await failed.close()
+      return
+    }
+    if (this.checkpointer) return this.checkpointer.appended(bytes)
+    if (this.appendedBytes < CHECKPOINT_WORKER_AFTER_BYTES || this.file.absent) return
+    this.checkpointer = new Checkpointer(this.location, this.db.pragma('synchronous', {simple: true}) as number, this.busyTimeoutMs)
+    this.db.pragma('wal_autocheckpoint = 0')
   }
 
   /**
@@ -530,6 +557,8 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     this.changeWatch?.close()
+    // The thread's connection closes first, so that this one is the last and copies what is left of the log.
+    await this.checkpointer?.close()
     if (this.db.open) this.db.close()
   }
 }

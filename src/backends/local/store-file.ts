@@ -217,6 +217,11 @@ function prepareOnce(db: Database.Database, path: string, options: StoreFileOpti
       })
       .immediate()
   }
+  // SQLite sizes its page cache (16 MB by default, given in KiB) in pages of the size the connection
+  // opened with: 4 KiB for a new file. Once the creation above has made them 64 KiB the cache could hold
+  // 16 times as much, and a produce into a new store grew by every page it wrote (about 250 MiB at 10M
+  // records). Setting the same size again counts it in the store's own pages.
+  if (seen.pages === 0) db.pragma(`cache_size = ${db.pragma('cache_size', {simple: true}) as number}`)
   if ((db.pragma('journal_mode', {simple: true}) as string) !== 'wal') db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${options.durable ? 'FULL' : 'NORMAL'}`)
   return version
