@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/bundle with esbuild: one shared chunk of @oclif/core instead of ~150 small
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
-// loads only the command that runs; drivers load on demand (the Kafka client and native addons stay external).
+// loads only the command that runs; drivers load on demand (native addons stay external; the Kafka client is bundled
+// into the Kafka backend's chunk, see kafkaClient below).
 import {build} from 'esbuild'
 import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules} from 'node:module'
@@ -74,6 +75,46 @@ const sqliteBinding = {
   },
 }
 
+// @platformatic/kafka is bundled into the Kafka backend's chunk (loaded only when an address names Kafka),
+// which cuts a Kafka command's start-up from ~0.9 s of CPU to about a third (docs/BENCHMARKS.md):
+// - Its files are marked free of side effects, so esbuild keeps only the modules spool reaches (the
+//   admin client, the connection pool, a few protocol APIs) and drops the consumer, the producer and
+//   the schema registries, with what they import (avsc, protobufjs, a second Ajv).
+// - Its Ajv instance becomes scripts/lazy-ajv.js: the ~45 option validators it compiled at load (about
+//   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
+// - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
+// Each rewrite checks that the text it replaces is there, so a client upgrade that moves it fails the
+// build rather than quietly bringing the load-time cost back; the post-build check below (and
+// test/e2e/startup-modules.test.ts) make sure no validator library stays on the Kafka path.
+const kafkaClientDir = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]/
+const kafkaClient = {
+  name: 'kafka-client',
+  setup(build) {
+    build.onResolve({filter: /.*/}, async (args) => {
+      if (args.pluginData?.kafkaClient || !(args.path === '@platformatic/kafka' || kafkaClientDir.test(args.importer))) return undefined
+      const resolved = await build.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: {kafkaClient: true}})
+      if (resolved.errors.length > 0) return {errors: resolved.errors}
+      if (resolved.external || !kafkaClientDir.test(resolved.path)) return undefined
+      return {path: resolved.path, sideEffects: false}
+    })
+    build.onLoad({filter: /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]utils\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const rewrites = [
+        [/^import \{ Ajv2020 \} from 'ajv\/dist\/2020\.js';$/m, `import { lazyAjv as __spoolLazyAjv } from ${JSON.stringify(join(root, 'scripts', 'lazy-ajv.js'))};`],
+        [/^export const ajv = new Ajv2020\((\{[^\n]*\})\);$/m, 'export const ajv = __spoolLazyAjv(() => new (require("ajv/dist/2020.js").Ajv2020)($1));'],
+        [/^import debug from 'debug';$/m, `import debug from ${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))};`],
+      ]
+      let contents = source
+      for (const [pattern, replacement] of rewrites) {
+        if (!pattern.test(contents)) throw new Error(`${args.path}: ${pattern} no longer matches; update the kafka-client rewrite in scripts/bundle.js`)
+        contents = contents.replace(pattern, replacement)
+      }
+      if (/\bAjv2020\b(?!\))/.test(contents.replace('require("ajv/dist/2020.js").Ajv2020', ''))) throw new Error(`${args.path}: Ajv2020 is still used directly; see scripts/bundle.js`)
+      return {contents, loader: 'js', resolveDir: dirname(args.path)}
+    })
+  },
+}
+
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
 
@@ -92,13 +133,13 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native addons and optional dev-time loaders of oclif stay outside the bundle (better-sqlite3's addon:
   // see sqliteBinding).
-  // The Kafka client loads its WebAssembly helpers relative to its own modules; the schema codecs
+  // The Kafka client's WebAssembly helpers read their .wasm file relative to their own module; the schema codecs
   // (avsc, protobufjs, ajv) load only when a schema is involved, from their own files.
   // react-devtools-core is an optional development hook of ink.
-  external: ['@node-rs/crc32', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['@node-rs/crc32', '@platformatic/wasm-utils', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
-  plugins: [lazyOclifRequires, sqliteBinding],
+  plugins: [lazyOclifRequires, sqliteBinding, kafkaClient],
   logLevel: 'warning',
 })
 
