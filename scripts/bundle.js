@@ -76,17 +76,49 @@ const sqliteBinding = {
 }
 
 // @platformatic/kafka is bundled into the Kafka backend's chunk (loaded only when an address names Kafka),
-// which cuts a Kafka command's start-up from ~0.9 s of CPU to about a third (docs/BENCHMARKS.md):
+// which cuts a Kafka command's start-up from ~0.9 s of CPU to about a fifth of that (docs/BENCHMARKS.md):
 // - Its files are marked free of side effects, so esbuild keeps only the modules spool reaches (the
 //   admin client, the connection pool, a few protocol APIs) and drops the consumer, the producer and
 //   the schema registries, with what they import (avsc, protobufjs, a second Ajv).
 // - Its Ajv instance becomes scripts/lazy-ajv.js: the ~45 option validators it compiled at load (about
 //   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
+// - What it loaded for features a command may not use loads on first use: node:tls (TLS listeners),
+//   node:zlib (gzip, zstd), node:crypto (SCRAM) and the native CRC-32C addon (the client's own record
+//   codec, which spool replaces with record-batch.ts). Each was 10-30 ms of every Kafka command.
 // - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
-// Each rewrite checks that the text it replaces is there, so a client upgrade that moves it fails the
-// build rather than quietly bringing the load-time cost back; the post-build check below (and
-// test/e2e/startup-modules.test.ts) make sure no validator library stays on the Kafka path.
+// Each rewrite must find the exact text it replaces, so a client upgrade that moves it fails the build
+// rather than quietly bringing the load-time cost back; checkKafkaChunk (below) and
+// test/e2e/startup-modules.test.ts check the result.
 const kafkaClientDir = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]/
+/** A stand-in for a builtin's function that requires the builtin on its first call. */
+const onFirstCall = (specifier, name) => `(...args) => require(${JSON.stringify(specifier)}).${name}(...args)`
+const kafkaClientRewrites = {
+  'utils.js': [
+    [/^import \{ Ajv2020 \} from 'ajv\/dist\/2020\.js';$/m, `import { lazyAjv as __spoolLazyAjv } from ${JSON.stringify(join(root, 'scripts', 'lazy-ajv.js'))};`],
+    [/^export const ajv = new Ajv2020\((\{[^\n]*\})\);$/m, 'export const ajv = __spoolLazyAjv(() => new (require("ajv/dist/2020.js").Ajv2020)($1));'],
+    [/^import debug from 'debug';$/m, `import debug from ${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))};`],
+  ],
+  // The same function, chosen (native addon, else WebAssembly) on its first call instead of at load.
+  'protocol/crc32c.js': [
+    [/^export const crc32c = loadNativeCRC32C\(\) \?\? wasmCRC32C;$/m, 'let __spoolCrc32c;\nexport function crc32c(data) { return (__spoolCrc32c ??= loadNativeCRC32C() ?? wasmCRC32C)(data); }'],
+  ],
+  'network/connection.js': [[/^import \{ connect as createTLSConnection \} from 'node:tls';$/m, `const createTLSConnection = ${onFirstCall('node:tls', 'connect')};`]],
+  // zstd exists on every Node line spool supports (package.json engines), so the stand-ins for zstd,
+  // always functions, answer the client's `typeof zstdCompressSync === 'function'` as the real ones do.
+  'protocol/compression.js': [
+    [/^import zlib from 'node:zlib';\n/m, ''],
+    [
+      /^const \{ gzip, zstdCompressSync, zstdDecompressSync, gzipSync, gunzipSync \} = zlib;$/m,
+      ['gzip', 'zstdCompressSync', 'zstdDecompressSync', 'gzipSync', 'gunzipSync'].map((name) => `const ${name} = ${onFirstCall('node:zlib', name)};`).join('\n'),
+    ],
+  ],
+  'protocol/sasl/scram-sha.js': [
+    [
+      /^import \{ createHash, createHmac, pbkdf2, randomBytes \} from 'node:crypto';$/m,
+      ['createHash', 'createHmac', 'pbkdf2', 'randomBytes'].map((name) => `const ${name} = ${onFirstCall('node:crypto', name)};`).join('\n'),
+    ],
+  ],
+}
 const kafkaClient = {
   name: 'kafka-client',
   setup(build) {
@@ -97,19 +129,15 @@ const kafkaClient = {
       if (resolved.external || !kafkaClientDir.test(resolved.path)) return undefined
       return {path: resolved.path, sideEffects: false}
     })
-    build.onLoad({filter: /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]utils\.js$/}, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      const rewrites = [
-        [/^import \{ Ajv2020 \} from 'ajv\/dist\/2020\.js';$/m, `import { lazyAjv as __spoolLazyAjv } from ${JSON.stringify(join(root, 'scripts', 'lazy-ajv.js'))};`],
-        [/^export const ajv = new Ajv2020\((\{[^\n]*\})\);$/m, 'export const ajv = __spoolLazyAjv(() => new (require("ajv/dist/2020.js").Ajv2020)($1));'],
-        [/^import debug from 'debug';$/m, `import debug from ${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))};`],
-      ]
-      let contents = source
+    build.onLoad({filter: kafkaClientDir}, (args) => {
+      const file = args.path.split(kafkaClientDir).at(-1).replaceAll('\\', '/')
+      const rewrites = kafkaClientRewrites[file]
+      if (!rewrites) return undefined
+      let contents = readFileSync(args.path, 'utf8')
       for (const [pattern, replacement] of rewrites) {
-        if (!pattern.test(contents)) throw new Error(`${args.path}: ${pattern} no longer matches; update the kafka-client rewrite in scripts/bundle.js`)
+        if (!pattern.test(contents)) throw new Error(`${args.path}: ${pattern} no longer matches; update kafkaClientRewrites in scripts/bundle.js`)
         contents = contents.replace(pattern, replacement)
       }
-      if (/\bAjv2020\b(?!\))/.test(contents.replace('require("ajv/dist/2020.js").Ajv2020', ''))) throw new Error(`${args.path}: Ajv2020 is still used directly; see scripts/bundle.js`)
       return {contents, loader: 'js', resolveDir: dirname(args.path)}
     })
   },
@@ -174,6 +202,21 @@ for (const file of walkOutput('dist/bundle')) {
   const bannerEnd = rest.indexOf('\n') + 1
   if (!rest.startsWith('import {createRequire as __spoolCreateRequire}')) throw new Error(`${file}: no banner; see scripts/bundle.js`)
   writeFileSync(file, `${rest.slice(0, bannerEnd)}${hoisted.join('\n')}\n${rest.slice(bannerEnd)}`)
+}
+
+checkKafkaChunk()
+
+/**
+ * The Kafka backend's chunk must hold the client (not import it) and load nothing at start-up that
+ * kafkaClientRewrites makes lazy: a module-level import or require of one of these fails the build.
+ */
+function checkKafkaChunk() {
+  const chunks = walkOutput('dist/bundle').filter((file) => readFileSync(file, 'utf8').includes('// node_modules/@platformatic/kafka/dist/clients/admin/admin.js'))
+  if (chunks.length !== 1) throw new Error(`the Kafka client is in ${chunks.length} chunks, expected 1; see kafkaClient in scripts/bundle.js`)
+  const source = readFileSync(chunks[0], 'utf8')
+  const atLoad = /^(?:import [^;]*? from |const [^;]*? = require\()"(node:tls|node:zlib|node:crypto|ajv[^"]*|avsc|protobufjs|@node-rs\/crc32|debug|@platformatic\/kafka)"/gm
+  const loaded = [...source.matchAll(atLoad)].map((m) => m[1])
+  if (loaded.length > 0) throw new Error(`${chunks[0]} loads ${loaded.join(', ')} at start-up; see kafkaClient in scripts/bundle.js`)
 }
 
 function walkOutput(dir) {
