@@ -82,7 +82,8 @@ const sqliteBinding = {
 //   the schema registries, with what they import (avsc, protobufjs, a second Ajv).
 // - Its Ajv instance becomes scripts/lazy-ajv.js: the ~45 option validators it compiled at load (about
 //   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
-// - What it loaded for features a command may not use loads on first use: node:tls (TLS listeners),
+// - What it loaded or built for features a command may not use happens on first use: the promise form
+//   of each protocol API, node:tls (TLS listeners),
 //   node:zlib (gzip, zstd), node:crypto (SCRAM) and the native CRC-32C addon (the client's own record
 //   codec, which spool replaces with record-batch.ts). Each was 10-30 ms of every Kafka command.
 // - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
@@ -101,6 +102,14 @@ const kafkaClientRewrites = {
   // The same function, chosen (native addon, else WebAssembly) on its first call instead of at load.
   'protocol/crc32c.js': [
     [/^export const crc32c = loadNativeCRC32C\(\) \?\? wasmCRC32C;$/m, 'let __spoolCrc32c;\nexport function crc32c(data) { return (__spoolCrc32c ??= loadNativeCRC32C() ?? wasmCRC32C)(data); }'],
+  ],
+  // Each of the ~260 protocol APIs (all bundled: the admin client picks them by name at run time) made its
+  // promise form with util.promisify at load, ~10 ms in all; now on first use.
+  'apis/definitions.js': [
+    [
+      /^ {4}api\.async = promisify\(api\);$/m,
+      "    Object.defineProperty(api, 'async', { configurable: true, enumerable: true, get() { const async = promisify(api); Object.defineProperty(api, 'async', { value: async, enumerable: true, writable: true }); return async; } });",
+    ],
   ],
   'network/connection.js': [[/^import \{ connect as createTLSConnection \} from 'node:tls';$/m, `const createTLSConnection = ${onFirstCall('node:tls', 'connect')};`]],
   // zstd exists on every Node line spool supports (package.json engines), so the stand-ins for zstd,
