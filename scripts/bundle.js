@@ -84,8 +84,10 @@ const sqliteBinding = {
 //   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
 // - What it loaded or built for features a command may not use happens on first use: the promise form
 //   of each protocol API, node:tls (TLS listeners),
-//   node:zlib (gzip, zstd), node:crypto (SCRAM) and the native CRC-32C addon (the client's own record
-//   codec, which spool replaces with record-batch.ts). Each was 10-30 ms of every Kafka command.
+//   node:zlib (gzip, zstd), node:crypto (SCRAM), its WebAssembly helpers (snappy, lz4: the module is
+//   compiled when it loads; an ES module, required as Node 22.12+ allows) and the native CRC-32C addon
+//   (the client's own record codec, which spool replaces with record-batch.ts). Each was 10-30 ms of
+//   every Kafka command.
 // - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
 // Each rewrite must find the exact text it replaces, so a client upgrade that moves it fails the build
 // rather than quietly bringing the load-time cost back; checkKafkaChunk (below) and
@@ -101,6 +103,7 @@ const kafkaClientRewrites = {
   ],
   // The same function, chosen (native addon, else WebAssembly) on its first call instead of at load.
   'protocol/crc32c.js': [
+    [/^import \{ crc32c as wasmCRC32C \} from '@platformatic\/wasm-utils';$/m, `const wasmCRC32C = ${onFirstCall('@platformatic/wasm-utils', 'crc32c')};`],
     [/^export const crc32c = loadNativeCRC32C\(\) \?\? wasmCRC32C;$/m, 'let __spoolCrc32c;\nexport function crc32c(data) { return (__spoolCrc32c ??= loadNativeCRC32C() ?? wasmCRC32C)(data); }'],
   ],
   // Each of the ~260 protocol APIs (all bundled: the admin client picks them by name at run time) made its
@@ -116,6 +119,10 @@ const kafkaClientRewrites = {
   // always functions, answer the client's `typeof zstdCompressSync === 'function'` as the real ones do.
   'protocol/compression.js': [
     [/^import zlib from 'node:zlib';\n/m, ''],
+    [
+      /^import \{ lz4Compress, lz4Decompress, snappyCompress, snappyDecompress \} from '@platformatic\/wasm-utils';$/m,
+      ['lz4Compress', 'lz4Decompress', 'snappyCompress', 'snappyDecompress'].map((name) => `const ${name} = ${onFirstCall('@platformatic/wasm-utils', name)};`).join('\n'),
+    ],
     [
       /^const \{ gzip, zstdCompressSync, zstdDecompressSync, gzipSync, gunzipSync \} = zlib;$/m,
       ['gzip', 'zstdCompressSync', 'zstdDecompressSync', 'gzipSync', 'gunzipSync'].map((name) => `const ${name} = ${onFirstCall('node:zlib', name)};`).join('\n'),
@@ -223,7 +230,7 @@ function checkKafkaChunk() {
   const chunks = walkOutput('dist/bundle').filter((file) => readFileSync(file, 'utf8').includes('// node_modules/@platformatic/kafka/dist/clients/admin/admin.js'))
   if (chunks.length !== 1) throw new Error(`the Kafka client is in ${chunks.length} chunks, expected 1; see kafkaClient in scripts/bundle.js`)
   const source = readFileSync(chunks[0], 'utf8')
-  const atLoad = /^(?:import [^;]*? from |const [^;]*? = require\()"(node:tls|node:zlib|node:crypto|ajv[^"]*|avsc|protobufjs|@node-rs\/crc32|debug|@platformatic\/kafka)"/gm
+  const atLoad = /^(?:import [^;]*? from |const [^;]*? = require\()"(node:tls|node:zlib|node:crypto|ajv[^"]*|avsc|protobufjs|@node-rs\/crc32|debug|@platformatic\/kafka|@platformatic\/wasm-utils)"/gm
   const loaded = [...source.matchAll(atLoad)].map((m) => m[1])
   if (loaded.length > 0) throw new Error(`${chunks[0]} loads ${loaded.join(', ')} at start-up; see kafkaClient in scripts/bundle.js`)
 }
