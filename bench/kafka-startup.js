@@ -3,16 +3,17 @@
 // 150 ms of a local `topic list`; one record to Kafka under 150 ms, start-up included). Starts a broker
 // (scripts/kafka-broker.mjs) and runs, interleaved round by round so that a busy moment of the machine hits
 // every command alike: `node -e 0`, `spool topic list` (local), `spool topic list -b kafka://...`,
-// `echo x | spool produce T -b kafka://...` and `echo x | kcat -P -b ... -t T`. Each figure is the median
+// `echo x | spool produce T -b kafka://...`, `echo x | kcat -P -b ... -t T`, and the import of the Kafka
+// backend's chunk alone (`node -e`, compile cache on, as bin/run.js has it). Each figure is the median
 // of the rounds: wall time, and CPU time (user+sys, from GNU time) beside it. Prints Markdown on stdout.
 // Options (environment): BENCH_ROUNDS (default 15); BENCH_KAFKA_BROKER=HOST:PORT to use a running
 // broker instead of starting one; BENCH_BEFORE=/path/to/bin/run.js adds the same spool commands of
 // another build (an earlier commit) to the rotation, to compare before and after in one run.
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = join(root, 'bin', 'run.js')
@@ -52,7 +53,16 @@ try {
   const node = process.execPath
   spawnSync(node, [bin, 'topic', 'create', topic, '-b', kafka], {env, stdio: 'inherit'})
   spawnSync(node, [bin, 'produce', 'local-topic'], {env, input: 'x\n'})
+  // The Kafka backend's chunk (the client is bundled into it) imported alone: its load, without the CLI
+  // or the network. An earlier build imports the client from node_modules there.
+  const chunkImport = (build) => {
+    const chunks = join(dirname(build), '..', 'dist', 'bundle', 'chunks')
+    const chunk = readdirSync(chunks).find((name) => /^kafka-backend-.*\.js$/.test(name))
+    const script = `import {enableCompileCache} from 'node:module'; enableCompileCache(); await import(${JSON.stringify(pathToFileURL(join(chunks, chunk)).href)})`
+    return {argv: [node, '--input-type=module', '-e', script]}
+  }
   const spool = (build, label) => ({
+    [`import of the Kafka backend chunk${label}`]: chunkImport(build),
     [`spool topic list (local)${label}`]: {argv: [node, build, 'topic', 'list']},
     [`spool topic list -b kafka://…${label}`]: {argv: [node, build, 'topic', 'list', '-b', kafka]},
     [`echo x | spool produce T -b kafka://…${label}`]: {argv: [node, build, 'produce', topic, '-b', kafka], input: 'x\n'},
