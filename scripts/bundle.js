@@ -76,24 +76,23 @@ const sqliteBinding = {
 }
 
 // @platformatic/kafka is bundled into the Kafka backend's chunk (loaded only when an address names Kafka),
-// which cuts a Kafka command's start-up from ~0.9 s of CPU to about a fifth of that (docs/BENCHMARKS.md):
+// which takes a Kafka command's start-up from about 1.2 s of CPU to about 0.2 s (docs/BENCHMARKS.md):
 // - Its files are marked free of side effects, so esbuild keeps only the modules spool reaches (the
-//   admin client, the connection pool, a few protocol APIs) and drops the consumer, the producer and
-//   the schema registries, with what they import (avsc, protobufjs, a second Ajv).
+//   admin client, the connection pool, the protocol APIs) and drops the consumer, the producer and the
+//   schema registries, with what they import (avsc, protobufjs, a second Ajv).
 // - Its Ajv instance becomes scripts/lazy-ajv.js: the ~45 option validators it compiled at load (about
 //   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
-// - What it loaded or built for features a command may not use happens on first use: the promise form
-//   of each protocol API, node:tls (TLS listeners),
-//   node:zlib (gzip, zstd), node:crypto (SCRAM), its WebAssembly helpers (snappy, lz4: the module is
-//   compiled when it loads; an ES module, required as Node 22.12+ allows) and the native CRC-32C addon
-//   (the client's own record codec, which spool replaces with record-batch.ts). Each was 10-30 ms of
-//   every Kafka command.
+// - What it loaded or built at load for features a command may not use happens on first use: the
+//   promise form of each protocol API, node:tls (TLS listeners), node:zlib (gzip, zstd), node:crypto
+//   (SCRAM), its WebAssembly helpers (snappy, lz4; an ES module, required as Node 22.12+ allows) and the
+//   native CRC-32C addon (for the client's own record codec, which record-batch.ts replaces). Each was
+//   about 10-30 ms of every Kafka command.
 // - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
 // Each rewrite must find the exact text it replaces, so a client upgrade that moves it fails the build
 // rather than quietly bringing the load-time cost back; checkKafkaChunk (below) and
 // test/e2e/startup-modules.test.ts check the result.
 const kafkaClientDir = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]/
-/** A stand-in for a builtin's function that requires the builtin on its first call. */
+/** A stand-in for a function of a module (a builtin, the WebAssembly helpers) that requires the module on its first call. */
 const onFirstCall = (specifier, name) => `(...args) => require(${JSON.stringify(specifier)}).${name}(...args)`
 const kafkaClientRewrites = {
   'utils.js': [
