@@ -80,7 +80,7 @@ describe('start-up', () => {
     expect(modulesOf(['topic', 'list', '-b', 'kafka://127.0.0.1:1', '--timeout', '1s']).kafka).toBe(true)
   })
 
-  // The client compiled ~45 Ajv validators and loaded avsc and protobufjs (its schema registries) when it
+  // The client compiled ~45 Ajv validators and loaded avsc (for its schema registries) when it
   // loaded: ~300 ms of every Kafka command. Bundled, its validators compile only when called (never, as
   // spool leaves the client's `strict` off) and the registries are left out (scripts/bundle.js).
   it('a Kafka command loads neither Ajv nor the schema codecs', () => {
