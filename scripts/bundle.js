@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/bundle with esbuild: one shared chunk of @oclif/core instead of ~150 small
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
-// loads only the command that runs; drivers load on demand (the Kafka client and native addons stay external).
+// loads only the command that runs; drivers load on demand (native addons stay external; the Kafka client is bundled
+// into the Kafka backend's chunk, see kafkaClient below).
 import {build} from 'esbuild'
 import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules} from 'node:module'
@@ -74,6 +75,89 @@ const sqliteBinding = {
   },
 }
 
+// @platformatic/kafka is bundled into the Kafka backend's chunk (loaded only when an address names Kafka),
+// which takes a Kafka command's start-up from about 1.2 s of CPU to about 0.2 s (docs/BENCHMARKS.md):
+// - Its files are marked free of side effects, so esbuild keeps only the modules spool reaches (the
+//   admin client, the connection pool, the protocol APIs) and drops the consumer, the producer and the
+//   schema registries, with what they import (avsc, protobufjs, a second Ajv).
+// - Its Ajv instance becomes scripts/lazy-ajv.js: the ~45 option validators it compiled at load (about
+//   300 ms) compile when first called, which spool never does (see there), and Ajv loads only then.
+// - What it loaded or built at load for features a command may not use happens on first use: the
+//   promise form of each protocol API, node:tls (TLS listeners), node:zlib (gzip, zstd), node:crypto
+//   (SCRAM), its WebAssembly helpers (snappy, lz4; an ES module, required as Node 22.12+ allows) and the
+//   native CRC-32C addon (for the client's own record codec, which record-batch.ts replaces). Each was
+//   about 10-30 ms of every Kafka command.
+// - Its `debug` becomes scripts/debug-off.cjs when DEBUG is not set, as oclif's does.
+// Each rewrite must find the exact text it replaces, so a client upgrade that moves it fails the build
+// rather than quietly bringing the load-time cost back; checkKafkaChunk (below) and
+// test/e2e/startup-modules.test.ts check the result.
+const kafkaClientDir = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]/
+/** A stand-in for a function of a module (a builtin, the WebAssembly helpers) that requires the module on its first call. */
+const onFirstCall = (specifier, name) => `(...args) => require(${JSON.stringify(specifier)}).${name}(...args)`
+const kafkaClientRewrites = {
+  'utils.js': [
+    [/^import \{ Ajv2020 \} from 'ajv\/dist\/2020\.js';$/m, `import { lazyAjv as __spoolLazyAjv } from ${JSON.stringify(join(root, 'scripts', 'lazy-ajv.js'))};`],
+    [/^export const ajv = new Ajv2020\((\{[^\n]*\})\);$/m, 'export const ajv = __spoolLazyAjv(() => new (require("ajv/dist/2020.js").Ajv2020)($1));'],
+    [/^import debug from 'debug';$/m, `import debug from ${JSON.stringify(join(root, 'scripts', 'debug-off.cjs'))};`],
+  ],
+  // The same function, chosen (native addon, else WebAssembly) on its first call instead of at load.
+  'protocol/crc32c.js': [
+    [/^import \{ crc32c as wasmCRC32C \} from '@platformatic\/wasm-utils';$/m, `const wasmCRC32C = ${onFirstCall('@platformatic/wasm-utils', 'crc32c')};`],
+    [/^export const crc32c = loadNativeCRC32C\(\) \?\? wasmCRC32C;$/m, 'let __spoolCrc32c;\nexport function crc32c(data) { return (__spoolCrc32c ??= loadNativeCRC32C() ?? wasmCRC32C)(data); }'],
+  ],
+  // Each of the ~260 protocol APIs (all bundled: the admin client picks them by name at run time) made its
+  // promise form with util.promisify at load, ~10 ms in all; now on first use.
+  'apis/definitions.js': [
+    [
+      /^ {4}api\.async = promisify\(api\);$/m,
+      "    Object.defineProperty(api, 'async', { configurable: true, enumerable: true, get() { const async = promisify(api); Object.defineProperty(api, 'async', { value: async, enumerable: true, writable: true }); return async; } });",
+    ],
+  ],
+  'network/connection.js': [[/^import \{ connect as createTLSConnection \} from 'node:tls';$/m, `const createTLSConnection = ${onFirstCall('node:tls', 'connect')};`]],
+  // zstd exists on every Node line spool supports (package.json engines), so the stand-ins for zstd,
+  // always functions, answer the client's `typeof zstdCompressSync === 'function'` as the real ones do.
+  'protocol/compression.js': [
+    [/^import zlib from 'node:zlib';\n/m, ''],
+    [
+      /^import \{ lz4Compress, lz4Decompress, snappyCompress, snappyDecompress \} from '@platformatic\/wasm-utils';$/m,
+      ['lz4Compress', 'lz4Decompress', 'snappyCompress', 'snappyDecompress'].map((name) => `const ${name} = ${onFirstCall('@platformatic/wasm-utils', name)};`).join('\n'),
+    ],
+    [
+      /^const \{ gzip, zstdCompressSync, zstdDecompressSync, gzipSync, gunzipSync \} = zlib;$/m,
+      ['gzip', 'zstdCompressSync', 'zstdDecompressSync', 'gzipSync', 'gunzipSync'].map((name) => `const ${name} = ${onFirstCall('node:zlib', name)};`).join('\n'),
+    ],
+  ],
+  'protocol/sasl/scram-sha.js': [
+    [
+      /^import \{ createHash, createHmac, pbkdf2, randomBytes \} from 'node:crypto';$/m,
+      ['createHash', 'createHmac', 'pbkdf2', 'randomBytes'].map((name) => `const ${name} = ${onFirstCall('node:crypto', name)};`).join('\n'),
+    ],
+  ],
+}
+const kafkaClient = {
+  name: 'kafka-client',
+  setup(build) {
+    build.onResolve({filter: /.*/}, async (args) => {
+      if (args.pluginData?.kafkaClient || !(args.path === '@platformatic/kafka' || kafkaClientDir.test(args.importer))) return undefined
+      const resolved = await build.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: {kafkaClient: true}})
+      if (resolved.errors.length > 0) return {errors: resolved.errors}
+      if (resolved.external || !kafkaClientDir.test(resolved.path)) return undefined
+      return {path: resolved.path, sideEffects: false}
+    })
+    build.onLoad({filter: kafkaClientDir}, (args) => {
+      const file = args.path.split(kafkaClientDir).at(-1).replaceAll('\\', '/')
+      const rewrites = kafkaClientRewrites[file]
+      if (!rewrites) return undefined
+      let contents = readFileSync(args.path, 'utf8')
+      for (const [pattern, replacement] of rewrites) {
+        if (!pattern.test(contents)) throw new Error(`${args.path}: ${pattern} no longer matches; update kafkaClientRewrites in scripts/bundle.js`)
+        contents = contents.replace(pattern, replacement)
+      }
+      return {contents, loader: 'js', resolveDir: dirname(args.path)}
+    })
+  },
+}
+
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
 
@@ -92,13 +176,13 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native addons and optional dev-time loaders of oclif stay outside the bundle (better-sqlite3's addon:
   // see sqliteBinding).
-  // The Kafka client loads its WebAssembly helpers relative to its own modules; the schema codecs
+  // The Kafka client's WebAssembly helpers read their .wasm file relative to their own module; the schema codecs
   // (avsc, protobufjs, ajv) load only when a schema is involved, from their own files.
   // react-devtools-core is an optional development hook of ink.
-  external: ['@node-rs/crc32', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
+  external: ['@node-rs/crc32', '@platformatic/wasm-utils', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
   // Bundled CommonJS (oclif and its dependencies) still calls require().
   banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = __spoolCreateRequire(import.meta.url);"},
-  plugins: [lazyOclifRequires, sqliteBinding],
+  plugins: [lazyOclifRequires, sqliteBinding, kafkaClient],
   logLevel: 'warning',
 })
 
@@ -133,6 +217,21 @@ for (const file of walkOutput('dist/bundle')) {
   const bannerEnd = rest.indexOf('\n') + 1
   if (!rest.startsWith('import {createRequire as __spoolCreateRequire}')) throw new Error(`${file}: no banner; see scripts/bundle.js`)
   writeFileSync(file, `${rest.slice(0, bannerEnd)}${hoisted.join('\n')}\n${rest.slice(bannerEnd)}`)
+}
+
+checkKafkaChunk()
+
+/**
+ * The Kafka backend's chunk must hold the client (not import it) and load nothing at start-up that
+ * kafkaClientRewrites makes lazy: a module-level import or require of one of these fails the build.
+ */
+function checkKafkaChunk() {
+  const chunks = walkOutput('dist/bundle').filter((file) => readFileSync(file, 'utf8').includes('// node_modules/@platformatic/kafka/dist/clients/admin/admin.js'))
+  if (chunks.length !== 1) throw new Error(`the Kafka client is in ${chunks.length} chunks, expected 1; see kafkaClient in scripts/bundle.js`)
+  const source = readFileSync(chunks[0], 'utf8')
+  const atLoad = /^(?:import [^;]*? from |const [^;]*? = require\()"(node:tls|node:zlib|node:crypto|ajv[^"]*|avsc|protobufjs|@node-rs\/crc32|debug|@platformatic\/kafka|@platformatic\/wasm-utils)"/gm
+  const loaded = [...source.matchAll(atLoad)].map((m) => m[1])
+  if (loaded.length > 0) throw new Error(`${chunks[0]} loads ${loaded.join(', ')} at start-up; see kafkaClient in scripts/bundle.js`)
 }
 
 function walkOutput(dir) {

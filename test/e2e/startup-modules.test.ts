@@ -43,7 +43,8 @@ function modulesOf(args: string[], options: {env?: NodeJS.ProcessEnv; input?: st
   return {
     urls,
     react: bundled.some((text) => /react\.(transitional\.)?element/.test(text)),
-    kafka: urls.some((u) => u.includes('@platformatic/kafka')),
+    // The client is bundled into the Kafka backend's chunk (scripts/bundle.js); its WebAssembly helpers stay a package.
+    kafka: urls.some((u) => u.includes('@platformatic/')) || bundled.some((text) => text.includes('node_modules/@platformatic/kafka/dist/')),
     codecs: urls.some((u) => /node_modules\/(avsc|protobufjs|ajv)\//.test(u)),
     oclif: bundled.some((text) => text.includes('node_modules/@oclif/core/lib/command.js')),
     oclifRun: urls.some((u) => /\/chunks\/oclif-run-[^/]*\.js$/.test(u)),
@@ -77,6 +78,16 @@ describe('start-up', () => {
 
   it('a Kafka address loads the Kafka client (the check can see it)', () => {
     expect(modulesOf(['topic', 'list', '-b', 'kafka://127.0.0.1:1', '--timeout', '1s']).kafka).toBe(true)
+  })
+
+  // The client compiled ~45 Ajv validators and loaded avsc (for its schema registries) when it
+  // loaded: ~300 ms of every Kafka command. Bundled, its validators compile only when called (never, as
+  // spool leaves the client's `strict` off) and the registries are left out (scripts/bundle.js).
+  it('a Kafka command loads neither Ajv nor the schema codecs', () => {
+    for (const args of [['topic', 'list'], ['produce', 'orders'], ['consume', 'orders']]) {
+      const loaded = modulesOf([...args, '-b', 'kafka://127.0.0.1:1', '--timeout', '1s'], {input: 'a\n'})
+      expect({command: args.join(' '), kafka: loaded.kafka, codecs: loaded.codecs}).toEqual({command: args.join(' '), kafka: true, codecs: false})
+    }
   })
 })
 
