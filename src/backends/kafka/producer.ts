@@ -4,7 +4,7 @@ import {crc32c} from '../../core/checksum.js'
 import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
-import {encodeProduceRequest, recordBodySize} from './record-batch.js'
+import {encodeProduceRequest, planRecords, type RecordsPlan} from './record-batch.js'
 import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
 
@@ -31,6 +31,8 @@ interface Piece {
   batch: PendingBatch
   from: number
   to: number
+  /** The records' sizes, measured once to cut the piece and kept to encode it (again, on a resend). */
+  plan: RecordsPlan
   /** The idempotent producer's sequence number of its first record, fixed once so that a resend repeats it. */
   baseSequence?: number
   acknowledged: boolean
@@ -68,15 +70,14 @@ export class KafkaProducer {
       const sequenceKey = partitionKey(topic, batch.partition)
       let from = 0
       while (from < batch.count) {
-        let to = from
-        let bytes = 0
-        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+        const plan = planRecords(batch, from, batch.count, SEND_BYTES)
+        const to = plan.to
         let baseSequence: number | undefined
         if (producer) {
           baseSequence = this.sequences.get(sequenceKey) ?? 0
           this.sequences.set(sequenceKey, (baseSequence + (to - from)) % 0x80000000)
         }
-        pieces.push({batch, from, to, baseSequence, acknowledged: false})
+        pieces.push({batch, from, to, plan, baseSequence, acknowledged: false})
         from = to
       }
     }
@@ -148,7 +149,7 @@ export class KafkaProducer {
       let body
       try {
         const identity = producer ? {...producer, baseSequence: piece.baseSequence!} : undefined
-        body = encodeProduceRequest({topic, acks, timeoutMs, partition: piece.batch.partition}, piece.batch, piece.from, piece.to, crc32c, compression, identity)
+        body = encodeProduceRequest({topic, acks, timeoutMs, partition: piece.batch.partition}, piece.batch, piece.from, piece.to, crc32c, compression, identity, piece.plan)
       } catch (error) {
         failure = error
         break

@@ -55,25 +55,33 @@ export function recordBodySize(batch: PendingBatch, index: number, baseTimestamp
 }
 
 /** The records section of a batch before it is written: each record's size and the timestamps. */
-interface RecordsPlan {
+export interface RecordsPlan {
+  /** The records planned: [from, to) of the batch. */
+  to: number
   sizes: number[]
   bytes: number
   baseTimestamp: number
   maxTimestamp: number
 }
 
-function planRecords(batch: PendingBatch, from: number, to: number): RecordsPlan {
+/**
+ * Plans records from `from` on, up to `to` or until they take `maxBytes` (at least one record): how a
+ * produce cuts a batch into requests, with each record's size measured once for the cut and the encoding.
+ */
+export function planRecords(batch: PendingBatch, from: number, to: number, maxBytes = Infinity): RecordsPlan {
   const baseTimestamp = batch.timestamps[from]!
   let maxTimestamp = baseTimestamp
-  const sizes = new Array<number>(to - from)
+  const sizes: number[] = []
   let bytes = 0
-  for (let i = from; i < to; i++) {
+  let i = from
+  while (i < to && (i === from || bytes < maxBytes)) {
     const size = recordBodySize(batch, i, baseTimestamp, i - from)
-    sizes[i - from] = size
+    sizes.push(size)
     bytes += varintSize(size) + size
     if (batch.timestamps[i]! > maxTimestamp) maxTimestamp = batch.timestamps[i]!
+    i++
   }
-  return {sizes, bytes, baseTimestamp, maxTimestamp}
+  return {to: i, sizes, bytes, baseTimestamp, maxTimestamp}
 }
 
 /** Writes records [from, to) into `target` at `at` (plan.bytes of room); returns where they end. */
@@ -89,13 +97,16 @@ function writeRecords(target: Buffer, at: number, batch: PendingBatch, from: num
     if (key === null) at = writeVarint(target, at, -1)
     else {
       at = writeVarint(target, at, key.length)
-      at += key.copy(target, at)
+      // TypedArray set, not Buffer copy: a memmove without copy()'s argument checks, per record.
+      target.set(key, at)
+      at += key.length
     }
     const value = values[i] ?? null
     if (value === null) at = writeVarint(target, at, -1)
     else {
       at = writeVarint(target, at, value.length)
-      at += value.copy(target, at)
+      target.set(value, at)
+      at += value.length
     }
     const headers = headerLists?.[i] ?? null
     at = writeVarint(target, at, headers?.length ?? 0)
@@ -187,10 +198,11 @@ export function encodeProduceRequest(
   crc32c: (data: Buffer) => number,
   compression: {bits: number; compress: Codec} | undefined,
   producer?: {id: bigint; epoch: number; baseSequence: number},
+  /** planRecords(batch, from, to) when the caller has it already. */
+  plan = planRecords(batch, from, to),
 ): Buffer {
   const {topic, acks, timeoutMs, partition} = request
   if (compression) return produceRequestBody(topic, acks, timeoutMs, [{partition, records: encodeRecordBatch(batch, from, to, crc32c, compression, producer)}])
-  const plan = planRecords(batch, from, to)
   const batchLength = HEADER_BYTES + plan.bytes
   const head = requestHead(topic, acks, timeoutMs, 1)
   const index: number[] = []
