@@ -14,6 +14,11 @@ export interface RunResult {
   stderr: string
 }
 
+/** A name no other test (nor an earlier run against the same broker) has used: topics, groups, subjects. */
+export function unique(name: string): string {
+  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
+}
+
 /** A fresh SPOOL_HOME for one test; removed by cleanup(). */
 export function tempHome(): {home: string; store: string; env: NodeJS.ProcessEnv; cleanup: () => void} {
   const home = mkdtempSync(join(tmpdir(), 'spool-test-'))

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {aclCommandClass, kafkaToolCommand, RESTRICTED_USER} from '../../scripts/kafka-broker.mjs'
-import {run, tempHome} from '../helpers/cli.js'
+import {run, tempHome, unique} from '../helpers/cli.js'
 
 // The test broker enforces ACLs for one SASL user (RESTRICTED_USER) and no other: every identity the
 // other tests use is a super user. This file grants that user the read-only ACLs a consumer is commonly
@@ -19,7 +19,6 @@ let admin: NodeJS.ProcessEnv
 let reader: NodeJS.ProcessEnv
 let topic: string
 
-const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
 const lines = (from: number, to: number) => Array.from({length: to - from}, (_, i) => `r${from + i}`).join('\n') + '\n'
 
 /** kafka-acls.sh from the broker's own jars, connecting as the SASL super user admin. */

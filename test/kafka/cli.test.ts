@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
-import {envelopes, run, sh, start, tempHome} from '../helpers/cli.js'
+import {envelopes, run, sh, start, tempHome, unique} from '../helpers/cli.js'
 
 // spool's commands against a real Kafka broker, spawned as users run them. The tests where kcat and
 // Kafka's own Java tools must read and write the same records are in interop.test.ts.
@@ -12,10 +12,6 @@ const plaintext = `kafka://${kafka.plaintext}`
 let t: ReturnType<typeof tempHome>
 let env: NodeJS.ProcessEnv
 let topic: string
-
-function unique(name: string): string {
-  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
-}
 
 beforeEach(() => {
   t = tempHome()

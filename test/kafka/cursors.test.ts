@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
-import {envelopes, run, start, tempHome} from '../helpers/cli.js'
+import {envelopes, run, start, tempHome, unique} from '../helpers/cli.js'
 
 // Cursors over a real Kafka broker: positions live in the local store, the cluster sees only reads.
 const kafka = inject('kafka')
@@ -10,7 +10,6 @@ let t: ReturnType<typeof tempHome>
 let env: NodeJS.ProcessEnv
 let topic: string
 
-const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
 const lines = (from: number, to: number) => Array.from({length: to - from}, (_, i) => `r${from + i}`).join('\n') + '\n'
 
 beforeEach(() => {

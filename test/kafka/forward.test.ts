@@ -1,7 +1,7 @@
 import {execFileSync, type ChildProcess} from 'node:child_process'
 import Database from 'better-sqlite3'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {envelopes, run, start, tempHome, waitForOutput} from '../helpers/cli.js'
+import {envelopes, run, start, tempHome, unique, waitForOutput} from '../helpers/cli.js'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {startBroker} from '../../scripts/kafka-broker.mjs'
 
@@ -39,7 +39,6 @@ afterEach(() => {
 })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
 
 function spawnCli(args: string[]): ChildProcess {
   const child = start(args, {env: t.env})

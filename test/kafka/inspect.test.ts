@@ -1,7 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
-import {run, sh, start, tempHome} from '../helpers/cli.js'
+import {run, sh, start, tempHome, unique} from '../helpers/cli.js'
 
 // consume --merge and count against a real Kafka broker, with Confluent's Python client (librdkafka) as
 // a transactional producer: its commit markers take offsets, so offsets are not counts.
@@ -10,10 +10,6 @@ const registry = inject('registry')
 const plaintext = `kafka://${kafka.plaintext}`
 let t: ReturnType<typeof tempHome>
 let env: NodeJS.ProcessEnv
-
-function unique(name: string): string {
-  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
-}
 
 beforeEach(() => {
   t = tempHome()

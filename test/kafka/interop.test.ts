@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {consoleProducerClass} from '../../scripts/kafka-broker.mjs'
-import {envelopes, run, sh, tempHome} from '../helpers/cli.js'
+import {envelopes, run, sh, tempHome, unique} from '../helpers/cli.js'
 
 // spool against a real Kafka broker with the peers that must read and write the same records: kcat,
 // Kafka's own Java tools, each compression codec, SASL and TLS. The kafka39 project runs this file
@@ -14,10 +14,6 @@ const plaintext = `kafka://${kafka.plaintext}`
 let t: ReturnType<typeof tempHome>
 let env: NodeJS.ProcessEnv
 let topic: string
-
-function unique(name: string): string {
-  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
-}
 
 /** Runs one of Kafka's own Java tools from the broker's jars (their log lines go nowhere). */
 function javaTool(mainClass: string, args: string[], input?: string): string {

@@ -4,14 +4,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, inject, it} from 'vitest'
 import {exactLines, fixtureLines, framing, kcatRaw, peerConsume, peerCreateTopic, peerProduce, type PeerSides, registryGet, schemaFixture} from '../helpers/registry-peer.js'
+import {unique} from '../helpers/cli.js'
 
 // The schema-registry test infrastructure on its own, without spool: the registry (Apicurio, Confluent
 // API) and Confluent's Python client, which writes the fixtures' records to the test broker and reads
 // them back to the same canonical JSON. kcat shows that the records carry Confluent's framing.
-
-function unique(name: string): string {
-  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
-}
 
 const CASES: Array<{format: string; lines: string; sides: PeerSides; valueIndexes: number[]; keyIndexes: number[]}> = [
   {

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
-import {run, tempHome} from '../helpers/cli.js'
+import {run, tempHome, unique} from '../helpers/cli.js'
 import {exactLines, fixtureLines, framing, kcatRaw, peerConsume, peerCreateTopic, peerProduce, type PeerSides, parseExact, schemaFixture} from '../helpers/registry-peer.js'
 // @ts-expect-error: a plain ESM script shared with .ci/run, without type declarations
 import {startRegistry} from '../../scripts/schema-registry.mjs'
@@ -21,10 +21,6 @@ beforeEach(() => {
   env = {...t.env, SPOOL_BROKER: plaintext, SPOOL_REGISTRY: registry.url, SPOOL_CONFIG_HOME: join(t.home, 'config')}
 })
 afterEach(() => t.cleanup())
-
-function unique(name: string): string {
-  return `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`
-}
 
 interface Case {
   format: string
