@@ -34,9 +34,12 @@ describe('replay', () => {
     const code = await new Promise((resolve) => child.on('close', resolve))
     expect(code).toBe(0)
     expect(arrivals.map(([v]) => v)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7'])
-    // Lower bounds only: a record never comes early (scheduling can only make it late).
+    // Lower bounds only: a record never comes early (scheduling can only make it late). The reference is
+    // the first record's arrival, which a busy machine can itself deliver late: 50 ms of slack keep that
+    // from reading as a later record coming early (seen in CI: 194 ms after a first record seen 6 ms
+    // late), while a replay that does not pace (every record within a few ms) still fails by far.
     const first = arrivals[0]![1]
-    arrivals.forEach(([, at], i) => expect(at - first).toBeGreaterThanOrEqual(i * 200 - 5))
+    arrivals.forEach(([, at], i) => expect(at - first).toBeGreaterThanOrEqual(i * 200 - 50))
   })
 
   it('--speed scales the gaps and --speed max does not pace', async () => {
