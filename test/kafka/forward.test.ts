@@ -274,21 +274,24 @@ describe('copying Kafka into a local store', () => {
     let rounds = 0
     for (; killedMidCopy < 12 && rounds < 60; rounds++) {
       const before = copiedCount()
-      const target = before + 1 + Math.floor(Math.random() * Math.max(1, total - before - 1))
-      const copier = spawnCli(['pipe', `${kafka}/${source}`, 'copy', '--cursor', 'down'])
+      // The copier follows (-f) while the next 1,000 records arrive in small batches, so that it stores
+      // many small transactions and the kill lands among them. (Copying a backlog and exiting, a fast
+      // copier was past its last transaction before most kills landed.)
+      const copier = spawnCli(['pipe', `${kafka}/${source}`, 'copy', '--cursor', 'down', '-f'])
       let exited = false
       const closed = new Promise<void>((resolve) => copier.once('close', () => resolve()))
       void closed.then(() => (exited = true))
+      const producing = produceIntoKafka(total, 1000)
+      total += 1000
+      const target = before + 1 + Math.floor(Math.random() * Math.max(1, total - before - 1))
       await eventually(() => exited || copiedCount() >= target, 'the copy to reach the chosen point')
-      // A fetch brings a partition's new records in one batch, so a kill that matters is one that lands
-      // after a batch is stored and before the copier finished (and committed) by itself.
+      // A kill that matters lands while the copier runs, after it stored something.
       const killedRunning = !exited
       copier.kill('SIGKILL')
       await closed
+      await producing
       const after = copiedCount()
       if (killedRunning && after > before) killedMidCopy++
-      await produceIntoKafka(total, 1000)
-      total += 1000
     }
     const last = await run(['pipe', `${kafka}/${source}`, 'copy', '--cursor', 'down'], {env: t.env})
     expect(last.code, last.stderr).toBe(0)
