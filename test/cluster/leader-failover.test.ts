@@ -38,6 +38,28 @@ async function createReplicated(name: string) {
   return cluster.waitFor(name, 0, (s) => s.leader > 0 && s.isr.length === 3)
 }
 
+/** Records from..to-1 into the test's topic, acks=all, refused by nothing. */
+async function produce(from: number, to: number): Promise<void> {
+  const result = await run(['produce', topic, '--acks', 'all'], {env, input: lines(from, to)})
+  expect(result.stderr).toBe('')
+}
+
+/**
+ * Writes records 0..499, starts `consume ARGS` following them, and once it has printed them kills the
+ * partition's leader and waits for another: what both following-read tests go through first.
+ */
+async function readThroughLeaderKill(args: string[], leader: number) {
+  await produce(0, 500)
+  const consumer = start(['consume', topic, ...args], {env})
+  const done = closed(consumer)
+  let out = ''
+  consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  await until(() => out.includes(record(499)))
+  await cluster.kill(leader)
+  await cluster.waitFor(topic, 0, (s) => s.leader > 0 && s.leader !== leader)
+  return {done, output: () => out}
+}
+
 beforeEach(async () => {
   t = tempHome()
   env = {...t.env, SPOOL_BROKER: `kafka://${inject('cluster').bootstrap}`, SPOOL_CONFIG_HOME: join(t.home, 'config')}
@@ -86,31 +108,20 @@ describe('a three-node cluster whose partition leader is killed and restarted', 
   it('consume -g -f: the read goes on through the kill of the leader and of the coordinator, and the commits lose nothing', async () => {
     const {leader} = await createReplicated(topic)
     const group = `${topic}-g`
-    const produce = async (from: number, to: number) => {
-      const result = await run(['produce', topic, '--acks', 'all'], {env, input: lines(from, to)})
-      expect(result.stderr).toBe('')
-    }
-    await produce(0, 500)
-    const consumer = start(['consume', topic, '-g', group, '-f', '-c', '1500'], {env})
-    const done = closed(consumer)
-    let out = ''
-    consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    await until(() => out.includes(record(499)))
-    await cluster.kill(leader)
-    await cluster.waitFor(topic, 0, (s) => s.leader > 0 && s.leader !== leader)
+    const {done, output} = await readThroughLeaderKill(['-g', group, '-f', '-c', '1500'], leader)
     await produce(500, 1000)
     await cluster.start(leader)
     await cluster.waitFor(topic, 0, (s) => s.isr.length === 3)
     // Then the group's coordinator, which the commits go to.
     const coordinator = await cluster.coordinatorOf(group)
     await produce(1000, 1200)
-    await until(() => out.includes(record(1199)))
+    await until(() => output().includes(record(1199)))
     await cluster.kill(coordinator)
     await until(async () => ![coordinator, -1].includes(await cluster.coordinatorOf(group).catch(() => -1)))
     await produce(1200, 1500)
     const {code, stderr} = await done
     expect({code, stderr}).toEqual({code: 0, stderr: ''})
-    const seen = out.split('\n').filter(Boolean)
+    const seen = output().split('\n').filter(Boolean)
     const expected = Array.from({length: 1500}, (_, n) => record(n))
     expect(new Set(seen)).toEqual(new Set(expected))
     // -c 1500 stops at 1500 records: with none lost, none was printed twice either. (A read keeps its
@@ -125,22 +136,11 @@ describe('a three-node cluster whose partition leader is killed and restarted', 
 
   it('consume --cursor -f: the read goes on through the kill of the leader, and the cursor loses nothing', async () => {
     const {leader} = await createReplicated(topic)
-    const produce = async (from: number, to: number) => {
-      const result = await run(['produce', topic, '--acks', 'all'], {env, input: lines(from, to)})
-      expect(result.stderr).toBe('')
-    }
-    await produce(0, 500)
-    const consumer = start(['consume', topic, '--cursor', 'review', '-f', '-c', '1000'], {env})
-    const done = closed(consumer)
-    let out = ''
-    consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    await until(() => out.includes(record(499)))
-    await cluster.kill(leader)
-    await cluster.waitFor(topic, 0, (s) => s.leader > 0 && s.leader !== leader)
+    const {done, output} = await readThroughLeaderKill(['--cursor', 'review', '-f', '-c', '1000'], leader)
     await produce(500, 1000)
     const {code, stderr} = await done
     expect({code, stderr}).toEqual({code: 0, stderr: ''})
-    expect(out).toBe(lines(0, 1000))
+    expect(output()).toBe(lines(0, 1000))
     await cluster.start(leader)
     // The cursor (kept in the local store) stands after the last record printed.
     await produce(1000, 1200)
