@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/base-command.js'
-import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
+import {SpoolCommand, expandNullFlag} from '../src/cli/base-command.js'
+import {cursorFlags, openSourceWithCursor} from '../src/cli/cursors.js'
 import {filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, recordWriterFor} from '../src/cli/flags.js'
 import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
@@ -52,15 +52,9 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     const topics = argv as string[]
     const writer = recordWriterFor(flags)
     const partitions = partitionsOf(flags.partition)
-    checkCursorFlags(flags)
-    const own = resolveBrokerAddress(flags)
-    const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
-    const backend = await this.openBackend(flags, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
-    const cursor = cursorAt && (await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => this.openBackendAt(at, flags, 'write')))
+    const {backend, cursor, resume} = await openSourceWithCursor(flags, topics, (at, access) => this.openBackendAt(at, flags, access), (line) => this.streams.err.write(`${line}\n`))
     const decoder = await openDecoder(backend, flags)
     const keys = keysOf(flags.key)
-    const resume = cursor && (await cursor.resume(topics))
-    for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)

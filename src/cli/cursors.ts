@@ -92,3 +92,25 @@ export async function openCursorStore(
   const backend = await open(cursorStoreAddress(flags.store, [resolveBrokerAddress(flags)]), access)
   return backend.cursorStore!()
 }
+
+/**
+ * What consume and tail open before they read to stdout: the source (for writing when it takes the
+ * group's commits or keeps the cursor), the cursor of --cursor, and where that cursor resumes `topics`.
+ * A resume's notes (a topic made again since, a position past retention) go to `warn`.
+ */
+export async function openSourceWithCursor(
+  flags: BackendFlags & {cursor?: string; group?: string; store?: string},
+  topics: string[],
+  open: (address: BrokerAddress, access: StoreAccess) => Promise<Backend>,
+  warn: (line: string) => void,
+): Promise<{backend: Backend; cursor?: ReadCursor; resume?: Awaited<ReturnType<ReadCursor['resume']>>}> {
+  checkCursorFlags(flags)
+  const own = resolveBrokerAddress(flags)
+  const cursorAt = flags.cursor === undefined ? undefined : cursorStoreAddress(flags.store, [own])
+  const backend = await open(own, flags.group === undefined && !keepsCursors(own, cursorAt) ? 'read' : 'write')
+  if (!cursorAt) return {backend}
+  const cursor = await openCursor(flags.cursor!, backend, cursorAt, [backend], (at) => open(at, 'write'))
+  const resume = await cursor.resume(topics)
+  for (const note of resume.notes) warn(`spool: ${note}`)
+  return {backend, cursor, resume}
+}
