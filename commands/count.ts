@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {keyScanProgress} from '../src/cli/key-scan.js'
+import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
 import {COUNT_BY, type CountBy, bucketJson, bucketLabel, countRecords, histogram} from '../src/ops/count.js'
 import {planRead, selectPartitions} from '../src/ops/read-plan.js'
@@ -10,7 +11,7 @@ export default class Count extends SpoolCommand {
   static override summary = 'Count the records of one or more topics exactly, in all or by partition, key or time.'
   static override description = `Counts what \`spool consume\` with the same topics, partitions and positions would print. Several topics give one count (and, --by partition, a row per topic/partition). On Kafka, offsets are not counts (compaction and transaction markers leave gaps), so the records are read; the local store answers a total or --by partition from its batch metadata without reading records, and --by minute/hour/day reads only the batches that span two buckets.
 
---by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0; keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help); --key K (repeatable) only the records with key K, found through the local store's key index (on Kafka, a scan).
+--by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0; keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help); --key K (repeatable) only the records with key K, found through the local store's key index (on Kafka, a scan). With --decode, the filter sees and --by key counts keys and values decoded from their schemas, as consume --decode prints them.
 
 ${positionHelp} --until is exclusive.`
 
@@ -21,6 +22,7 @@ ${positionHelp} --until is exclusive.`
     {description: 'Per partition of two topics, as JSON', command: '<%= config.bin %> <%= command.id %> orders payments --by partition --json'},
     {description: 'How many records one key got in the last hour (found through the local store\'s key index)', command: '<%= config.bin %> <%= command.id %> orders --key customer-17 --from @-1h'},
     {description: 'Only the records a filter keeps', command: "<%= config.bin %> <%= command.id %> orders --filter 'r.json?.amount > 100' -b kafka://localhost:9092"},
+    {description: 'Avro (or Protobuf, JSON Schema) values, filtered on their decoded fields', command: "<%= config.bin %> <%= command.id %> orders --decode --filter 'r.json.status === \"FAILED\"'"},
   ]
 
   static override enableJsonFlag = true
@@ -36,6 +38,7 @@ ${positionHelp} --until is exclusive.`
     filter: Flags.string({summary: "Count only records for which this JavaScript expression over r is truthy, e.g. 'r.json?.status >= 500'."}),
     partition: partitionsFlag,
     key: keyFlag,
+    ...decodeFlags,
   }
 
   async run(): Promise<unknown> {
@@ -43,6 +46,7 @@ ${positionHelp} --until is exclusive.`
     const topics = argv as string[]
     const by = flags.by as CountBy | undefined
     const backend = await this.openBackend(flags, 'read')
+    const decoder = await openDecoder(backend, flags)
     const partitions = partitionsOf(flags.partition)
     const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: false})
     const distinct = [...new Set(topics)]
@@ -51,7 +55,7 @@ ${positionHelp} --until is exclusive.`
     const keys = keysOf(flags.key)
     const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     const result = await interruptible(
-      (signal) => countRecords(backend, assignments, {by, filter: flags.filter, signal, partitions: listed.flat(), keys, onScanned: scan.onScanned}).finally(() => scan.stop()),
+      (signal) => countRecords(backend, assignments, {by, filter: flags.filter, decoder, signal, partitions: listed.flat(), keys, onScanned: scan.onScanned}).finally(() => scan.stop()),
       () => 'interrupted: the count is incomplete',
     )
     if (this.jsonEnabled())

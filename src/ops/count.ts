@@ -1,6 +1,7 @@
 import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
+import type {RecordDecoder} from '../schemas/decoder.js'
 import {expressionTransform} from './transform.js'
 
 export const COUNT_BY = ['partition', 'key', 'minute', 'hour', 'day'] as const
@@ -23,6 +24,8 @@ export interface CountOptions {
   keys?: KeySelection
   /** Records looked at by a read by key, for progress. */
   onScanned?: (records: number) => void
+  /** --decode: the filter sees, and --by key counts, keys and values decoded as consume --decode prints them. */
+  decoder?: RecordDecoder
 }
 
 export type Bucket =
@@ -100,10 +103,10 @@ async function countByReading(backend: Backend, assignments: Assignment[], optio
   for await (const batch of backend.read(assignments, {signal: options.signal, keys: options.keys, onScanned: options.onScanned})) {
     tally.recordsRead += batch.count
     const part = tally.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
-    if (filter) {
+    if (filter || (options.decoder && by === 'key')) {
       const records: FeedRecord[] = []
-      for (let i = 0; i < batch.count; i++) records.push(recordAt(batch, i))
-      const kept = await filter.apply(records)
+      for (let i = 0; i < batch.count; i++) records.push(options.decoder ? await options.decoder.decodeRecord(recordAt(batch, i)) : recordAt(batch, i))
+      const kept = filter ? await filter.apply(records) : records
       for (const record of kept) addRecord(tally, by, bucketMs, record.timestamp, record.key)
       part.count += kept.length
       continue

@@ -72,6 +72,11 @@ describe('consume --filter', () => {
     expect(envelopes[0].value_schema).toEqual({id: 1, type: 'AVRO'})
     const tail = await spool(['tail', 'orders', '-n', '1', '-c', '0', '--decode', '--filter', 'r.json.status === "FAILED"'])
     expect(lines(tail.stdout)).toEqual(['{"id":2,"status":"FAILED"}'])
+    const counted = await spool(['count', 'orders', '--decode', '--filter', 'r.json.status === "NEW"'])
+    expect({code: counted.code, stdout: counted.stdout.toString()}).toEqual({code: 0, stdout: '2\n'})
+    // Without --decode the values are Avro bytes, not JSON: the same filter sees no status.
+    const raw = await spool(['count', 'orders', '--filter', 'r.json?.status === "NEW"'])
+    expect(raw.stdout.toString()).toBe('0\n')
   })
 })
 
