@@ -7,6 +7,7 @@
 #
 #   bench/local-produce.sh ROUNDS KAFKA_PORT [BASE_CHECKOUT] [LINES_FILE]
 #
+# KAFKA_PORT - leaves out kcat (and read-and-split): the two produces only, for more rounds in the time.
 # LINES_FILE defaults to bench/.data/lines-1000000.txt (`npm run bench` writes it). Run `npm run build`
 # first (and in BASE_CHECKOUT).
 set -euo pipefail
@@ -26,6 +27,7 @@ for round in $(seq "$rounds"); do
   fi
   rm -f "$scratch"/n.db*
   echo "$round produce $(timed node "$here/bin/run.js" produce T -b "file:$scratch/n.db" < "$lines")"
+  [ "$port" = - ] && continue
   echo "$round read-split $(timed node "$here/bench/read-split.js" < "$lines")"
   topic="lp-$run_id-$round"
   node "$here/bin/run.js" topic create "$topic" -b "kafka://127.0.0.1:$port" >/dev/null 2>&1

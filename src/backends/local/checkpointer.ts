@@ -7,8 +7,12 @@ import {Worker} from 'node:worker_threads'
  * the log has grown.
  */
 export const CHECKPOINT_WORKER_AFTER_BYTES = 4 << 20
-/** A checkpoint is asked for after each this much appended. */
-const STEP_BYTES = 8 << 20
+/**
+ * A checkpoint is asked for after each this much appended. Each one syncs the log and the database
+ * (fdatasync below), and on ext4 every sync commits the journal, which a writer extending its log can wait
+ * for: 8 MB made a 1 GB produce slower (21.8-22.3 s against 17.1-21.2 s at 16 MB, on a busy machine).
+ */
+const STEP_BYTES = 16 << 20
 /**
  * The writer waits for a checkpoint after this much: a checkpoint that runs beside the writer never finds
  * the log fully copied when the writer starts its next transaction, and only then does SQLite write the
