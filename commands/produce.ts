@@ -53,7 +53,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
     partitions: Flags.integer({summary: 'Partitions for the topic when this produce creates it.', default: 1, min: 1}),
     crlf: Flags.boolean({summary: 'Strip a carriage return before each newline (CRLF input). Off: bytes are kept as they are.'}),
     'max-record-size': sizeFlag({summary: 'Refuse records larger than this (key + value + headers).', default: 1024 * 1024, defaultHelp: async () => '1MiB'}),
-    linger: durationFlag({summary: 'How long a record may wait for more before its batch is committed.', default: 5, defaultHelp: async () => '5ms'}),
+    linger: durationFlag({summary: 'How long a record may wait for more before its batch is committed (plain lines from a file into the local store never wait: batches fill).', default: 5, defaultHelp: async () => '5ms'}),
     compression: Flags.string({summary: 'Kafka: compress record batches.', options: [...COMPRESSIONS], helpGroup: 'KAFKA'}),
     acks: Flags.string({summary: 'Kafka: acknowledgements to wait for: all (every in-sync replica), 1 (the leader), 0 (none).', options: ['all', '1', '0'], helpGroup: 'KAFKA'}),
     rate: rateFlag({summary: 'Write at most this many records per second (500/s), or per minute (30/m), evenly spread.'}),

@@ -51,7 +51,7 @@ describe('produce < file', () => {
   })
 
   it('a produce past the size that starts the checkpoint thread stores every record, checks clean and leaves no -wal file', async () => {
-    // 48 MB: past the 32 MB after which checkpoints move to the thread.
+    // 48 MB: past the 4 MB after which checkpoints move to the thread.
     const line = `${'x'.repeat(99)}\n`
     const file = join(t.home, 'big.txt')
     writeFileSync(file, line.repeat(480_000))
@@ -64,6 +64,28 @@ describe('produce < file', () => {
     expect(checked.code).toBe(0)
   })
 
+  it('a 100 MB produce from a file cuts every batch at the line that fills 1 MiB, none short', async () => {
+    // 1,000,000 lines of 100 bytes: ceil(1 MiB / 100) = 10,486 records fill a batch. Batches used to be cut
+    // after the 256 KiB read that filled them (up to 12,978 records), or short whenever the linger timer
+    // fired between two reads on a busy machine (156 batches instead of 96).
+    const count = 1_000_000
+    const file = join(t.home, 'hundred.txt')
+    writeFileSync(file, Array.from({length: count}, (_, i) => `${i}:`.padEnd(100, 'z')).join('\n') + '\n')
+    const produced = await sh(`$bin produce hundred < '${file}'`, {env: t.env})
+    expect(produced.code).toBe(0)
+    expect(existsSync(`${t.store}-wal`)).toBe(false)
+
+    const db = new Database(t.store, {readonly: true})
+    const counts = (db.prepare('SELECT record_count AS n FROM batches ORDER BY base_offset').all() as {n: number}[]).map((r) => r.n)
+    db.close()
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(count)
+    expect(counts.slice(0, -1).every((n) => n === 10_486)).toBe(true)
+    expect(counts.length).toBe(Math.ceil(count / 10_486))
+    const counted = await sh(`$bin consume hundred | wc -l`, {env: t.env})
+    expect(counted.stdout.toString().trim()).toBe(String(count))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
   it('a produce of a large file killed with SIGKILL while checkpoints run on the thread leaves a prefix of whole batches', async () => {
     const count = 900_000
     const file = join(t.home, 'kill.txt')
@@ -72,7 +94,8 @@ describe('produce < file', () => {
     const producer = spawn(process.execPath, [BIN, 'produce', 'killed'], {env: t.env, stdio: [input, 'ignore', 'pipe']})
     closeSync(input)
     const closed = new Promise((resolve) => producer.on('close', resolve))
-    // Kill once more than the 32 MB that start the thread have been written (store and log together).
+    // Kill once 48 MB have been written (store and log together): the thread has been checkpointing since
+    // the first 4 MB, and commits hold four batches each.
     const size = (path: string) => (existsSync(path) ? statSync(path).size : 0)
     for (let i = 0; i < 2000 && size(t.store) + size(`${t.store}-wal`) < 48 << 20; i++) await new Promise((r) => setTimeout(r, 5))
     producer.kill('SIGKILL')

@@ -1,4 +1,4 @@
-import {statSync} from 'node:fs'
+import {closeSync, openSync, statSync} from 'node:fs'
 import type Database from 'better-sqlite3'
 import type {
   AppendOptions,
@@ -84,6 +84,8 @@ export class LocalBackend implements Backend {
   /** Bytes of batches this process has appended; past a threshold checkpoints move to a thread. */
   private appendedBytes = 0
   private checkpointer: Checkpointer | undefined
+  /** The store file, open for the checkpoint thread to sync; closed only after the connection (close()). */
+  private checkpointFd: number | undefined
   private readonly busyTimeoutMs: number
 
   constructor(options: LocalStoreOptions) {
@@ -276,7 +278,13 @@ export class LocalBackend implements Backend {
     }
     if (this.checkpointer) return this.checkpointer.appended(bytes)
     if (this.appendedBytes < CHECKPOINT_WORKER_AFTER_BYTES || this.file.absent) return
-    this.checkpointer = new Checkpointer(this.location, this.db.pragma('synchronous', {simple: true}) as number, this.busyTimeoutMs)
+    try {
+      this.checkpointFd ??= openSync(this.location, 'r+')
+    } catch {
+      // Without it the writer checkpoints in its commits, as SQLite does by default.
+      return
+    }
+    this.checkpointer = new Checkpointer(this.location, this.db.pragma('synchronous', {simple: true}) as number, this.busyTimeoutMs, this.checkpointFd)
     this.db.pragma('wal_autocheckpoint = 0')
   }
 
@@ -560,6 +568,9 @@ export class LocalBackend implements Backend {
     // The thread's connection closes first, so that this one is the last and copies what is left of the log.
     await this.checkpointer?.close()
     if (this.db.open) this.db.close()
+    // Not before: closing a descriptor of the file drops the process's locks on it, SQLite's too.
+    if (this.checkpointFd !== undefined) closeSync(this.checkpointFd)
+    this.checkpointFd = undefined
   }
 }
 
