@@ -61,6 +61,19 @@ export class KafkaBackend implements Backend {
     return this.admin.describeTopic(name)
   }
 
+  /**
+   * One Metadata request, with the producer id asked for on the same connection at the same time
+   * (acks=all), instead of describeTopic's five requests and then the id: a one-record produce is a few
+   * round trips (docs/BENCHMARKS.md, "One record to Kafka"). The metadata is cached for append.
+   */
+  async writePartitions(name: string): Promise<number> {
+    const known = this.client.admin.currentMetadata?.brokers
+    if (known) this.producer.prepare([...known.values()])
+    const {metadata, topic} = await this.admin.topicMetadata(name, true)
+    if (!known) this.producer.prepare([...metadata.brokers.values()])
+    return topic.partitionsCount
+  }
+
   deleteTopic(name: string): Promise<void> {
     return this.admin.deleteTopic(name)
   }
