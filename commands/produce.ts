@@ -102,10 +102,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
         createWith: {partitions: flags.partitions},
         lingerMs,
         batchRecords: 16_384,
-        // Into Kafka, appends of half a megabyte: peak RSS 130-145 MiB for 1M lines instead of 190-240
-        // (a batch's records are views of the input chunks; docs/BENCHMARKS.md, "Peak RSS of Kafka
-        // produce and consume"), at the same throughput.
-        batchBytes: backend.kind === 'kafka' ? 512 * 1024 : 1024 * 1024,
+        batchBytes: 1024 * 1024,
           signal,
           schemas,
           rate: flags.rate === undefined ? undefined : {perSecond: flags.rate, burst: flags.burst ?? defaultBurst(flags.rate)},

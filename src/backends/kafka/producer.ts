@@ -4,7 +4,7 @@ import {crc32c} from '../../core/checksum.js'
 import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
-import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
+import {encodeRecordBatch, produceRequestBody, recordBodySize, recordTimestamp} from './record-batch.js'
 import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
 
@@ -63,7 +63,7 @@ export class KafkaProducer {
       while (from < batch.count) {
         let to = from
         let bytes = 0
-        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, recordTimestamp(batch, from), to++ - from) + 5
         let baseSequence: number | undefined
         if (producer) {
           baseSequence = this.sequences.get(sequenceKey) ?? 0
