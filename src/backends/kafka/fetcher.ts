@@ -11,7 +11,7 @@ import type {FetchPartition} from './wire.js'
  * Most bytes per partition and per response: Kafka's own consumer defaults for the partition
  * (max.partition.fetch.bytes, 1 MiB). A response is held whole while its records are written out, with
  * the decoded batch over it; at 8 and 32 MiB a consume of 1M lines peaked at 200-280 MiB of RSS, at 1 and
- * 4 MiB at about 130, no slower (docs/BENCHMARKS.md, "Peak RSS of Kafka produce and consume").
+ * 4 MiB at about 125, no slower (docs/BENCHMARKS.md, "Peak RSS of Kafka produce and consume").
  */
 const PARTITION_FETCH_BYTES = 1 << 20
 const FETCH_BYTES = 4 << 20
