@@ -129,6 +129,12 @@ export interface Backend {
   listTopics(): Promise<TopicInfo[]>
   /** Throws UnknownTopicError. */
   describeTopic(name: string): Promise<TopicInfo>
+  /**
+   * Optional (Kafka): the partition count of a topic about to be written, without the rest of
+   * describeTopic (offsets, configs, sizes: four more requests on Kafka); the backend may get its writer
+   * ready meanwhile. Throws UnknownTopicError.
+   */
+  writePartitions?(name: string): Promise<number>
   deleteTopic(name: string): Promise<void>
   /**
    * Adds partitions and changes retention and configs, then describes the topic. Fewer or as many

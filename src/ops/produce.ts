@@ -220,11 +220,12 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     return encode(schema, document, record, what)
   }
 
-  // Plain lines into the local store, the common case, skip the record-by-record path: each line's bytes
-  // are copied into its batch's packed buffer as it is split (no view, no size sum, no map lookup), and
-  // the buffers go back to a pool once their batch is stored.
-  const packedPath =
-    backend.kind === 'local' && options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
+  // Plain lines, the common case, skip the record-by-record path: each line's bytes are copied into its
+  // batch's packed buffer as it is split (no view, no size sum, no map lookup), and the buffers go back to
+  // a pool once their batch is stored. Into Kafka too: a view per record kept the input chunks and an
+  // object per record alive until the batch was acknowledged, which grew V8's young generation to its
+  // largest (peak RSS, docs/BENCHMARKS.md).
+  const packedPath = options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
   const packedPool: PackedValues[] = []
   const packedStorage = () => packedPool.pop() ?? new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords)
   let packedBatch: PendingBatch | undefined

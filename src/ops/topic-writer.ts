@@ -34,7 +34,8 @@ export class PartitionRouter {
  */
 export async function topicPartitions(backend: Backend, topic: string, createWith: TopicSettings): Promise<{partitions: number; exists: boolean}> {
   try {
-    return {partitions: (await backend.describeTopic(topic)).partitions, exists: true}
+    const partitions = backend.writePartitions ? await backend.writePartitions(topic) : (await backend.describeTopic(topic)).partitions
+    return {partitions, exists: true}
   } catch (error) {
     if (!(error instanceof UnknownTopicError)) throw error
     return {partitions: createWith.partitions, exists: false}

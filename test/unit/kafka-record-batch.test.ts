@@ -1,8 +1,8 @@
 import {crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
-import {encodeRecordBatch} from '../../src/backends/kafka/record-batch.js'
-import {PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
+import {encodeRecordBatch, recordBodySize} from '../../src/backends/kafka/record-batch.js'
+import {PackedValues, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 function pending(records: {value: Buffer | null; key?: Buffer | null; headers?: {key: string; value: Buffer | null}[]; timestamp: number}[]) {
   const batch = new PendingBatch(0)
@@ -72,6 +72,29 @@ describe('Kafka record batches', () => {
     expect([fetched.count, fetched.nextOffset]).toEqual([2, 2])
     expect(fetched.damage?.message).toBe('Kafka returned a damaged record batch for t/3, offsets 2-3: it does not match its CRC')
     expect(new KafkaRecordBatch('t', 3, Buffer.concat([first, second]), 0, undefined)).toMatchObject({count: 4, damage: undefined})
+  })
+
+  it('encodes plain lines packed by produce (addPacked) byte for byte as the same records added one by one', () => {
+    const lines = ['first', '', 'x'.repeat(200), 'last line']
+    const input = Buffer.from(lines.join('\n'))
+    const packed = new PendingBatch(0)
+    const columns = new PendingBatch(0)
+    // A small packed buffer, so that it grows while the lines are added.
+    const storage = () => new PackedValues(8, 2)
+    let start = 0
+    lines.forEach((line, i) => {
+      const timestamp = 1_700_000_000_000 + i * 7
+      packed.addPacked(input, start, start + line.length, timestamp, storage)
+      columns.add(Buffer.from(line), null, null, timestamp, line.length)
+      start += line.length + 1
+    })
+    const crc = crc32c as (b: Buffer) => number
+    for (const [from, to] of [[0, 4], [1, 3], [2, 4]] as const) {
+      expect(encodeRecordBatch(packed, from, to, crc, undefined)).toEqual(encodeRecordBatch(columns, from, to, crc, undefined))
+      for (let i = from; i < to; i++) expect(recordBodySize(packed, i, 1_700_000_000_000, i - from)).toBe(recordBodySize(columns, i, 1_700_000_000_000, i - from))
+    }
+    const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(packed, 1, 4, crc, undefined), 0, undefined)
+    expect(Array.from({length: decoded.count}, (_, i) => recordAt(decoded, i).value!.toString())).toEqual(lines.slice(1))
   })
 
   it('stops at a batch the fetch cut short, to be read whole by the next fetch', () => {

@@ -111,7 +111,7 @@ export class KafkaClient {
       ...(tls ? {tls} : {}),
       ...(connection.sasl ? {sasl: {mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password}} : {}),
     }
-    this.wire = new KafkaWire(this.options)
+    this.wire = new KafkaWire(this.options, () => this.admin.connections)
   }
 
   get admin(): Admin {

@@ -7,6 +7,15 @@ import {FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
 import {KafkaRecordBatch} from './fetch.js'
 import type {FetchPartition} from './wire.js'
 
+/**
+ * Most bytes per partition and per response: Kafka's own consumer defaults for the partition
+ * (max.partition.fetch.bytes, 1 MiB). A response is held whole while its records are written out, with
+ * the decoded batch over it; at 8 and 32 MiB a consume of 1M lines peaked at 200-280 MiB of RSS, at 1 and
+ * 4 MiB at about 125, no slower (docs/BENCHMARKS.md, "Peak RSS of Kafka produce and consume").
+ */
+const PARTITION_FETCH_BYTES = 1 << 20
+const FETCH_BYTES = 4 << 20
+
 /** Errors of a partition that new metadata (a moved leader) fixes. */
 const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']
 
@@ -51,7 +60,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
         continue
       }
       const topics = new Map<string, FetchPartition[]>()
-      for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: 8 << 20}])
+      for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: PARTITION_FETCH_BYTES}])
       let response
       let attempts = 0
       try {
@@ -68,7 +77,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
           }
           const leader = routes!.brokers.get(node) ?? broker
           try {
-            const fetched = await client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: 32 << 20, topics}), undefined, {failover: false})
+            const fetched = await client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: FETCH_BYTES, topics}), undefined, {failover: false})
             failingSince = undefined
             return fetched
           } catch (error) {

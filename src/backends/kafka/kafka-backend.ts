@@ -16,6 +16,7 @@ import {KafkaClient} from './client.js'
 import {fetchRecords} from './fetcher.js'
 import {KafkaProducer} from './producer.js'
 import type {KafkaConnection} from './settings.js'
+import {capYoungGeneration} from './young-generation.js'
 
 /**
  * Kafka (through @platformatic/kafka). Reads without --group join no consumer group: metadata, list
@@ -61,6 +62,19 @@ export class KafkaBackend implements Backend {
     return this.admin.describeTopic(name)
   }
 
+  /**
+   * One Metadata request, with the producer id asked for on the same connection at the same time
+   * (acks=all), instead of describeTopic's five requests and then the id: a one-record produce is a few
+   * round trips (docs/BENCHMARKS.md, "One record to Kafka"). The metadata is cached for append.
+   */
+  async writePartitions(name: string): Promise<number> {
+    const known = this.client.admin.currentMetadata?.brokers
+    if (known) this.producer.prepare([...known.values()])
+    const {metadata, topic} = await this.admin.topicMetadata(name, true)
+    if (!known) this.producer.prepare([...metadata.brokers.values()])
+    return topic.partitionsCount
+  }
+
   deleteTopic(name: string): Promise<void> {
     return this.admin.deleteTopic(name)
   }
@@ -92,6 +106,7 @@ export class KafkaBackend implements Backend {
     }
     // The producer fails over within the call; a failure it gives up on leaves this set for the next one.
     this.appendFailed = true
+    capYoungGeneration()
     const count = await this.producer.send({topic, leaders, refresh}, batches, [...metadata.brokers.values()])
     this.appendFailed = false
     return {count, created}
@@ -101,8 +116,11 @@ export class KafkaBackend implements Backend {
     return this.admin.offsetForTime(topic, partition, timestamp)
   }
 
-  read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch> {
-    return fetchRecords(this.client, this.admin, assignments, options)
+  async *read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch> {
+    for await (const batch of fetchRecords(this.client, this.admin, assignments, options)) {
+      capYoungGeneration()
+      yield batch
+    }
   }
 
   listGroups(): Promise<string[]> {

@@ -4,7 +4,7 @@ import {crc32c} from '../../core/checksum.js'
 import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
-import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
+import {encodeRecordBatch, produceRequestBody, recordBodySize, recordTimestamp} from './record-batch.js'
 import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
 
@@ -43,7 +43,7 @@ interface Piece {
  * sent again: without sequence numbers a resend could store a record twice.
  */
 export class KafkaProducer {
-  private producerId?: {id: bigint; epoch: number}
+  private producerId?: Promise<{id: bigint; epoch: number}>
   /** The next sequence number per topic-partition, for the idempotent producer. */
   private readonly sequences = new Map<string, number>()
 
@@ -63,7 +63,7 @@ export class KafkaProducer {
       while (from < batch.count) {
         let to = from
         let bytes = 0
-        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, recordTimestamp(batch, from), to++ - from) + 5
         let baseSequence: number | undefined
         if (producer) {
           baseSequence = this.sequences.get(sequenceKey) ?? 0
@@ -156,15 +156,27 @@ export class KafkaProducer {
     return failure
   }
 
-  /** A producer id for idempotent produce, asked once per backend. */
-  private async identity(brokers: Broker[]): Promise<{id: bigint; epoch: number}> {
+  /** Asks for the producer id (acks=all) ahead of the first send, so that it is on its way while the input is read. */
+  prepare(brokers: Broker[]): void {
+    if ((this.client.connection.acks ?? -1) === -1) this.identity(brokers).catch(() => {})
+  }
+
+  /** A producer id for idempotent produce, asked once per backend; a failed ask is made again by the next send. */
+  private identity(brokers: Broker[]): Promise<{id: bigint; epoch: number}> {
     if (this.producerId) return this.producerId
+    const asked = (this.producerId = this.askIdentity(brokers))
+    asked.catch(() => {
+      if (this.producerId === asked) this.producerId = undefined
+    })
+    return asked
+  }
+
+  private async askIdentity(brokers: Broker[]): Promise<{id: bigint; epoch: number}> {
     // The first producer of a new cluster finds the transaction coordinator still loading: wait for it.
     const deadline = Date.now() + this.client.timeoutMs
     for (;;) {
       try {
-        this.producerId = await this.client.wire.initProducerId({brokers, transactionTimeoutMs: 60_000})
-        return this.producerId
+        return await this.client.wire.initProducerId({brokers, transactionTimeoutMs: 60_000})
       } catch (error) {
         const codes = apiErrors(error)
         const retriable = ['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR'].some((c) => codes.has(c))

@@ -37,12 +37,21 @@ function writeVarint(buffer: Buffer, position: number, value: number): number {
   return position
 }
 
+/** A record's timestamp, from a batch of columns or a packed one (produce's plain lines: PendingBatch.addPacked). */
+export function recordTimestamp(batch: PendingBatch, index: number): number {
+  return batch.packed ? batch.packed.timestamps[index]! : batch.timestamps[index]!
+}
+
 /** Bytes a record takes in a batch, excluding its own length prefix; used to cut batches under a size. */
 export function recordBodySize(batch: PendingBatch, index: number, baseTimestamp: number, offsetDelta: number): number {
   const key = batch.keys?.[index] ?? null
-  const value = batch.values[index] ?? null
-  let size = 1 + varintSize(batch.timestamps[index]! - baseTimestamp) + varintSize(offsetDelta)
+  let size = 1 + varintSize(recordTimestamp(batch, index) - baseTimestamp) + varintSize(offsetDelta)
   size += key === null ? 1 : varintSize(key.length) + key.length
+  if (batch.packed) {
+    const length = batch.packed.lengths[index]!
+    return size + varintSize(length) + length + 1 // a packed record has no key and no headers
+  }
+  const value = batch.values[index] ?? null
   size += value === null ? 1 : varintSize(value.length) + value.length
   const headers = batch.headers?.[index] ?? null
   size += varintSize(headers?.length ?? 0)
@@ -67,7 +76,7 @@ export function encodeRecordBatch(
   /** Idempotent produce: the broker stores a partition's batches only in sequence, never after a gap. */
   producer?: {id: bigint; epoch: number; baseSequence: number},
 ): Buffer {
-  const baseTimestamp = batch.timestamps[from]!
+  const baseTimestamp = recordTimestamp(batch, from)
   let maxTimestamp = baseTimestamp
   const sizes = new Array<number>(to - from)
   let recordsBytes = 0
@@ -75,15 +84,30 @@ export function encodeRecordBatch(
     const size = recordBodySize(batch, i, baseTimestamp, i - from)
     sizes[i - from] = size
     recordsBytes += varintSize(size) + size
-    if (batch.timestamps[i]! > maxTimestamp) maxTimestamp = batch.timestamps[i]!
+    const timestamp = recordTimestamp(batch, i)
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
   }
   let records: Buffer = Buffer.allocUnsafe(recordsBytes)
   let at = 0
+  const packed = batch.packed
+  // A packed batch's values lie back to back in packed.data: record `from` starts after those before it.
+  let packedAt = 0
+  if (packed) for (let i = 0; i < from; i++) packedAt += packed.lengths[i]!
   for (let i = from; i < to; i++) {
     at = writeVarint(records, at, sizes[i - from]!)
     records[at++] = 0
-    at = writeVarint(records, at, batch.timestamps[i]! - baseTimestamp)
+    at = writeVarint(records, at, recordTimestamp(batch, i) - baseTimestamp)
     at = writeVarint(records, at, i - from)
+    if (packed) {
+      const length = packed.lengths[i]!
+      at = writeVarint(records, at, -1) // no key
+      at = writeVarint(records, at, length)
+      records.set(packed.data.subarray(packedAt, packedAt + length), at)
+      at += length
+      packedAt += length
+      records[at++] = 0 // no headers
+      continue
+    }
     const key = batch.keys?.[i] ?? null
     if (key === null) at = writeVarint(records, at, -1)
     else {

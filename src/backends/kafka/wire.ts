@@ -23,15 +23,25 @@ export interface FetchPartition {
 export class KafkaWire {
   private pool: ConnectionPool | undefined
 
-  constructor(private readonly options: ConstructorParameters<typeof ConnectionPool>[1]) {}
+  /**
+   * `shared` is the admin client's pool: produce and InitProducerId go over the connections that the
+   * metadata requests before them opened (one connection, its ApiVersions and SASL done once, rather than
+   * a second one per broker). Fetch keeps a pool of its own: a fetch waits on the broker up to maxWaitMs,
+   * and a broker answers a connection's requests in order, so a follow's fetch would hold up every admin
+   * request (offsets, commits) queued behind it.
+   */
+  constructor(
+    private readonly options: ConstructorParameters<typeof ConnectionPool>[1],
+    private readonly shared: () => ConnectionPool,
+  ) {}
 
-  private get connections(): ConnectionPool {
+  private get fetchConnections(): ConnectionPool {
     return (this.pool ??= new ConnectionPool('spool', this.options))
   }
 
-  /** One request on the pooled connection to `broker`, resolved with the parsed response. */
-  private async request<T>(request: {broker: Broker; apiKey: number; apiVersion: number; payload: () => unknown; parse: unknown}): Promise<T> {
-    const connection = await this.connections.get(request.broker)
+  /** One request on a pooled connection to `broker`, resolved with the parsed response. */
+  private async request<T>(request: {pool: ConnectionPool; broker: Broker; apiKey: number; apiVersion: number; payload: () => unknown; parse: unknown}): Promise<T> {
+    const connection = await request.pool.get(request.broker)
     return new Promise((resolve, reject) => {
       // send(apiKey, apiVersion, payload builder, response parser, hasRequestHeaderTaggedFields,
       // hasResponseHeaderTaggedFields, callback)
@@ -45,7 +55,7 @@ export class KafkaWire {
   async produce(request: {broker: Broker; body: Buffer; expectResponse: boolean}): Promise<void> {
     const payload = Writer.create().append(request.body)
     if (!request.expectResponse) payload.context.noResponse = true
-    await this.request({broker: request.broker, apiKey: 0, apiVersion: 9, payload: () => payload, parse: produceV9.parseResponse})
+    await this.request({pool: this.shared(), broker: request.broker, apiKey: 0, apiVersion: 9, payload: () => payload, parse: produceV9.parseResponse})
   }
 
   /** Fetch (v12, read uncommitted, no fetch session); records come back as raw bytes for KafkaRecordBatch. */
@@ -61,12 +71,12 @@ export class KafkaWire {
     const rackId = ''
     const payload = () =>
       fetchV12.createRequest(request.maxWaitMs, request.minBytes, request.maxBytes, isolationLevel, sessionId, sessionEpoch, topics as never, forgottenTopics, rackId)
-    return this.request({broker: request.broker, apiKey: 1, apiVersion: 12, payload, parse: parseFetchResponse})
+    return this.request({pool: this.fetchConnections, broker: request.broker, apiKey: 1, apiVersion: 12, payload, parse: parseFetchResponse})
   }
 
   /** A producer id and epoch for idempotent produce (InitProducerId v4, no transactions). */
   async initProducerId(request: {brokers: Broker[]; transactionTimeoutMs: number}): Promise<{id: bigint; epoch: number}> {
-    const connection = await this.connections.getFirstAvailable(request.brokers)
+    const connection = await this.shared().getFirstAvailable(request.brokers)
     const transactionalId = null
     const producerId = -1n
     const producerEpoch = -1
@@ -74,6 +84,7 @@ export class KafkaWire {
     return {id: response.producerId, epoch: response.producerEpoch}
   }
 
+  /** Closes the fetch pool; the shared one is its owner's to close. */
   async close(): Promise<void> {
     await this.pool?.close()
   }

@@ -1,0 +1,36 @@
+// Loaded with `node --require bench/socket-trace.cjs bin/run.js ...`: logs to stderr, when the process
+// exits, every TCP connect, every write (with the Kafka request's API key, version and correlation id)
+// and every read, in ms since the process started, and the exit. Shows how many requests and connections
+// a command makes and where its wall time goes between start-up and the network (docs/BENCHMARKS.md,
+// "One record to Kafka and peak RSS").
+const net = require('node:net')
+const {performance} = require('node:perf_hooks')
+
+const events = []
+const at = () => performance.now().toFixed(1)
+const ids = new WeakMap()
+let sockets = 0
+
+const connect = net.Socket.prototype.connect
+net.Socket.prototype.connect = function (...args) {
+  const id = ++sockets
+  ids.set(this, id)
+  const options = Array.isArray(args[0]) ? args[0][0] : args[0]
+  events.push(`${at()} connect#${id} ${typeof options === 'object' ? `${options.host}:${options.port}` : options}`)
+  this.once('connect', () => events.push(`${at()} connected#${id}`))
+  this.on('data', (data) => events.push(`${at()} read#${id} ${data.length} B${data.length >= 8 ? ` correlation ${data.readInt32BE(4)}` : ''}`))
+  return connect.apply(this, args)
+}
+
+const write = net.Socket.prototype.write
+net.Socket.prototype.write = function (chunk, ...rest) {
+  const id = ids.get(this)
+  if (id !== undefined && Buffer.isBuffer(chunk) && chunk.length >= 12)
+    events.push(`${at()} write#${id} api ${chunk.readInt16BE(4)} v${chunk.readInt16BE(6)} correlation ${chunk.readInt32BE(8)} ${chunk.length} B`)
+  return write.call(this, chunk, ...rest)
+}
+
+process.on('exit', () => {
+  events.push(`${at()} exit`)
+  process.stderr.write(`${events.join('\n')}\n`)
+})

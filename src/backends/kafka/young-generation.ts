@@ -1,0 +1,25 @@
+import {getHeapSpaceStatistics, setFlagsFromString} from 'node:v8'
+
+/** V8's new space (two semi-spaces) stops growing once it is this large. */
+const NEW_SPACE_CAP_BYTES = 16 * 1024 * 1024
+
+let capped = false
+
+/**
+ * Keeps V8's young generation at two 8 MiB semi-spaces for a long Kafka produce or consume (issue 14: at
+ * most 150 MiB of peak RSS whatever the topic size). V8 grows the new space whenever the objects that
+ * survive its scavenges add up to its size, so a read or write of any length ends at the largest (two
+ * 32 MiB semi-spaces here), however little is live: a 3M-record consume peaked at 180-190 MiB, 105 MiB
+ * with `node --max-semi-space-size=8`, and used less CPU so (docs/BENCHMARKS.md, "Peak RSS of Kafka
+ * produce and consume"). That flag only counts at start-up, which spool does not control (`node
+ * bin/run.js`, npm's shims); the growth factor is read at each growth, so setting it to 1 once the new
+ * space has reached the cap stops it there. Called per batch by the fetch and produce loops; a Node whose
+ * V8 ignores the flag only grows as before.
+ */
+export function capYoungGeneration(): void {
+  if (capped) return
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
+  if (newSpace && newSpace.space_size < NEW_SPACE_CAP_BYTES) return
+  setFlagsFromString('--semi-space-growth-factor=1')
+  capped = true
+}
