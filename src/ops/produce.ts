@@ -226,6 +226,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   // object per record alive until the batch was acknowledged, which grew V8's young generation to its
   // largest (peak RSS, docs/BENCHMARKS.md).
   const packedPath = options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
+  // Into Kafka a commit is a produce request, already cut and pipelined by the client: one batch each.
+  const packedBatchesPerCommit = backend.kind === 'local' ? PACKED_BATCHES_PER_COMMIT : 1
   const packedPool: PackedValues[] = []
   const packedStorage = () => packedPool.pop() ?? new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords)
   let packedBatch: PendingBatch | undefined
@@ -390,7 +392,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
         continue
       }
       splitter.push(chunk)
-      if (packedPath ? sealed.length >= PACKED_BATCHES_PER_COMMIT : pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) {
+      if (packedPath ? sealed.length >= packedBatchesPerCommit : pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) {
         // Double buffering: read the next batch while this one is written (a Kafka round trip), but never
         // hold more than two batches (two transactions' worth on the packed path).
         const written = flush(false)
