@@ -24,7 +24,7 @@ import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
 import {BatchDamage} from './batch-codec.js'
-import {MapChecksumDamage, buildKeyMap, chunkRuns, indexesWithHash, parseKeyMap, recordsFromRuns} from './key-map.js'
+import {MapChecksumDamage, buildKeyMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordsFromRuns} from './key-map.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
@@ -452,6 +452,8 @@ export class LocalBackend implements Backend {
       rows.return?.()
       // A filter SQLite could not test (another number of probes) is tested here, once the walk is over.
       const candidates = possible.filter((row) => row.maybe === 1 || mayHoldKey(index.filterAt.get(topicId, partition, row.base_offset)!.filter, keys.hashes))
+      // Several batches' chunks to check: the native checksum from the first (key-map.ts).
+      if (candidates.length > 1) manyChunksAhead()
       const batches: RecordBatch[] = []
       const where = {topic: cursor.topic, partition, location: this.location}
       for (const row of candidates) {
