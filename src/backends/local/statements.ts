@@ -199,6 +199,12 @@ function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolea
               if (!statement) segmentWalks.set(key, (statement = db.prepare(segmentQuery(shape))))
               return statement
             },
+            /** The batch holding an offset (its index row), with its record map. */
+            batchHolding: db.prepare<[number, number, number], {base_offset: number; record_count: number; map: Buffer | null}>(
+              `SELECT k.base_offset, k.record_count, m.map FROM batch_keys k
+                 LEFT JOIN batch_key_map m ON m.topic_id = k.topic_id AND m.partition = k.partition AND m.base_offset = k.base_offset
+               WHERE k.topic_id = ? AND k.partition = ? AND k.base_offset <= ? ORDER BY k.base_offset DESC LIMIT 1`,
+            ),
             /** The segments of a partition, for `spool check`. */
             segments: db.prepare<[number, number], {first_offset: number; end_offset: number}>(
               'SELECT DISTINCT first_offset, end_offset FROM batch_key_postings WHERE topic_id = ? AND partition = ? ORDER BY first_offset',
