@@ -3,7 +3,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {StoredBatch} from '../../src/backends/local/batch-codec.js'
 import {keyFilter} from '../../src/backends/local/key-index.js'
 import {buildKeyMap} from '../../src/backends/local/key-map.js'
-import {bucketOf} from '../../src/backends/local/key-postings.js'
+import {bucketOf, tagBytes} from '../../src/backends/local/key-postings.js'
 import {SCHEMA_VERSION} from '../../src/backends/local/schema.js'
 import {keyHash} from '../../src/core/key-selection.js'
 import {envelopes, run, sh, start, tempHome, waitForOutput} from '../helpers/cli.js'
@@ -315,13 +315,15 @@ describe('--key on the local store', () => {
     await oneBigBatch()
     const expected = withKey(await envelopes(['big'], t.env), 'k0')
     const hash = keyHash(Buffer.from('k0'))
-    // Record 2500's posting (k0's bucket: u32 hashes, then u32 offsets from the segment's first) names
+    const tag = tagBytes(hash)
+    const u24 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)
+    // Record 2500's posting (k0's bucket: u24 tags, then u24 offsets from the segment's first) names
     // offset 2501 instead: the postings are what a read by key trusts; the key's bytes still decide.
     alterPostings(bucketOf(hash), (postings) => {
-      const n = postings.length / 8
-      const entry = Array.from({length: n}, (_, e) => postings.readUInt32LE(n * 4 + e * 4)).indexOf(2500)
-      expect(postings.readUInt32LE(entry * 4)).toBe(hash)
-      postings.writeUInt32LE(2501, n * 4 + entry * 4)
+      const n = postings.length / 6
+      const entry = Array.from({length: n}, (_, e) => u24(postings, n * 3 + e * 3)).indexOf(2500)
+      expect(postings.subarray(entry * 3, entry * 3 + 3)).toEqual(tag)
+      postings.writeUIntLE(2501, n * 3 + entry * 3, 3)
     })
     const found = await run(['consume', 'big', '--key', 'k0', '--json'], {env: t.env})
     expect(parsed(found.stdout)).toEqual(expected.filter((r) => r.offset !== 2500))
@@ -332,9 +334,9 @@ describe('--key on the local store', () => {
     ])
     // A posting of an offset past its segment is damage, in one line.
     alterPostings(bucketOf(hash), (postings) => {
-      const n = postings.length / 8
-      const entry = Array.from({length: n}, (_, e) => postings.readUInt32LE(e * 4)).indexOf(hash)
-      postings.writeUInt32LE(7000, n * 4 + entry * 4)
+      const n = postings.length / 6
+      const entry = Array.from({length: n}, (_, e) => u24(postings, e * 3)).indexOf(u24(tag, 0))
+      postings.writeUIntLE(7000, n * 3 + entry * 3, 3)
     })
     const damaged = await run(['consume', 'big', '--key', 'k0'], {env: t.env})
     expect(damaged.code).toBe(1)

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {encodeBatch, StoredBatch} from '../../src/backends/local/batch-codec.js'
 import {buildRecordMap, chunkRuns, parseKeyMap, recordsFromRuns} from '../../src/backends/local/key-map.js'
-import {BUCKETS, batchKeys, bucketOf, postedOffsets, postingsFrom, segmentRows} from '../../src/backends/local/key-postings.js'
+import {BUCKETS, batchKeys, bucketOf, postedOffsets, postingsFrom, segmentRows, tagBytes} from '../../src/backends/local/key-postings.js'
 import {keyHash} from '../../src/core/key-selection.js'
 import {PendingBatch, recordAt} from '../../src/core/record.js'
 
@@ -76,7 +76,7 @@ describe('the key postings of a segment of batches', () => {
     expect(segmentRows([batchKeys(7, [b('only')], 1)!])).toHaveLength(1)
   })
 
-  it('tells apart keys whose 32-bit hashes collide by their bytes', () => {
+  it('tells apart keys whose hashes collide by their bytes', () => {
     const seen = new Map<number, string>()
     let pair: [string, string] | undefined
     for (let i = 0; !pair; i++) {
@@ -93,14 +93,18 @@ describe('the key postings of a segment of batches', () => {
     expect(readByKey(seg, [b(pair[0])]).map((r) => r.value?.toString())).toEqual(['value-0', 'value-2', 'value-4', 'value-6', 'value-8'])
   })
 
-  it('counts a hash only where it is a whole entry', () => {
-    // Three entries whose bytes hold other hashes across two entries and among the offsets.
-    const crafted = Buffer.alloc(3 * 8)
-    ;[0x11223344, 0x55667788, 0x99aabbcc].forEach((h, i) => crafted.writeUInt32LE(h, i * 4))
-    ;[0x01020304, 5, 6].forEach((d, i) => crafted.writeUInt32LE(d, 12 + i * 4))
-    expect(postedOffsets(crafted, 0, [0x77881122, 0x66778899, 0x01020304], 0, 2 ** 40)).toEqual([])
-    expect(postedOffsets(crafted, 100, [0x55667788], 0, 2 ** 40)).toEqual([105])
-    expect(() => postedOffsets(crafted.subarray(0, 20), 0, [1], 0, 10)).toThrow('its key postings have an unknown format')
+  it('counts a tag only where it is a whole entry', () => {
+    // Three entries (u24 tags, then u24 offsets) whose bytes hold a wanted tag across two entries and
+    // among the offsets: no record is named.
+    const key = b('wanted')
+    const tag = tagBytes(keyHash(key))
+    const row = (tags: Buffer[], deltas: number[]) => Buffer.concat([...tags, ...deltas.map((d) => Buffer.from([d & 0xff, (d >> 8) & 0xff, d >> 16]))])
+    const across = row([Buffer.from([9, 9, tag[0]!]), Buffer.from([tag[1]!, tag[2]!, 9]), Buffer.from([7, 7, 7])], [1, 2, tag[0]! | (tag[1]! << 8) | (tag[2]! << 16)])
+    expect(postedOffsets(across, 0, [keyHash(key)], 0, 2 ** 40)).toEqual([])
+    const whole = row([Buffer.from([9, 9, 9]), tag, Buffer.from([7, 7, 7])], [1, 5, 6])
+    expect(postedOffsets(whole, 100, [keyHash(key)], 0, 2 ** 40)).toEqual([105])
+    expect(() => postedOffsets(whole, 100, [keyHash(key)], 0, 2 ** 40, 105)).toThrow('its key postings name offset 105, past their segment')
+    expect(() => postedOffsets(whole.subarray(0, 17), 0, [1], 0, 10)).toThrow('its key postings have an unknown format')
   })
 
   it('without the postings of batches retention deleted, a segment row is the row rebuilt from the batches left', () => {

@@ -5,13 +5,14 @@ import {BatchDamage} from './batch-codec.js'
  * Key postings (table batch_key_postings, store version 8): the keyed records of a run of batches that
  * follow on in a partition (a segment), split by key-hash bucket, one row per bucket that holds any.
  *
- *   u32 keyHash[n] | u32 offsetDelta[n]      (little-endian; offset = the segment's first offset + delta)
+ *   u24 tag[n] | u24 offsetDelta[n]      (little-endian; offset = the segment's first offset + delta)
  *
+ * A key's 32-bit murmur2 is mixed (murmur3's finaliser, a bijection); the top 6 bits of the mix are its
+ * bucket and the low 24 its tag, so bucket and tag tell a key from another's records about once per 2^30.
  * The rows are keyed (topic, partition, bucket, first offset), so one bucket's rows of a partition lie
  * together in offset order: a read by key reads one bucket's range, about 1/64 of the index, where the
- * Bloom filters of version 5 made it read every filter. A posting names its record exactly (a 32-bit
- * hash matches another key's record about once per 2^26 records of a bucket), so a read visits only the
- * batches holding the key and reads only their matching records; the key's bytes decide in the end.
+ * Bloom filters of version 5 made it read every filter. A posting names its record's offset, so a read
+ * visits only the batches holding the key and reads only the records named; the key's bytes decide.
  *
  * A segment is written once per SEGMENT_BATCHES batches, not per batch: a batch's records fall in all
  * 64 buckets, and one row per bucket and batch made each produce transaction rewrite 64 pages of 64 KiB
@@ -20,8 +21,14 @@ import {BatchDamage} from './batch-codec.js'
  */
 export const BUCKET_BITS = 6
 export const BUCKETS = 1 << BUCKET_BITS
-/** Batches a writer collects before it writes their segment (and at its close, whatever it has). */
-export const SEGMENT_BATCHES = 32
+/**
+ * Batches a writer collects before it writes their segment (and at its close, whatever it has): a row
+ * of 64 batches is about 50 KB, one overflow page, so a segment writes about two pages of 64 KiB per
+ * batch; fewer batches per segment write more (every row rewrites a leaf page of its bucket).
+ */
+export const SEGMENT_BATCHES = 64
+/** Offsets a segment spans at most: its deltas are 24-bit. */
+export const SEGMENT_SPAN = 1 << 24
 
 /** The filter (batch_keys) of a keyed batch whose keys are in a segment. */
 export const POSTED = Buffer.from([0])
@@ -32,23 +39,25 @@ export const isPosted = (filter: Buffer) => filter.length === 1 && filter[0] ===
 export const isPending = (filter: Buffer) => filter.length === 1 && filter[0] === 1
 
 /**
- * The bucket of a key hash: the top bits of murmur3's finaliser of it. The hash is Kafka's murmur2,
- * which also chose the key's partition (murmur2 mod partitions): mixed first, so that the keys of one
- * partition still spread over every bucket.
+ * murmur3's finaliser of a key's murmur2. The murmur2 also chose the key's partition (murmur2 mod
+ * partitions): mixed first, so that the keys of one partition still spread over every bucket.
  */
-export function bucketOf(hash: number): number {
+function mix(hash: number): number {
   let h = hash >>> 0
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> (32 - BUCKET_BITS)
+  return (h ^ (h >>> 16)) >>> 0
 }
 
-/** A batch's keyed records as a segment needs them: their indexes and key hashes. */
+export const bucketOf = (hash: number): number => mix(hash) >>> (32 - BUCKET_BITS)
+const tagOf = (hash: number): number => mix(hash) & 0xffffff
+
+/** A batch's keyed records as a segment needs them: their indexes and mixed key hashes. */
 export interface BatchKeys {
   baseOffset: number
   count: number
   indexes: Uint32Array
-  hashes: Uint32Array
+  mixed: Uint32Array
 }
 
 /** The keyed records of a batch (a PendingBatch's keys; `hashes`, when given, the partitioner's murmur2); undefined without any. */
@@ -58,14 +67,14 @@ export function batchKeys(baseOffset: number, keys: readonly (Uint8Array | null)
   for (let i = 0; i < count; i++) if (keys[i]) keyed++
   if (keyed === 0) return undefined
   const indexes = new Uint32Array(keyed)
-  const keyHashes = new Uint32Array(keyed)
+  const mixed = new Uint32Array(keyed)
   for (let i = 0, k = 0; i < count; i++) {
     const key = keys[i]
     if (!key) continue
     indexes[k] = i
-    keyHashes[k++] = hashes ? hashes[i]! >>> 0 : keyHash(key)
+    mixed[k++] = mix(hashes ? hashes[i]! : keyHash(key))
   }
-  return {baseOffset, count, indexes, hashes: keyHashes}
+  return {baseOffset, count, indexes, mixed}
 }
 
 export interface SegmentRow {
@@ -75,77 +84,92 @@ export interface SegmentRow {
 
 /**
  * The rows of a segment of batches that follow on (each batch's offsets right after the one before), in
- * bucket order, each bucket's postings in offset order. The same bytes from a writer and from `spool
- * check`, which rebuilds them from the batches to compare.
+ * bucket order, each bucket's postings in offset order; `first` is the segment's first offset. The same
+ * bytes from a writer and from `spool check`, which rebuilds them from the batches to compare.
  */
 export function segmentRows(batches: readonly BatchKeys[], first = batches[0]!.baseOffset): SegmentRow[] {
   const perBucket = new Uint32Array(BUCKETS)
   let total = 0
-  for (const batch of batches)
-    for (let k = 0; k < batch.hashes.length; k++) {
-      perBucket[bucketOf(batch.hashes[k]!)]!++
-      total++
-    }
-  const all = Buffer.allocUnsafe(total * 8)
-  const view = new DataView(all.buffer, all.byteOffset, all.length)
-  const hashAt = new Uint32Array(BUCKETS)
+  for (const batch of batches) {
+    const {mixed} = batch
+    for (let k = 0; k < mixed.length; k++) perBucket[mixed[k]! >>> (32 - BUCKET_BITS)]!++
+    total += mixed.length
+  }
+  const all = Buffer.allocUnsafe(total * 6)
+  const tagAt = new Uint32Array(BUCKETS)
   const deltaAt = new Uint32Array(BUCKETS)
   const rows: SegmentRow[] = []
   let at = 0
   for (let bucket = 0; bucket < BUCKETS; bucket++) {
     const n = perBucket[bucket]!
     if (n === 0) continue
-    hashAt[bucket] = at
-    deltaAt[bucket] = at + n * 4
-    rows.push({bucket, postings: all.subarray(at, at + n * 8)})
-    at += n * 8
+    tagAt[bucket] = at
+    deltaAt[bucket] = at + n * 3
+    rows.push({bucket, postings: all.subarray(at, at + n * 6)})
+    at += n * 6
   }
   for (const batch of batches) {
+    const {mixed, indexes} = batch
     const delta = batch.baseOffset - first
-    for (let k = 0; k < batch.hashes.length; k++) {
-      const hash = batch.hashes[k]!
-      const bucket = bucketOf(hash)
-      view.setUint32(hashAt[bucket]!, hash, true)
-      view.setUint32(deltaAt[bucket]!, delta + batch.indexes[k]!, true)
-      hashAt[bucket]! += 4
-      deltaAt[bucket]! += 4
+    for (let k = 0; k < mixed.length; k++) {
+      const h = mixed[k]!
+      const bucket = h >>> (32 - BUCKET_BITS)
+      let t = tagAt[bucket]!
+      all[t] = h & 0xff
+      all[t + 1] = (h >>> 8) & 0xff
+      all[t + 2] = (h >>> 16) & 0xff
+      tagAt[bucket] = t + 3
+      const d = delta + indexes[k]!
+      t = deltaAt[bucket]!
+      all[t] = d & 0xff
+      all[t + 1] = (d >>> 8) & 0xff
+      all[t + 2] = (d >>> 16) & 0xff
+      deltaAt[bucket] = t + 3
     }
   }
   return rows
 }
+
+const u24 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)
 
 /**
  * A segment row without its postings of offsets below `from` (those of batches retention deleted), as
  * `spool check` compares it with the row rebuilt from the batches left.
  */
 export function postingsFrom(postings: Buffer, first: number, from: number): Buffer {
-  const n = postings.length / 8
+  const n = postings.length / 6
   const kept: number[] = []
-  for (let e = 0; e < n; e++) if (first + postings.readUInt32LE(n * 4 + e * 4) >= from) kept.push(e)
+  for (let e = 0; e < n; e++) if (first + u24(postings, n * 3 + e * 3) >= from) kept.push(e)
   if (kept.length === n) return postings
-  const out = Buffer.alloc(kept.length * 8)
+  const out = Buffer.alloc(kept.length * 6)
   kept.forEach((e, k) => {
-    out.writeUInt32LE(postings.readUInt32LE(e * 4), k * 4)
-    out.writeUInt32LE(postings.readUInt32LE(n * 4 + e * 4), kept.length * 4 + k * 4)
+    postings.copy(out, k * 3, e * 3, e * 3 + 3)
+    postings.copy(out, kept.length * 3 + k * 3, n * 3 + e * 3, n * 3 + e * 3 + 3)
   })
   return out
 }
 
+/** The 3-byte tag a segment row holds for a key hash: what SQL's instr looks for. */
+export function tagBytes(hash: number): Buffer {
+  const tag = tagOf(hash)
+  return Buffer.from([tag & 0xff, (tag >>> 8) & 0xff, (tag >>> 16) & 0xff])
+}
+
 /**
- * The offsets in [from, to) of a segment row (its first offset `first`) whose hash is one of `wanted`,
- * in order; one past the segment's end (`segmentEnd`) is damage. A hit counts only where it is a whole hash entry: instr, in SQL, also finds a hash across
- * two entries or among the deltas.
+ * The offsets in [from, to) of a segment row (its first offset `first`) whose tag is one of `wanted`'s
+ * (key hashes of the row's bucket), in order; one past the segment's end (`segmentEnd`) is damage. A hit
+ * counts only where it is a whole entry: instr, in SQL, also finds a tag across two entries or among
+ * the deltas.
  */
 export function postedOffsets(postings: Buffer, first: number, wanted: readonly number[], from: number, to: number, segmentEnd = Number.MAX_SAFE_INTEGER): number[] {
-  if (postings.length % 8 !== 0) throw new BatchDamage('its key postings have an unknown format')
-  const n = postings.length / 8
+  if (postings.length % 6 !== 0) throw new BatchDamage('its key postings have an unknown format')
+  const n = postings.length / 6
   const found: number[] = []
-  const pattern = Buffer.alloc(4)
   for (const hash of wanted) {
-    pattern.writeUInt32LE(hash >>> 0)
-    for (let at = postings.indexOf(pattern); at >= 0 && at < n * 4; at = postings.indexOf(pattern, at + 1)) {
-      if (at % 4 !== 0) continue
-      const offset = first + postings.readUInt32LE(n * 4 + at)
+    const pattern = tagBytes(hash)
+    for (let at = postings.indexOf(pattern); at >= 0 && at < n * 3; at = postings.indexOf(pattern, at + 1)) {
+      if (at % 3 !== 0) continue
+      const offset = first + u24(postings, n * 3 + at)
       if (offset >= segmentEnd) throw new BatchDamage(`its key postings name offset ${offset}, past their segment`)
       if (offset >= from && offset < to) found.push(offset)
     }
@@ -156,7 +180,7 @@ export function postedOffsets(postings: Buffer, first: number, wanted: readonly 
 /**
  * The segment rows of a partition that may hold one of the keys and reach past @from, below @to, in
  * offset order: for each bucket the keys fall in, a walk of that bucket's rows from the last one that
- * starts at or before @from, which SQLite filters with instr (the 4-byte hash anywhere in the row) and
+ * starts at or before @from, which SQLite filters with instr (the 3-byte tag anywhere in the row) and
  * stops at @limit rows. `perBucket` says how many hashes fall in each bucket, in the order of the
  * parameters @b0, @b1... and @h0_0, @h0_1..., @h1_0...
  */
@@ -185,11 +209,7 @@ export function segmentParams(wanted: readonly number[]): {shape: number[]; para
   const shape: number[] = []
   ;[...byBucket].forEach(([bucket, hashes], b) => {
     params[`b${b}`] = bucket
-    hashes.forEach((hash, h) => {
-      const bytes = Buffer.alloc(4)
-      bytes.writeUInt32LE(hash >>> 0)
-      params[`h${b}_${h}`] = bytes
-    })
+    hashes.forEach((hash, h) => (params[`h${b}_${h}`] = tagBytes(hash)))
     shape.push(hashes.length)
   })
   return {shape, params}

@@ -25,7 +25,7 @@ import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStor
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
 import {BatchDamage} from './batch-codec.js'
 import {MapChecksumDamage, buildKeyMap, buildRecordMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordsFromRuns} from './key-map.js'
-import {type BatchKeys, PENDING, SEGMENT_BATCHES, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
+import {type BatchKeys, PENDING, SEGMENT_BATCHES, SEGMENT_SPAN, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
@@ -53,7 +53,7 @@ const DEFAULT_WAL_AUTOCHECKPOINT = 1000
 const KEY_ROWS_PER_FETCH = 256
 /** The filter of a batch without keys (both before and from store version 8). */
 const NO_KEYS = Buffer.alloc(0)
-/** Key postings rows a read by key takes per bucket and fetch; a row holds a segment of 32 batches. */
+/** Key postings rows a read by key takes per bucket and fetch; a row holds a segment of 64 batches. */
 const SEGMENTS_PER_FETCH = 8
 /**
  * Batches a read by key through key postings reads per fetch: more than BATCHES_PER_FETCH, as it holds
@@ -312,7 +312,8 @@ export class LocalBackend implements Backend {
 
   /**
    * Writes the key postings of pending batches (inside a write transaction): one segment per run of
-   * batches that follow on (another writer's batches between two of ours end a run), over batches that
+   * batches that follow on (another writer's batches between two of ours end a run) and span at most
+   * SEGMENT_SPAN offsets, over batches that
    * are all still pending (retention may have deleted some: their run stays pending, read whole).
    */
   private writeSegments(topicId: number, partition: number, batches: readonly BatchKeys[]): void {
@@ -331,7 +332,7 @@ export class LocalBackend implements Backend {
     }
     for (const batch of batches) {
       const previous = run.at(-1)
-      if (previous && previous.baseOffset + previous.count !== batch.baseOffset) write()
+      if (previous && (previous.baseOffset + previous.count !== batch.baseOffset || batch.baseOffset + batch.count - run[0]!.baseOffset > SEGMENT_SPAN)) write()
       run.push(batch)
     }
     write()
