@@ -7,13 +7,15 @@ import {BATCH_HEADER_BYTES, BatchDamage, batchLayout, decodeHeaders, lengthColum
  * A keyed batch's record map (table batch_key_map, store version 7): what a read by key needs to read
  * only the part of a batch holding the records it wants, instead of the whole ~1 MiB blob.
  *
- *   u8 format (1) | u8 chunkShift | u8 groupShift | u8 batch flags | u32 blob length | u32 record count
+ *   u8 format (1, or 2 from store version 8) | u8 chunkShift | u8 groupShift | u8 batch flags
+ *   u32 blob length | u32 record count
  *   u32 groupStart[columns][groups + 1]   where each group of 2^groupShift records' bytes start in each
  *                                         data column (values, then keys and headers as the batch has
  *                                         them); the last entry is the column's end
  *   u32 CRC-32C of the above
  *   u32 chunkCrc[ceil(length / 2^chunkShift)]   CRC-32C of each 2^chunkShift bytes of the blob
- *   u16 keyHash[count]                    the low 16 bits of each record's key murmur2 (0 for a null key)
+ *   u16 keyHash[count]                    format 1 only: the low 16 bits of each record's key murmur2 (0
+ *                                         for a null key); in format 2 the key postings name the records
  *
  * The key hashes name the records that may hold a key (the key's bytes then decide), so a batch the Bloom
  * filter named by mistake costs this row and no blob. The group starts say where a record's group lies in
