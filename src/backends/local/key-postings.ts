@@ -52,29 +52,36 @@ function mix(hash: number): number {
 export const bucketOf = (hash: number): number => mix(hash) >>> (32 - BUCKET_BITS)
 const tagOf = (hash: number): number => mix(hash) & 0xffffff
 
-/** A batch's keyed records as a segment needs them: their indexes and mixed key hashes. */
+/**
+ * A batch's keyed records as a segment needs them: their indexes, buckets and tags (every value below
+ * 2^30, so a small integer to V8 even in code not yet optimised, where a 32-bit hash would be boxed).
+ */
 export interface BatchKeys {
   baseOffset: number
   count: number
   indexes: Uint32Array
-  mixed: Uint32Array
+  buckets: Uint8Array
+  tags: Uint32Array
 }
 
 /** The keyed records of a batch (a PendingBatch's keys; `hashes`, when given, the partitioner's murmur2); undefined without any. */
 export function batchKeys(baseOffset: number, keys: readonly (Uint8Array | null)[] | null, count: number, hashes?: readonly number[] | null): BatchKeys | undefined {
   if (!keys) return undefined
-  let keyed = 0
-  for (let i = 0; i < count; i++) if (keys[i]) keyed++
-  if (keyed === 0) return undefined
-  const indexes = new Uint32Array(keyed)
-  const mixed = new Uint32Array(keyed)
-  for (let i = 0, k = 0; i < count; i++) {
+  const indexes = new Uint32Array(count)
+  const buckets = new Uint8Array(count)
+  const tags = new Uint32Array(count)
+  let k = 0
+  for (let i = 0; i < count; i++) {
     const key = keys[i]
     if (!key) continue
+    const h = mix(hashes ? hashes[i]! : keyHash(key))
     indexes[k] = i
-    mixed[k++] = mix(hashes ? hashes[i]! : keyHash(key))
+    buckets[k] = h >>> (32 - BUCKET_BITS)
+    tags[k++] = h & 0xffffff
   }
-  return {baseOffset, count, indexes, mixed}
+  if (k === 0) return undefined
+  if (k === count) return {baseOffset, count, indexes, buckets, tags}
+  return {baseOffset, count, indexes: indexes.slice(0, k), buckets: buckets.slice(0, k), tags: tags.slice(0, k)}
 }
 
 export interface SegmentRow {
@@ -91,43 +98,44 @@ export function segmentRows(batches: readonly BatchKeys[], first = batches[0]!.b
   const perBucket = new Uint32Array(BUCKETS)
   let total = 0
   for (const batch of batches) {
-    const {mixed} = batch
-    for (let k = 0; k < mixed.length; k++) perBucket[mixed[k]! >>> (32 - BUCKET_BITS)]!++
-    total += mixed.length
+    const buckets = batch.buckets
+    for (let k = 0; k < buckets.length; k++) perBucket[buckets[k]!]!++
+    total += buckets.length
   }
-  const all = Buffer.allocUnsafe(total * 6)
+  const all = new Uint8Array(total * 6)
   const tagAt = new Uint32Array(BUCKETS)
   const deltaAt = new Uint32Array(BUCKETS)
-  const rows: SegmentRow[] = []
+  const bounds: Array<[number, number, number]> = []
   let at = 0
   for (let bucket = 0; bucket < BUCKETS; bucket++) {
     const n = perBucket[bucket]!
     if (n === 0) continue
     tagAt[bucket] = at
     deltaAt[bucket] = at + n * 3
-    rows.push({bucket, postings: all.subarray(at, at + n * 6)})
+    bounds.push([bucket, at, at + n * 6])
     at += n * 6
   }
   for (const batch of batches) {
-    const {mixed, indexes} = batch
+    const {buckets, tags, indexes} = batch
     const delta = batch.baseOffset - first
-    for (let k = 0; k < mixed.length; k++) {
-      const h = mixed[k]!
-      const bucket = h >>> (32 - BUCKET_BITS)
-      let t = tagAt[bucket]!
-      all[t] = h & 0xff
-      all[t + 1] = (h >>> 8) & 0xff
-      all[t + 2] = (h >>> 16) & 0xff
+    for (let k = 0; k < buckets.length; k++) {
+      const bucket = buckets[k]!
+      const tag = tags[k]!
+      const t = tagAt[bucket]!
+      all[t] = tag
+      all[t + 1] = tag >> 8
+      all[t + 2] = tag >> 16
       tagAt[bucket] = t + 3
       const d = delta + indexes[k]!
-      t = deltaAt[bucket]!
-      all[t] = d & 0xff
-      all[t + 1] = (d >>> 8) & 0xff
-      all[t + 2] = (d >>> 16) & 0xff
-      deltaAt[bucket] = t + 3
+      const o = deltaAt[bucket]!
+      all[o] = d
+      all[o + 1] = d >> 8
+      all[o + 2] = d >> 16
+      deltaAt[bucket] = o + 3
     }
   }
-  return rows
+  const bytes = Buffer.from(all.buffer, all.byteOffset, all.length)
+  return bounds.map(([bucket, start, end]) => ({bucket, postings: bytes.subarray(start, end)}))
 }
 
 const u24 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)
