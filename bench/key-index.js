@@ -147,7 +147,7 @@ async function main() {
     `| ${label} | ${ms(med(samples, 'seconds'))} | ${fmt(produceRecords / med(samples, 'seconds'))} | ${ms(med(samples, 'cpu'))} | ${fmt(produceRecords / med(samples, 'cpu'))} |`
   const cost = (field) => `${(((med(produce.indexed, field) - med(produce.plain, field)) / med(produce.plain, field)) * 100).toFixed(1)}%`
   const indexSize = timed(
-    `sqlite3 ${join(work, 'indexed.db')} "SELECT (SELECT count(*) || ' filter rows of ' || sum(length(filter)) || ' bytes' FROM batch_keys) || ', ' || (SELECT count(*) || ' record maps of ' || coalesce(sum(length(map)), 0) || ' bytes' FROM batch_key_map) || ', batches ' || (SELECT sum(bytes) FROM batches) || ' bytes'" 2>/dev/null || echo unknown`,
+    `sqlite3 ${join(work, 'indexed.db')} "SELECT (SELECT count(*) || ' filter rows of ' || sum(length(filter)) || ' bytes' FROM batch_keys) || ', ' || (SELECT count(*) || ' record maps of ' || coalesce(sum(length(map)), 0) || ' bytes' FROM batch_key_map) || ', ' || (SELECT count(*) || ' key postings rows (' || count(DISTINCT first_offset) || ' segments) of ' || coalesce(sum(length(postings)), 0) || ' bytes' FROM batch_key_postings) || ', batches ' || (SELECT sum(bytes) FROM batches) || ' bytes'" 2>/dev/null || echo unknown`,
   ).stdout
 
   const report = [

@@ -1,5 +1,11 @@
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {StoredBatch} from '../../src/backends/local/batch-codec.js'
+import {keyFilter} from '../../src/backends/local/key-index.js'
+import {buildKeyMap} from '../../src/backends/local/key-map.js'
+import {bucketOf, tagBytes} from '../../src/backends/local/key-postings.js'
+import {SCHEMA_VERSION} from '../../src/backends/local/schema.js'
+import {keyHash} from '../../src/core/key-selection.js'
 import {envelopes, run, sh, start, tempHome, waitForOutput} from '../helpers/cli.js'
 
 // Find by key (issue 13): --key on consume, tail, replay and pipe against real stores, compared with a
@@ -41,6 +47,16 @@ function indexRows(): Array<{partition: number; base_offset: number; record_coun
   }
 }
 
+/** The segments of key postings (store version 8): one per run of batches a writer indexed together. */
+function segmentRows(): Array<{partition: number; first_offset: number; end_offset: number}> {
+  const db = new Database(t.store, {readonly: true})
+  try {
+    return db.prepare('SELECT DISTINCT partition, first_offset, end_offset FROM batch_key_postings ORDER BY partition, first_offset').all() as any
+  } finally {
+    db.close()
+  }
+}
+
 function batchRows(): Array<{partition: number; base_offset: number; record_count: number}> {
   const db = new Database(t.store, {readonly: true})
   try {
@@ -73,6 +89,16 @@ function alter(table: 'batches' | 'batch_key_map', change: (bytes: Buffer) => vo
   const bytes = Buffer.from((db.prepare(`SELECT ${column} AS b FROM ${table}`).get() as {b: Buffer}).b)
   change(bytes)
   db.prepare(`UPDATE ${table} SET ${column} = ?`).run(bytes)
+  db.close()
+}
+
+/** Changes topic big's postings row of one bucket behind spool's back. */
+function alterPostings(bucket: number, change: (bytes: Buffer) => void): void {
+  const db = new Database(t.store)
+  expect((db.prepare('SELECT count(*) AS n FROM batch_key_postings WHERE bucket = ?').get(bucket) as {n: number}).n).toBe(1)
+  const bytes = Buffer.from((db.prepare('SELECT postings FROM batch_key_postings WHERE bucket = ?').get(bucket) as {postings: Buffer}).postings)
+  change(bytes)
+  db.prepare('UPDATE batch_key_postings SET postings = ? WHERE bucket = ?').run(bytes, bucket)
   db.close()
 }
 
@@ -215,12 +241,15 @@ describe('--key on the local store', () => {
     expect(batches.length).toBeLessThan(6)
     expect(indexRows()).toEqual(batches)
     expect(mapRows()).toEqual(batches.map(({partition, base_offset}) => ({partition, base_offset})))
+    // Each produce wrote one batch, and its segment at its close.
+    expect(segmentRows()).toEqual(batches.map(({partition, base_offset, record_count}) => ({partition, first_offset: base_offset, end_offset: base_offset + record_count})))
     const kept = await envelopes(['short'], t.env)
     const found = await run(['consume', 'short', '--key', 'k3', '--json'], {env: t.env})
     expect(parsed(found.stdout)).toEqual(withKey(kept, 'k3'))
     expect((await run(['topic', 'delete', 'short', '--yes'], {env: t.env})).code).toBe(0)
     expect(indexRows()).toEqual([])
     expect(mapRows()).toEqual([])
+    expect(segmentRows()).toEqual([])
   })
 
   it('a version 4 store reads by key before and after its migration; old batches stay unindexed', async () => {
@@ -228,7 +257,7 @@ describe('--key on the local store', () => {
     const before = await envelopes(['orders'], t.env)
     // What a spool of store version 4 wrote: the same tables without the key index (or the cursors after it).
     const db = new Database(t.store)
-    db.exec('DROP TABLE batch_keys; DROP TABLE cursor_positions; DROP TABLE batch_key_map')
+    db.exec('DROP TABLE batch_keys; DROP TABLE cursor_positions; DROP TABLE batch_key_map; DROP TABLE batch_key_postings')
     db.pragma('user_version = 4')
     db.close()
     // A read opens the store read-only and does not migrate it: it filters every batch.
@@ -238,7 +267,7 @@ describe('--key on the local store', () => {
     // A write migrates it; its new batches are indexed, the old ones are not.
     expect((await run(['produce', 'orders', '-K', ':'], {env: t.env, input: 'k13:after-migration\n'})).code).toBe(0)
     const version = new Database(t.store, {readonly: true})
-    expect(version.pragma('user_version', {simple: true})).toBe(7)
+    expect(version.pragma('user_version', {simple: true})).toBe(SCHEMA_VERSION)
     version.close()
     const oldBatches = before.length
     expect(indexRows().every((row) => row.record_count === 1)).toBe(true)
@@ -282,23 +311,43 @@ describe('--key on the local store', () => {
     expect(JSON.parse(check.stdout.toString()).damage).toEqual([{topic: 'big', partition: 0, from: 0, to: 4999, reason: 'the batch does not match its checksum'}])
   })
 
-  it('reads through the record map: a map that differs from its batch changes what --key finds, and spool check reports it', async () => {
+  it('reads through the key postings: a posting that differs from its batch changes what --key finds, and spool check reports it', async () => {
     await oneBigBatch()
     const expected = withKey(await envelopes(['big'], t.env), 'k0')
-    // Record 2500's key hash in the map (16 bits a record, last in the map) is changed: the map is what a
-    // read by key trusts to find the record.
-    alter('batch_key_map', (map) => {
-      const at = map.length - (5000 - 2500) * 2
-      map.writeUInt16LE((map.readUInt16LE(at) + 1) & 0xffff, at)
+    const hash = keyHash(Buffer.from('k0'))
+    const tag = tagBytes(hash)
+    const u24 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)
+    // Record 2500's posting (k0's bucket: u24 tags, then u24 offsets from the segment's first) names
+    // offset 2501 instead: the postings are what a read by key trusts; the key's bytes still decide.
+    alterPostings(bucketOf(hash), (postings) => {
+      const n = postings.length / 6
+      const entry = Array.from({length: n}, (_, e) => u24(postings, n * 3 + e * 3)).indexOf(2500)
+      expect(postings.subarray(entry * 3, entry * 3 + 3)).toEqual(tag)
+      postings.writeUIntLE(2501, n * 3 + entry * 3, 3)
     })
     const found = await run(['consume', 'big', '--key', 'k0', '--json'], {env: t.env})
     expect(parsed(found.stdout)).toEqual(expected.filter((r) => r.offset !== 2500))
     const check = await run(['check', '--json'], {env: t.env})
     expect(check.code).toBe(1)
     expect(JSON.parse(check.stdout.toString()).damage).toEqual([
-      expect.objectContaining({topic: 'big', partition: 0, from: 0, to: 4999, reason: expect.stringMatching(/^the key map does not match the batch/)}),
+      expect.objectContaining({topic: 'big', partition: 0, from: 0, to: 4999, reason: expect.stringMatching(/^the key postings do not match the keys of their batches/)}),
     ])
-    // A damaged record position (a group start, covered by the map's own checksum) is damage, in one line.
+    // A posting of an offset past its segment is damage, in one line.
+    alterPostings(bucketOf(hash), (postings) => {
+      const n = postings.length / 6
+      const entry = Array.from({length: n}, (_, e) => u24(postings, e * 3)).indexOf(u24(tag, 0))
+      postings.writeUIntLE(7000, n * 3 + entry * 3, 3)
+    })
+    const damaged = await run(['consume', 'big', '--key', 'k0'], {env: t.env})
+    expect(damaged.code).toBe(1)
+    expect(stderrLines(damaged.stderr)).toEqual([
+      `spool: store ${t.store} is damaged: topic 'big' partition 0, offsets 0-4999: the key index cannot be read (its key postings name offset 7000, past their segment) (see everything that is damaged with: spool check -b file:${t.store})`,
+    ])
+  })
+
+  it('reads through the record map: a damaged record position is damage in one line, and spool check reports the map', async () => {
+    await oneBigBatch()
+    // A group start, covered by the map's own checksum.
     alter('batch_key_map', (map) => {
       map[20] ^= 1
     })
@@ -306,6 +355,11 @@ describe('--key on the local store', () => {
     expect(damaged.code).toBe(1)
     expect(stderrLines(damaged.stderr)).toEqual([
       `spool: store ${t.store} is damaged: topic 'big' partition 0, offsets 0-4999: the batch cannot be read (its key map does not match its checksum) (see everything that is damaged with: spool check -b file:${t.store})`,
+    ])
+    const check = await run(['check', '--json'], {env: t.env})
+    expect(check.code).toBe(1)
+    expect(JSON.parse(check.stdout.toString()).damage).toEqual([
+      expect.objectContaining({topic: 'big', partition: 0, from: 0, to: 4999, reason: expect.stringMatching(/^the key map does not match the batch/)}),
     ])
   })
 
@@ -319,5 +373,76 @@ describe('--key on the local store', () => {
     for (const key of ['k1', 'k20'])
       expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
     expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
+  it('reads batches indexed by store version 7 (Bloom filter, record map with key hashes) beside version 8 ones (postings)', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    // The first segment of each partition gets back the index rows a spool of store version 7 wrote.
+    const db = new Database(t.store)
+    const first = db.prepare('SELECT partition, min(first_offset) AS first_offset FROM batch_key_postings GROUP BY partition').all() as Array<{partition: number; first_offset: number}>
+    let rewritten = 0
+    for (const {partition, first_offset} of first) {
+      const {end_offset} = db.prepare('SELECT end_offset FROM batch_key_postings WHERE partition = ? AND first_offset = ?').get(partition, first_offset) as {end_offset: number}
+      const rows = db.prepare('SELECT base_offset, data FROM batches WHERE partition = ? AND base_offset >= ? AND base_offset < ?').all(partition, first_offset, end_offset) as Array<{base_offset: number; data: Buffer}>
+      for (const {base_offset, data} of rows) {
+        const batch = new StoredBatch('orders', partition, data, base_offset)
+        const keys = Array.from({length: batch.count}, (_, i) => batch.keyAt(i))
+        db.prepare('UPDATE batch_keys SET filter = ? WHERE partition = ? AND base_offset = ?').run(keyFilter(keys, batch.count), partition, base_offset)
+        db.prepare('UPDATE batch_key_map SET map = ? WHERE partition = ? AND base_offset = ?').run(buildKeyMap(data, keys), partition, base_offset)
+        rewritten++
+      }
+      db.prepare('DELETE FROM batch_key_postings WHERE partition = ? AND first_offset = ?').run(partition, first_offset)
+    }
+    db.close()
+    expect(first).toHaveLength(3)
+    expect(segmentRows().length).toBeGreaterThan(0)
+    expect(rewritten).toBeGreaterThan(2)
+    for (const key of ['k1', 'k20', 'k36'])
+      expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
+    const two = await run(['consume', 'orders', '--key', 'k2', '--key', 'k30', '--from', '50', '--json'], {env: t.env})
+    expect(parsed(two.stdout)).toEqual(withKey(all, 'k2', 'k30').filter((r) => r.offset >= 50))
+    // Both kinds of rows are what check rebuilds.
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
+  it('batches whose writer stopped before writing their key postings are read whole, and new writes post theirs', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    // What a produce killed before its close leaves: its batches pending (filter 01), no segment.
+    const db = new Database(t.store)
+    const segment = db.prepare('SELECT partition, first_offset, end_offset FROM batch_key_postings ORDER BY partition DESC, first_offset DESC LIMIT 1').get() as {partition: number; first_offset: number; end_offset: number}
+    db.prepare("UPDATE batch_keys SET filter = X'01' WHERE partition = ? AND base_offset >= ? AND base_offset < ?").run(segment.partition, segment.first_offset, segment.end_offset)
+    db.prepare('DELETE FROM batch_key_postings WHERE partition = ? AND first_offset = ?').run(segment.partition, segment.first_offset)
+    db.close()
+    for (const key of ['k0', 'k5', 'k33'])
+      expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+    // A later produce posts its own batches; the pending ones stay pending, and every key still reads.
+    expect((await run(['produce', 'orders', '-K', ':', '-p', String(segment.partition)], {env: t.env, input: 'k5:later\n'})).code).toBe(0)
+    const after = await envelopes(['orders'], t.env)
+    expect(parsed((await run(['consume', 'orders', '--key', 'k5', '--json'], {env: t.env})).stdout)).toEqual(withKey(after, 'k5'))
+    expect(withKey(after, 'k5').at(-1)).toMatchObject({value: 'later'})
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
+  it('a read by key never reads a keyless batch: one damaged is found by a full read, not by --key', async () => {
+    await keyedTopic()
+    const all = await envelopes(['orders'], t.env)
+    // The last batch (partition 0): no-key-1 and no-key-2, with an empty index row, no postings and no map.
+    const db = new Database(t.store)
+    const keyless = db.prepare("SELECT partition, base_offset, data FROM batches b WHERE EXISTS (SELECT 1 FROM batch_keys k WHERE k.partition = b.partition AND k.base_offset = b.base_offset AND length(k.filter) = 0)").all() as Array<{partition: number; base_offset: number; data: Buffer}>
+    expect(keyless).toHaveLength(1)
+    const {partition, base_offset, data} = keyless[0]!
+    const damaged = Buffer.from(data)
+    damaged[damaged.indexOf('no-key-2')] ^= 1
+    db.prepare('UPDATE batches SET data = ? WHERE partition = ? AND base_offset = ?').run(damaged, partition, base_offset)
+    db.close()
+    expect(segmentRows().some((r) => r.partition === partition && r.first_offset <= base_offset && base_offset < r.end_offset)).toBe(false)
+    const found = await run(['consume', 'orders', '--key', 'k3', '--json'], {env: t.env})
+    expect(found.code).toBe(0)
+    expect(parsed(found.stdout)).toEqual(withKey(all, 'k3'))
+    const full = await run(['consume', 'orders', '-p', String(partition)], {env: t.env})
+    expect(full.code).toBe(1)
   })
 })

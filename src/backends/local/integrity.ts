@@ -3,7 +3,8 @@ import {crc32c} from '../../core/checksum.js'
 import {SpoolError} from '../../core/errors.js'
 import {BatchDamage, StoredBatch} from './batch-codec.js'
 import {keyFilter} from './key-index.js'
-import {buildKeyMap} from './key-map.js'
+import {buildKeyMap, buildRecordMap} from './key-map.js'
+import {type BatchKeys, batchKeys, isPending, isPosted, postingsFrom, segmentRows} from './key-postings.js'
 import type {BatchRow, Statements} from './statements.js'
 
 /** A stored batch (or a run of records) that cannot be read as written. */
@@ -141,6 +142,31 @@ export function checkStore(db: Database.Database, s: Statements, location: strin
       result.partitions++
       let at = part.start_offset
       let expected = part.start_offset
+      // Key postings (store version 8): each segment is rebuilt from its posted batches as the walk
+      // passes them, and compared row by row (without the postings of batches retention deleted).
+      const postings = s.keyIndex?.postings
+      const segments = postings?.segments.all(topic.id, part.partition) ?? []
+      let segment = 0
+      let inSegment: BatchKeys[] = []
+      const finishSegment = () => {
+        const {first_offset: first, end_offset: end} = segments[segment++]!
+        const batches = inSegment
+        inSegment = []
+        if (batches.length === 0) return
+        const cut = batches[0]!.baseOffset
+        const stored = postings!.ofSegment
+          .all(topic.id, part.partition, first)
+          .map((r) => ({...r, postings: postingsFrom(r.postings, first, cut)}))
+          .filter((r) => r.postings.length > 0)
+        const last = batches.at(-1)!
+        const rebuilt = segmentRows(batches, first)
+        const same =
+          last.baseOffset + last.count === end &&
+          stored.length === rebuilt.length &&
+          stored.every((r, i) => r.bucket === rebuilt[i]!.bucket && r.end_offset === end && r.postings.equals(rebuilt[i]!.postings))
+        if (!same)
+          result.damage.push({topic: topic.name, partition: part.partition, from: cut, to: end - 1, reason: 'the key postings do not match the keys of their batches (reads by --key may miss their records)'})
+      }
       for (;;) {
         const rows = s.batchesFrom.all(topic.id, part.partition, at, CHECK_BATCHES)
         for (const row of rows) {
@@ -162,15 +188,25 @@ export function checkStore(db: Database.Database, s: Statements, location: strin
                 const keys = Array.from({length: batch.count}, (_, i) => batch.keyAt(i))
                 const damaged = (reason: string) =>
                   result.damage.push({topic: topic.name, partition: part.partition, from: row.base_offset, to: row.base_offset + Math.max(row.record_count, 1) - 1, reason})
-                if (!keyFilter(keys, batch.count).equals(indexed.filter))
+                // Store version 8: the filter only says whether the keys are posted yet; a posted batch's
+                // keys are checked with its segment's postings, below.
+                const version8 = isPosted(indexed.filter) || isPending(indexed.filter)
+                const keyed = version8 ? batchKeys(row.base_offset, keys, batch.count) : undefined
+                if (version8 ? !keyed : !keyFilter(keys, batch.count).equals(indexed.filter))
                   damaged('the key index does not match the keys of the batch (reads by --key may miss its records)')
+                else if (keyed && isPosted(indexed.filter)) {
+                  while (segment < segments.length && segments[segment]!.end_offset <= row.base_offset) finishSegment()
+                  const current = segments[segment]
+                  if (current && current.first_offset <= row.base_offset) inSegment.push(keyed)
+                  else damaged('the key postings do not hold the keys of the batch (reads by --key may miss its records)')
+                }
                 // The record map (store version 7): its chunk checksums, key hashes and record positions
                 // are what a read by key trusts instead of reading the batch whole; rebuilt from the batch
                 // (checked above) and compared byte for byte.
                 const mapped = s.keyIndex.maps?.at.get(topic.id, part.partition, row.base_offset)
                 if (mapped) {
                   result.mappedBatches++
-                  if (!buildKeyMap(row.data, keys).equals(mapped.map))
+                  if (!(version8 ? buildRecordMap(row.data) : buildKeyMap(row.data, keys)).equals(mapped.map))
                     damaged('the key map does not match the batch: its chunk checksums, key hashes or record positions differ (reads by --key may fail or miss its records)')
                 }
               }
@@ -184,6 +220,7 @@ export function checkStore(db: Database.Database, s: Statements, location: strin
         }
         if (rows.length < CHECK_BATCHES) break
       }
+      while (segment < segments.length) finishSegment()
       if (expected < part.next_offset)
         result.damage.push({topic: topic.name, partition: part.partition, from: expected, to: part.next_offset - 1, reason: 'records are missing'})
     }

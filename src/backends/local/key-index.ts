@@ -78,7 +78,8 @@ const BYTE_VALUES = Buffer.from(Array.from({length: 256}, (_, i) => i))
 /**
  * A query that walks a partition's index rows from an offset and tests each filter for `wanted` keys
  * inside SQLite: `maybe` is 1 when the filter may hold one of them, 0 when it holds none, null when the
- * filter was built with another number of probes (then test it with mayHoldKey). Handing every filter
+ * filter was built with another number of probes (then test it with mayHoldKey); for a batch of store
+ * version 8, 2 when its keys are in key postings, 3 when they are not yet (key-postings.ts). Handing every filter
  * to JavaScript to test it there cost five times as much as the test in SQLite: the filters are most of
  * a lookup's bytes, and SQLite reads only the bytes the probes name.
  */
@@ -90,7 +91,7 @@ export function candidateQuery(wanted: number): string {
   }
   const keys = Array.from({length: wanted}, (_, k) => `(${Array.from({length: PROBES}, (_, p) => probe(k, p)).join(' AND ')})`)
   return `SELECT base_offset, record_count,
-      CASE WHEN length(filter) < 2 THEN 0 WHEN substr(filter, 1, 1) <> X'${PROBES.toString(16).padStart(2, '0')}' THEN NULL
+      CASE WHEN filter = X'00' THEN 2 WHEN filter = X'01' THEN 3 WHEN length(filter) < 2 THEN 0 WHEN substr(filter, 1, 1) <> X'${PROBES.toString(16).padStart(2, '0')}' THEN NULL
         ELSE (${keys.join(' OR ')}) END AS maybe
     FROM batch_keys WHERE topic_id = @topic AND partition = @partition AND base_offset >= @from ORDER BY base_offset LIMIT @limit`
 }

@@ -43,5 +43,7 @@ export function deleteExpired(s: Statements, row: TopicRow, partition: number, n
       s.keyIndex?.maps?.deleteRow.run(row.id, partition, batch.base_offset)
     }
   }
+  // A segment of key postings goes with the last of its batches; the rest of it is read past.
+  s.keyIndex?.postings?.deleteBefore.run(row.id, partition, keep.start, keep.start)
   s.trimPartition.run(keep.start, keep.bytes, row.id, partition)
 }

@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -158,5 +158,29 @@ CREATE TABLE batch_key_map (
 /** The first version with record maps. */
 export const KEY_MAP_VERSION = 7
 
+/**
+ * Version 8: key postings (key-postings.ts): for each segment of batches that follow on, one row per
+ * key-hash bucket holding keys, keyed so that a bucket's rows of a partition lie together: a read by key
+ * reads one bucket's range, about 1/64 of the index, instead of every batch's Bloom filter. A keyed batch
+ * written from this version on has a batch_keys row whose filter is one byte, 01 while its segment is
+ * not written ("pending": read whole by a read by key) and 00 once it is ("posted"), and a record map
+ * of format 2 (no key hashes); a keyless batch an empty filter, as before. Batches written before keep
+ * their filters and maps and are read through them; the migration only creates the table.
+ */
+export const SCHEMA_V8 = `
+CREATE TABLE batch_key_postings (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  first_offset INTEGER NOT NULL,
+  end_offset INTEGER NOT NULL,
+  postings BLOB NOT NULL,
+  PRIMARY KEY (topic_id, partition, bucket, first_offset)
+) STRICT, WITHOUT ROWID;
+`
+
+/** The first version with key postings. */
+export const KEY_POSTINGS_VERSION = 8
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS, [KEY_MAP_VERSION]: SCHEMA_V7}
+export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS, [KEY_MAP_VERSION]: SCHEMA_V7, [KEY_POSTINGS_VERSION]: SCHEMA_V8}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import {candidateQuery} from './key-index.js'
-import {CHECKSUM_VERSION, KEY_INDEX_VERSION, KEY_MAP_VERSION} from './schema.js'
+import {BUCKETS, segmentQuery} from './key-postings.js'
+import {CHECKSUM_VERSION, KEY_INDEX_VERSION, KEY_MAP_VERSION, KEY_POSTINGS_VERSION} from './schema.js'
 
 export interface TopicRow {
   id: number
@@ -30,8 +31,19 @@ export interface BatchRow {
 export interface KeyCandidateRow {
   base_offset: number
   record_count: number
-  /** 1: the batch may hold a key; 0: it holds none; null: test the filter itself. */
-  maybe: 0 | 1 | null
+  /**
+   * 1: the batch may hold a key; 0: it holds none; null: test the filter itself; 2: its keys are in key
+   * postings; 3: its keys are not yet in key postings (read it whole).
+   */
+  maybe: 0 | 1 | 2 | 3 | null
+}
+
+/** A key postings row that may hold a key (key-postings.ts segmentQuery); `walk` numbers the bucket walked. */
+export interface SegmentHit {
+  walk: number
+  first_offset: number
+  end_offset: number
+  postings: Buffer
 }
 
 /** Parts of a batch blob read by SQL substr (statements' keyIndex.maps.partsOf): p0, p1... */
@@ -110,13 +122,15 @@ export function prepareStatements(db: Database.Database, version: number) {
     batchSummaries: db.prepare<[number, number, number, number], {base_offset: number; record_count: number; min_timestamp: number; max_timestamp: number}>(
       'SELECT base_offset, record_count, min_timestamp, max_timestamp FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? ORDER BY base_offset',
     ),
-    ...(version >= KEY_INDEX_VERSION ? keyIndexStatements(db, crc, version >= KEY_MAP_VERSION) : {keyIndex: undefined}),
+    ...(version >= KEY_INDEX_VERSION ? keyIndexStatements(db, crc, version >= KEY_MAP_VERSION, version >= KEY_POSTINGS_VERSION) : {keyIndex: undefined}),
   }
 }
 
 /** The key index's statements (store version 5 on); a version 4 store opened for reading has none. */
-function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolean) {
+function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolean, withPostings: boolean) {
   const candidates = new Map<number, Database.Statement<[Record<string, number | Buffer>], KeyCandidateRow>>()
+  const segmentWalks = new Map<string, Database.Statement<[Record<string, number | Buffer>], SegmentHit>>()
+  const allBuckets = Array.from({length: BUCKETS}, (_, b) => b).join(', ')
   const partReads = new Map<number, Database.Statement<[Record<string, number>], BatchParts>>()
   return {
     keyIndex: {
@@ -159,6 +173,49 @@ function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolea
             },
             deleteRow: db.prepare('DELETE FROM batch_key_map WHERE topic_id = ? AND partition = ? AND base_offset = ?'),
             deleteTopic: db.prepare('DELETE FROM batch_key_map WHERE topic_id = ?'),
+          }
+        : undefined,
+      /** Key postings (store version 8 on; key-postings.ts): a version 5 to 7 store opened for reading has none. */
+      postings: withPostings
+        ? {
+            insert: db.prepare('INSERT INTO batch_key_postings (topic_id, partition, bucket, first_offset, end_offset, postings) VALUES (?, ?, ?, ?, ?, ?)'),
+            /** Batches of [from, end) still pending: a segment is written only over batches that all are. */
+            pendingIn: db.prepare<[number, number, number, number], {pending: number}>(
+              "SELECT count(*) AS pending FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND filter = X'01'",
+            ),
+            markPosted: db.prepare("UPDATE batch_keys SET filter = X'00' WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND filter = X'01'"),
+            /** The first index row in [from, end) that is neither posted nor keyless: where the postings stop answering. */
+            firstUnposted: db.prepare<[number, number, number, number], {stop: number | null}>(
+              "SELECT min(base_offset) AS stop FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND length(filter) > 0 AND filter <> X'00'",
+            ),
+            /** Whether the index rows of [from, end) follow on, summed in SQLite. */
+            coverage: db.prepare<[number, number, number, number], {batches: number; records: number | null; first: number | null; last: number | null}>(
+              'SELECT count(*) AS batches, sum(record_count) AS records, min(base_offset) AS first, max(base_offset + record_count) AS last FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ?',
+            ),
+            /** The rows that may hold the keys (key-postings.ts segmentQuery), prepared once per shape. */
+            walk(shape: readonly number[]) {
+              const key = shape.join(',')
+              let statement = segmentWalks.get(key)
+              if (!statement) segmentWalks.set(key, (statement = db.prepare(segmentQuery(shape))))
+              return statement
+            },
+            /** The batch holding an offset (its index row), with its record map. */
+            batchHolding: db.prepare<[number, number, number], {base_offset: number; record_count: number; map: Buffer | null}>(
+              `SELECT k.base_offset, k.record_count, m.map FROM batch_keys k
+                 LEFT JOIN batch_key_map m ON m.topic_id = k.topic_id AND m.partition = k.partition AND m.base_offset = k.base_offset
+               WHERE k.topic_id = ? AND k.partition = ? AND k.base_offset <= ? ORDER BY k.base_offset DESC LIMIT 1`,
+            ),
+            /** The segments of a partition, for `spool check`. */
+            segments: db.prepare<[number, number], {first_offset: number; end_offset: number}>(
+              'SELECT DISTINCT first_offset, end_offset FROM batch_key_postings WHERE topic_id = ? AND partition = ? ORDER BY first_offset',
+            ),
+            /** A segment's rows: one lookup per bucket, not a walk of the partition. */
+            ofSegment: db.prepare<[number, number, number], {bucket: number; end_offset: number; postings: Buffer}>(
+              `SELECT bucket, end_offset, postings FROM batch_key_postings WHERE topic_id = ? AND partition = ? AND bucket IN (${allBuckets}) AND first_offset = ? ORDER BY bucket`,
+            ),
+            /** Segments whose batches retention has all deleted. */
+            deleteBefore: db.prepare(`DELETE FROM batch_key_postings WHERE topic_id = ? AND partition = ? AND bucket IN (${allBuckets}) AND first_offset < ? AND end_offset <= ?`),
+            deleteTopic: db.prepare('DELETE FROM batch_key_postings WHERE topic_id = ?'),
           }
         : undefined,
     },
