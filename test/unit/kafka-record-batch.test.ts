@@ -1,7 +1,7 @@
 import {crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
-import {encodeRecordBatch} from '../../src/backends/kafka/record-batch.js'
+import {encodeProduceRequest, encodeRecordBatch, produceRequestBody} from '../../src/backends/kafka/record-batch.js'
 import {PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 function pending(records: {value: Buffer | null; key?: Buffer | null; headers?: {key: string; value: Buffer | null}[]; timestamp: number}[]) {
@@ -60,6 +60,33 @@ describe('Kafka record batches', () => {
         expect(r.headers.map(([k, v]) => ({key: Buffer.from(k).toString(), value: v === null || v === undefined ? null : Buffer.from(v)}))).toEqual(expected.headers ?? [])
       })
     }
+  })
+
+  it('encodes a produce request with the batch in place, byte for byte as the request built around a separate batch', () => {
+    const crc = crc32c as (b: Buffer) => number
+    const producer = {id: 4242n, epoch: 3, baseSequence: 77}
+    // 4 records (one-byte lengths) and 2,000 (a batch over 16 KiB: a three-byte length varint).
+    const many = Array.from({length: 2000}, (_, i) => ({value: Buffer.from(`record ${i}`), timestamp: 1_700_000_000_000 + i}))
+    for (const list of [records, many]) {
+      const batch = pending(list)
+      const request = {topic: 'orders.eu', acks: -1, timeoutMs: 30_000, partition: 5}
+      const inPlace = encodeProduceRequest(request, batch, 1, list.length, crc, undefined, producer)
+      const separate = produceRequestBody('orders.eu', -1, 30_000, [{partition: 5, records: encodeRecordBatch(batch, 1, list.length, crc, undefined, producer)}])
+      expect(inPlace.equals(separate)).toBe(true)
+    }
+  })
+
+  it('reads a fetch of many batches into columns sized from their headers, headers kept per record', () => {
+    const crc = crc32c as (b: Buffer) => number
+    const first = encodeRecordBatch(pending(records), 0, records.length, crc, undefined)
+    const second = encodeRecordBatch(pending(records.slice(0, 1)), 0, 1, crc, undefined)
+    second.writeBigInt64BE(4n, 0) // its base offset, as the broker assigns it
+    const decoded = new KafkaRecordBatch('t', 0, Buffer.concat([first, second]), 0, undefined)
+    expect(decoded.count).toBe(5)
+    expect(decoded.nextOffset).toBe(5)
+    expect(decoded.headersAt(3)).toEqual(records[3]!.headers)
+    expect(decoded.headersAt(4)).toEqual([])
+    expect(recordAt(decoded, 4)).toMatchObject({offset: 4, value: records[0]!.value})
   })
 
   it('refuses a fetched batch that does not match its CRC, after the batches before it', () => {

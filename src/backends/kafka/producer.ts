@@ -4,12 +4,19 @@ import {crc32c} from '../../core/checksum.js'
 import {PartialAppendError, SpoolError, UnreachableError} from '../../core/errors.js'
 import type {PendingBatch} from '../../core/record.js'
 import {apiErrors, FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
-import {encodeRecordBatch, produceRequestBody, recordBodySize} from './record-batch.js'
+import {encodeProduceRequest, planRecords, type RecordsPlan} from './record-batch.js'
 import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
 
 /** Bytes of records per produce request: under Kafka's default max.message.bytes with room for overhead. */
 const SEND_BYTES = 512 * 1024
+
+/**
+ * Produce requests in flight to a partition's leader with acks=all: Kafka's most for an idempotent
+ * producer (the broker keeps the last five batches' sequence numbers per producer to find duplicates),
+ * librdkafka's and the Java client's max.in.flight default.
+ */
+export const IN_FLIGHT = 5
 
 export interface ProduceTarget {
   topic: string
@@ -24,6 +31,8 @@ interface Piece {
   batch: PendingBatch
   from: number
   to: number
+  /** The records' sizes, measured once to cut the piece and kept to encode it (again, on a resend). */
+  plan: RecordsPlan
   /** The idempotent producer's sequence number of its first record, fixed once so that a resend repeats it. */
   baseSequence?: number
   acknowledged: boolean
@@ -31,7 +40,7 @@ interface Piece {
 
 /**
  * spool's own produce: record batches written straight from a PendingBatch's columns (record-batch.ts),
- * sent with Produce v9. With acks=all it is idempotent: requests are pipelined (4 in flight), and the
+ * sent with Produce v9. With acks=all it is idempotent: requests are pipelined (IN_FLIGHT of them), and the
  * broker stores a partition's batches only in sequence, so a refused batch is never followed by a stored
  * one and what is stored is always a prefix. With acks 0 or 1 requests go one at a time for the same reason.
  *
@@ -61,15 +70,14 @@ export class KafkaProducer {
       const sequenceKey = partitionKey(topic, batch.partition)
       let from = 0
       while (from < batch.count) {
-        let to = from
-        let bytes = 0
-        while (to < batch.count && (to === from || bytes < SEND_BYTES)) bytes += recordBodySize(batch, to, batch.timestamps[from]!, to++ - from) + 5
+        const plan = planRecords(batch, from, batch.count, SEND_BYTES)
+        const to = plan.to
         let baseSequence: number | undefined
         if (producer) {
           baseSequence = this.sequences.get(sequenceKey) ?? 0
           this.sequences.set(sequenceKey, (baseSequence + (to - from)) % 0x80000000)
         }
-        pieces.push({batch, from, to, baseSequence, acknowledged: false})
+        pieces.push({batch, from, to, plan, baseSequence, acknowledged: false})
         from = to
       }
     }
@@ -111,14 +119,14 @@ export class KafkaProducer {
   }
 
   /**
-   * Sends the pieces in order (4 in flight when idempotent, else 1), marking those acknowledged; stops
+   * Sends the pieces in order (IN_FLIGHT when idempotent, else 1), marking those acknowledged; stops
    * sending at the first failure, waits for what is in flight, and returns that failure.
    */
   private async sendPieces(topic: string, pieces: Piece[], leaders: Array<Broker | undefined>, producer: {id: bigint; epoch: number} | undefined, acks: number): Promise<unknown> {
     const {connection, timeoutMs} = this.client
     const codec = connection.compression && connection.compression !== 'none' ? connection.compression : undefined
     const compression = codec ? {bits: COMPRESSIONS.indexOf(codec), compress: (data: Buffer) => compressionsAlgorithms[codec].compressSync(data) as Buffer} : undefined
-    const window = producer ? 4 : 1
+    const window = producer ? IN_FLIGHT : 1
     const inFlight: {promise: Promise<void>; piece: Piece}[] = []
     let failure: unknown
     const settleOldest = async () => {
@@ -138,15 +146,14 @@ export class KafkaProducer {
         failure = Object.assign(new UnreachableError(`partition ${piece.batch.partition} of '${topic}' has no reachable leader`), {apiId: 'LEADER_NOT_AVAILABLE'})
         break
       }
-      let records
+      let body
       try {
         const identity = producer ? {...producer, baseSequence: piece.baseSequence!} : undefined
-        records = encodeRecordBatch(piece.batch, piece.from, piece.to, crc32c, compression, identity)
+        body = encodeProduceRequest({topic, acks, timeoutMs, partition: piece.batch.partition}, piece.batch, piece.from, piece.to, crc32c, compression, identity, piece.plan)
       } catch (error) {
         failure = error
         break
       }
-      const body = produceRequestBody(topic, acks, timeoutMs, [{partition: piece.batch.partition, records}])
       const promise = this.client.wire.produce({broker, body, expectResponse: acks !== 0})
       promise.catch(() => {})
       inFlight.push({promise, piece})
