@@ -241,11 +241,18 @@ class StampingTopicSink extends TopicSink {
   private copied: CopiedPositions = new Map()
   private source?: Backend
 
-  /** Reads back what a killed run wrote past the group's offsets. */
+  /**
+   * Reads back what a killed run, or this run's failed write, wrote past the group's offsets. A failed
+   * write's requests are settled first (sent again under their sequence numbers until answered), so that
+   * none of them can be stored after the read-back has looked.
+   */
   async recover(source: Backend): Promise<void> {
     this.source = source
     const signal = this.options.signal ?? new AbortController().signal
-    this.copied = await this.patiently(() => copiedSinceCommit(source, this.destination, this.topic, this.options.stamp!, signal))
+    this.copied = await this.patiently(async () => {
+      await this.destination.settleAppends?.()
+      return copiedSinceCommit(source, this.destination, this.topic, this.options.stamp!, signal)
+    })
   }
 
   override get pending() {

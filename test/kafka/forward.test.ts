@@ -1,6 +1,8 @@
 import {execFileSync, type ChildProcess} from 'node:child_process'
 import Database from 'better-sqlite3'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {KafkaBackend} from '../../src/backends/kafka/kafka-backend.js'
+import {batchOf} from '../contract/backend-contract.js'
 import {envelopes, run, start, tempHome, unique, waitForOutput} from '../helpers/cli.js'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {startBroker} from '../../scripts/kafka-broker.mjs'
@@ -238,6 +240,46 @@ describe('forwarding a local store into Kafka', () => {
     const lines = said().split('\n').filter((line) => line && !/created topic/.test(line))
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^spool: topic '${destination}' does not exist in kafka://`))])
   }, 300_000)
+})
+
+describe('a write whose requests timed out', () => {
+  // What the forwarder's retry after an outage relies on: once settleAppends() resolves, nothing of the
+  // failed write can still be stored, so the read-back that follows sees all of it. The broker is frozen
+  // (SIGSTOP) while the request sits in its socket: the write times out here, and the broker stores the
+  // request when it wakes, after the client has given up on it.
+  it('settles it: the requests sent again under their sequence numbers are stored once, and a read after it sees them', async () => {
+    const topic = unique('settle')
+    const backend = new KafkaBackend({brokers: [broker.plaintext], timeoutMs: 1500})
+    const values = Array.from({length: 1000}, (_, i) => `late-${i}`)
+    try {
+      await backend.createTopic(topic, {partitions: 1})
+      // The producer id is asked for here, so that the frozen broker holds the produce request itself.
+      await backend.append(topic, [batchOf(0, [{value: Buffer.from('first')}])])
+      process.kill(broker.pid, 'SIGSTOP')
+      let failure: unknown
+      try {
+        await backend.append(topic, [batchOf(0, values.map((v) => ({value: Buffer.from(v)})))])
+      } catch (error) {
+        failure = error
+      } finally {
+        process.kill(broker.pid, 'SIGCONT')
+      }
+      expect(String(failure)).toMatch(/timed out|unreachable|not answer/i)
+      await backend.settleAppends()
+      const end = async () => (await backend.describeTopic(topic)).partitionInfo[0]!.end
+      expect(await end()).toBe(1001)
+      // The late original, whenever the broker got to it, was refused as a duplicate of its resend (or the
+      // resend as one of it): nothing more arrives.
+      await sleep(3000)
+      expect(await end()).toBe(1001)
+      const read: string[] = []
+      for await (const batch of backend.read([{topic, partition: 0, from: 0, until: 1001}], {signal: new AbortController().signal}))
+        for (let i = 0; i < batch.count; i++) read.push(batch.valueAt(i)!.toString())
+      expect(read).toEqual(['first', ...values])
+    } finally {
+      await backend.close()
+    }
+  }, 120_000)
 })
 
 describe('copying Kafka into a local store', () => {
