@@ -1,4 +1,4 @@
-import {crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
+import {compressionsAlgorithms, crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
 import {encodeProduceRequest, encodeRecordBatch, produceRequestBody} from '../../src/backends/kafka/record-batch.js'
@@ -28,6 +28,26 @@ describe('Kafka record batches', () => {
     expect(Array.from({length: 4}, (_, i) => recordAt(decoded, i))).toEqual(
       records.map((r, i) => ({topic: 't', partition: 0, offset: i, timestamp: r.timestamp, key: r.key ?? null, value: r.value, headers: r.headers ?? []})),
     )
+  })
+
+  it('gives uncompressed records as value and key columns, the same bytes the accessors give; none when bytes are in several buffers', () => {
+    const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, undefined)
+    const decoded = new KafkaRecordBatch('t', 0, raw, 1, undefined)
+    const column = (c: {buf: Buffer; starts: Int32Array; lengths: Int32Array; first: number}, i: number) =>
+      c.lengths[c.first + i]! < 0 ? null : c.buf.subarray(c.starts[c.first + i]!, c.starts[c.first + i]! + c.lengths[c.first + i]!)
+    const values = decoded.valueColumn!()
+    const keys = decoded.keyColumn!()!
+    for (let i = 0; i < decoded.count; i++) {
+      expect(column(values, i)).toEqual(decoded.valueAt(i))
+      expect(column(keys, i)).toEqual(decoded.keyAt(i))
+    }
+    expect(new KafkaRecordBatch('t', 0, raw, 0, 1).keyColumn!()).toBeUndefined() // the one record read has no key
+    const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
+    const two = Buffer.concat([
+      encodeRecordBatch(pending(records.slice(0, 2)), 0, 2, crc32c as (b: Buffer) => number, gzip),
+      encodeRecordBatch(pending(records.slice(2)), 0, 2, crc32c as (b: Buffer) => number, gzip),
+    ])
+    expect(new KafkaRecordBatch('t', 0, two, 0, undefined).valueColumn).toBeUndefined()
   })
 
   it('writes the CRC-32C Kafka checks, over everything after the CRC field', () => {

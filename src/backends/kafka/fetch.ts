@@ -1,7 +1,7 @@
 import {compressionsAlgorithms, ResponseError} from '@platformatic/kafka'
 import {crc32c} from '../../core/checksum.js'
 import {SpoolError} from '../../core/errors.js'
-import type {Header, RecordBatch} from '../../core/record.js'
+import type {ByteColumn, Header, RecordBatch} from '../../core/record.js'
 import {COMPRESSIONS} from './settings.js'
 
 /**
@@ -115,6 +115,13 @@ export class KafkaRecordBatch implements RecordBatch {
   private headerLists: (Header[] | null)[] | null = null
   /** A damaged batch met after the records above: thrown by the reader once they are out. */
   damage: SpoolError | undefined
+  private hasKeys = false
+  /**
+   * The value and key columns when every record's bytes are in one buffer (uncompressed batches: the
+   * fetched bytes themselves), so that the writers walk them without an accessor call per record.
+   */
+  valueColumn?: () => ByteColumn
+  keyColumn?: () => ByteColumn | undefined
 
   constructor(readonly topic: string, readonly partition: number, raw: Buffer, from: number, until: number | undefined) {
     this.nextOffset = from
@@ -158,6 +165,13 @@ export class KafkaRecordBatch implements RecordBatch {
       this.nextOffset = Math.max(this.nextOffset, until === undefined ? batchEnd : Math.min(batchEnd, until))
       at = end
     }
+    if (this.bodies.length === 1) {
+      const buf = this.bodies[0]!
+      const values = {buf, starts: this.valueStarts, lengths: this.valueLengths, first: 0}
+      const keys = this.hasKeys ? {buf, starts: this.keyStarts, lengths: this.keyLengths, first: 0} : undefined
+      this.valueColumn = () => values
+      this.keyColumn = () => keys
+    }
   }
 
   /** Records of one batch, in `body` from `start`; uncompressed, `body` is the whole fetched buffer. */
@@ -177,7 +191,10 @@ export class KafkaRecordBatch implements RecordBatch {
       }
       const keyLength = readVarint(body, cursor)
       const keyStart = cursor.at
-      if (keyLength > 0) cursor.at += keyLength
+      if (keyLength >= 0) {
+        this.hasKeys = true
+        cursor.at += keyLength
+      }
       const valueLength = readVarint(body, cursor)
       const valueStart = cursor.at
       if (valueLength > 0) cursor.at += valueLength
