@@ -184,6 +184,30 @@ describe('forwarding a local store into Kafka', () => {
     expect(restarts).toBe(2)
   }, 900_000)
 
+  it('finishes a batch a killed run left half-written before anything of another partition (even with -p), so a later run still finds it', async () => {
+    // The state a SIGKILL leaves: records of partition 1's next batch in the destination, stamped, and the
+    // group not told. A run that copied and committed partition 0 first would write committed records
+    // after them, and the next run's read-back, which stops at the first committed record it meets going
+    // backwards, would not reach them: they would be copied twice (found so in the kill test above).
+    const destination = unique('central')
+    await run(['topic', 'create', 'readings', '--partitions', '2'], {env: t.env})
+    expect((await run(['topic', 'create', destination, '--partitions', '1', '-b', kafka], {env: t.env})).code).toBe(0)
+    await produceSequence('readings', 0, 200)
+    expect((await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink'], {env: t.env})).code).toBe(0)
+    await produceSequence('readings', 200, 200)
+    const interrupted = (await envelopes(['readings'], t.env)).filter((e) => e.partition === 1 && Number(e.value) >= 200).slice(0, 2)
+    expect(interrupted).toHaveLength(2)
+    const written = interrupted
+      .map((e) => JSON.stringify({key: e.key, value: e.value, timestamp: e.timestamp, headers: [{key: 'spool.source', value: `uplink/readings/1/${e.offset}`}]}))
+      .join('\n')
+    expect((await run(['produce', destination, '-b', kafka, '--input', 'json'], {env: t.env, input: `${written}\n`})).code).toBe(0)
+    const partial = await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink', '-p', '0'], {env: t.env})
+    expect(partial.code, partial.stderr).toBe(0)
+    const rest = await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink'], {env: t.env})
+    expect(rest.code, rest.stderr).toBe(0)
+    await expectExactCopy('readings', destination)
+  }, 300_000)
+
   it('waits out a broker outage with one line when Kafka goes and one when it is back, and carries on by itself', async () => {
     const destination = unique('central')
     await run(['topic', 'create', 'readings', '--partitions', '2'], {env: t.env})
