@@ -272,8 +272,11 @@ class StampingTopicSink extends TopicSink {
 
   interrupted(): Map<number, {from: number; until: number}> {
     const ranges = new Map<number, {from: number; until: number}>()
-    for (const [partition, offsets] of this.copied)
-      if (offsets.size > 0) ranges.set(partition, {from: this.committed.get(partition) ?? 0, until: Math.max(...offsets.keys()) + 1})
+    for (const [partition, offsets] of this.copied) {
+      let last = -1
+      for (const offset of offsets.keys()) if (offset > last) last = offset
+      if (last >= 0) ranges.set(partition, {from: this.committed.get(partition) ?? 0, until: last + 1})
+    }
     return ranges
   }
 
