@@ -1,4 +1,5 @@
 import {execFileSync, type ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import Database from 'better-sqlite3'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {KafkaBackend} from '../../src/backends/kafka/kafka-backend.js'
@@ -280,6 +281,10 @@ describe('a write whose requests timed out', () => {
       // The producer id is asked for here, so that the frozen broker holds the produce request itself.
       await backend.append(topic, [batchOf(0, [{value: Buffer.from('first')}])])
       process.kill(broker.pid, 'SIGSTOP')
+      // The signal is asynchronous: wait until the kernel reports the JVM stopped before sending.
+      const state = () => readFileSync(`/proc/${broker.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+      for (let i = 0; i < 100 && state() !== 'T'; i++) await sleep(20)
+      expect(state()).toBe('T')
       let failure: unknown
       try {
         await backend.append(topic, [batchOf(0, values.map((v) => ({value: Buffer.from(v)})))])
