@@ -9,7 +9,8 @@
 // bin/run.js of another spool checkout, e.g. /work/main/bin/run.js: its Kafka produce and consume run in
 // the same rounds, for a before/after measured side by side), BENCH_JAVA_TOOLS=1 (also Kafka's own
 // kafka-producer-perf-test and kafka-consumer-perf-test), BENCH_BROKER (host:port of a running broker to
-// use instead of starting one).
+// use instead of starting one), BENCH_KAFKA_ONLY=1 (only Kafka produce and consume, with the empty runs
+// that the net rows take off).
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -24,6 +25,8 @@ const baseline = process.env.BENCH_BASELINE
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const javaTools = process.env.BENCH_JAVA_TOOLS === '1'
+// BENCH_KAFKA_ONLY=1: only Kafka produce and consume (and their start-up, for the net rows), a shorter run.
+const kafkaOnly = process.env.BENCH_KAFKA_ONLY === '1'
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-kafka-'))
 const log = (line) => process.stderr.write(`bench: ${line}\n`)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -121,11 +124,13 @@ try {
       add('kcat produce → Kafka, empty input', measure(`${kcatProduce} -t ${empty}`, {input: '/dev/null'}))
       add('spool consume ← Kafka, empty topic', measure(`node ${bin} consume ${empty} -b ${kafka}`))
       add('kcat consume ← Kafka, empty topic', measure(`${kcatConsume} -t ${empty}`))
+      if (kafkaOnly) continue
       add('spool produce → Kafka, one record', measure(`node ${bin} produce ${one} -b ${kafka}`, {input: '<(echo x)'}))
       add('kcat produce → Kafka, one record', measure(`${kcatProduce} -t ${one}`, {input: '<(echo x)'}))
       add('spool topic list (local)', measure(`node ${bin} topic list`))
       add('spool topic list (Kafka)', measure(`node ${bin} topic list -b ${kafka}`))
     }
+    if (kafkaOnly) continue
     log(`round ${run + 1} of ${runs}: local`)
     const home = join(work, `local-${run}`)
     add('spool produce → local store', measure(`node ${bin} produce lines`, {input: lines, home}))
@@ -157,19 +162,21 @@ try {
   row('Kafka consume vs kcat (wall)', seconds(med('spool consume ← Kafka')), seconds(med('kcat consume ← Kafka')), `${kc.toFixed(2)}x`, '≤ 1.0x', kc <= 1.0)
   const kcNet = ratio(med('spool consume ← Kafka') - consumeStart, med('kcat consume ← Kafka') - kcatConsumeStart)
   row('Kafka consume vs kcat, net of start-up', seconds(med('spool consume ← Kafka') - consumeStart), seconds(med('kcat consume ← Kafka') - kcatConsumeStart), `${kcNet.toFixed(2)}x`, '≤ 1.0x', kcNet <= 1.0)
-  const lp = ratio(med('spool produce → local store'), med('kcat produce → Kafka'))
-  row('local produce vs kcat into Kafka', seconds(med('spool produce → local store')), seconds(med('kcat produce → Kafka')), `${lp.toFixed(2)}x`, '≤ 0.65x', lp <= 0.65)
-  const ls = ratio(med('spool produce → local store'), med('node read-and-split'))
-  row('local produce vs Node read-and-split', seconds(med('spool produce → local store')), seconds(med('node read-and-split')), `${ls.toFixed(2)}x`, '≤ 2x', ls <= 2)
-  const lc = records / med('spool consume ← local store')
-  row('local consume `\\| wc -l`', seconds(med('spool consume ← local store')), '', rate('spool consume ← local store'), '≥ 3M/s', lc >= 3e6)
-  const lj = records / med('spool consume --json ← local store')
-  row('local consume --json `\\| wc -l`', seconds(med('spool consume --json ← local store')), '', rate('spool consume --json ← local store'), '≥ 1M/s', lj >= 1e6)
-  const tl = med('spool topic list (Kafka)') - med('spool topic list (local)')
-  row('topic list: Kafka − local', ms(med('spool topic list (Kafka)')), ms(med('spool topic list (local)')), `+${ms(tl)}`, '≤ 150 ms', tl <= 0.15)
-  const or = med('spool produce → Kafka, one record')
-  row('one record to Kafka (spool; kcat)', ms(or), ms(med('kcat produce → Kafka, one record')), ms(or), '< 150 ms', or < 0.15)
-  for (const name of ['spool produce → Kafka', 'spool consume ← Kafka', 'spool produce → local store', 'spool consume ← local store', 'spool consume --json ← local store']) {
+  if (!kafkaOnly) {
+    const lp = ratio(med('spool produce → local store'), med('kcat produce → Kafka'))
+    row('local produce vs kcat into Kafka', seconds(med('spool produce → local store')), seconds(med('kcat produce → Kafka')), `${lp.toFixed(2)}x`, '≤ 0.65x', lp <= 0.65)
+    const ls = ratio(med('spool produce → local store'), med('node read-and-split'))
+    row('local produce vs Node read-and-split', seconds(med('spool produce → local store')), seconds(med('node read-and-split')), `${ls.toFixed(2)}x`, '≤ 2x', ls <= 2)
+    const lc = records / med('spool consume ← local store')
+    row('local consume `\\| wc -l`', seconds(med('spool consume ← local store')), '', rate('spool consume ← local store'), '≥ 3M/s', lc >= 3e6)
+    const lj = records / med('spool consume --json ← local store')
+    row('local consume --json `\\| wc -l`', seconds(med('spool consume --json ← local store')), '', rate('spool consume --json ← local store'), '≥ 1M/s', lj >= 1e6)
+    const tl = med('spool topic list (Kafka)') - med('spool topic list (local)')
+    row('topic list: Kafka − local', ms(med('spool topic list (Kafka)')), ms(med('spool topic list (local)')), `+${ms(tl)}`, '≤ 150 ms', tl <= 0.15)
+    const or = med('spool produce → Kafka, one record')
+    row('one record to Kafka (spool; kcat)', ms(or), ms(med('kcat produce → Kafka, one record')), ms(or), '< 150 ms', or < 0.15)
+  }
+  for (const name of ['spool produce → Kafka', 'spool consume ← Kafka', 'spool produce → local store', 'spool consume ← local store', 'spool consume --json ← local store'].filter((n) => results[n])) {
     const rss = Math.max(...results[name].map((r) => r.rss))
     row(`peak RSS: ${name}`, `${rss.toFixed(0)} MiB`, '', '', '≤ 150 MiB', rss <= 150)
   }

@@ -149,6 +149,14 @@ export interface Backend {
    */
   append(topic: string, batches: PendingBatch[], options?: AppendOptions): Promise<AppendResult>
 
+  /**
+   * Optional (Kafka): resolves once nothing of a failed append can still be stored, so that a read of the
+   * topic after it sees everything that append will ever have written. An append that failed without an
+   * answer to each request (a timeout, a cut connection) may otherwise be stored by the broker later. The
+   * local store needs none: a failed append stored nothing.
+   */
+  settleAppends?(): Promise<void>
+
   /** First offset in the partition whose timestamp is >= timestamp, or the end offset when there is none. */
   offsetForTime(topic: string, partition: number, timestamp: number): Promise<number>
 

@@ -50,7 +50,22 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   let total = 0
   const commitFor = (batch: {topic: string; partition: number}, last: number) =>
     positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1}])
-  const reader = source.read(assignments, {signal: options.signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})
+  const readOptions = {signal: options.signal, keys: options.keys, onScanned: options.onScanned, outage: options.outage}
+  // A batch a killed run wrote part of (or all of) into Kafka without committing it is finished first,
+  // up to the last of its records found there, and committed, before any record of another partition
+  // is written: written after it, that record's commit would hide it from the next run's read-back.
+  const interrupted = sink.interrupted?.() ?? new Map<number, {from: number; until: number}>()
+  const topic = assignments[0]?.topic
+  const first: Assignment[] = topic === undefined ? [] : [...interrupted].map(([partition, range]) => ({topic, partition, ...range}))
+  const rest = assignments.map((a) => {
+    const range = interrupted.get(a.partition)
+    return range === undefined || range.until <= a.from ? a : {...a, from: a.until === undefined ? range.until : Math.min(range.until, a.until)}
+  })
+  async function* reading() {
+    for (const a of first) yield* source.read([a], {...readOptions, follow: false})
+    yield* source.read(rest, {...readOptions, follow: options.follow})
+  }
+  const reader = reading()
   if (!transform) {
     for await (const batch of reader) {
       for (let i = 0; i < batch.count; i++) sink.add(batch, i)

@@ -40,6 +40,13 @@ export interface RecordSink {
   flush(commit?: PositionCommit): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
   readonly guarantee: 'exactly-once' | 'at-least-once'
+  /**
+   * Optional (the exactly-once copy into Kafka): for each source partition of which an interrupted run
+   * wrote records past the group's position, the range from that position to just after the last of
+   * them. The copy finishes and commits those ranges first, before anything of another partition, and
+   * whether or not its own assignments include them (source-stamp.ts says why).
+   */
+  interrupted?(): Map<number, {from: number; until: number}>
 }
 
 /**
@@ -239,17 +246,38 @@ export class TopicSink implements RecordSink {
 class StampingTopicSink extends TopicSink {
   private held: {batch: RecordBatch; index: number}[] = []
   private copied: CopiedPositions = new Map()
+  /** The group's offsets in the source topic when the destination was last read back. */
+  private committed = new Map<number, number>()
   private source?: Backend
 
-  /** Reads back what a killed run wrote past the group's offsets. */
+  /**
+   * Reads back what a killed run, or this run's failed write, wrote past the group's offsets. A failed
+   * write's requests are settled first (sent again under their sequence numbers until answered), so that
+   * none of them can be stored after the read-back has looked.
+   */
   async recover(source: Backend): Promise<void> {
     this.source = source
     const signal = this.options.signal ?? new AbortController().signal
-    this.copied = await this.patiently(() => copiedSinceCommit(source, this.destination, this.topic, this.options.stamp!, signal))
+    const found = await this.patiently(async () => {
+      await this.destination.settleAppends?.()
+      return copiedSinceCommit(source, this.destination, this.topic, this.options.stamp!, signal)
+    })
+    this.copied = found.copied
+    this.committed = found.committed
   }
 
   override get pending() {
     return this.held.length
+  }
+
+  interrupted(): Map<number, {from: number; until: number}> {
+    const ranges = new Map<number, {from: number; until: number}>()
+    for (const [partition, offsets] of this.copied) {
+      let last = -1
+      for (const offset of offsets.keys()) if (offset > last) last = offset
+      if (last >= 0) ranges.set(partition, {from: this.committed.get(partition) ?? 0, until: last + 1})
+    }
+    return ranges
   }
 
   override add(source: RecordBatch, index: number): void {

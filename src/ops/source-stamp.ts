@@ -52,8 +52,21 @@ const LONGEST_STEP = 1_000_000
  * The positions of this copy in the destination that the group's committed offsets do not cover. Each
  * destination partition is read backwards in growing steps until a record of this copy the group has
  * committed: everything the copy wrote after it was written after that commit.
+ *
+ * That holds only while no committed record is ever written after an uncommitted one, in any partition.
+ * A run writes one source batch and commits it before the next, so only its last batch can be
+ * uncommitted; but a rerun that found such a batch must finish and commit it before it writes anything
+ * of another source partition (pipe.ts reads the ranges of `interrupted()` first). Otherwise the records
+ * it commits land after the found ones, and if it is killed before it reaches their partition, the next
+ * run's read-back stops at its committed records and copies the found ones again.
  */
-export async function copiedSinceCommit(source: Backend, destination: Backend, topic: string, id: CopyIdentity, signal: AbortSignal): Promise<CopiedPositions> {
+export async function copiedSinceCommit(
+  source: Backend,
+  destination: Backend,
+  topic: string,
+  id: CopyIdentity,
+  signal: AbortSignal,
+): Promise<{copied: CopiedPositions; committed: Map<number, number>}> {
   const committed = new Map<number, number>()
   for (const o of await source.groupOffsets(id.group)) if (o.topic === id.topic) committed.set(o.partition, o.offset)
   const copied: CopiedPositions = new Map()
@@ -80,5 +93,5 @@ export async function copiedSinceCommit(source: Backend, destination: Backend, t
       step = Math.min(step * 4, LONGEST_STEP)
     }
   }
-  return copied
+  return {copied, committed}
 }

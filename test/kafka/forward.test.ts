@@ -1,6 +1,9 @@
 import {execFileSync, type ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import Database from 'better-sqlite3'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {KafkaBackend} from '../../src/backends/kafka/kafka-backend.js'
+import {batchOf} from '../contract/backend-contract.js'
 import {envelopes, run, start, tempHome, unique, waitForOutput} from '../helpers/cli.js'
 // @ts-expect-error: a plain ESM script shared with the bench, without type declarations
 import {startBroker} from '../../scripts/kafka-broker.mjs'
@@ -182,6 +185,30 @@ describe('forwarding a local store into Kafka', () => {
     expect(restarts).toBe(2)
   }, 900_000)
 
+  it('finishes a batch a killed run left half-written before anything of another partition (even with -p), so a later run still finds it', async () => {
+    // The state a SIGKILL leaves: records of partition 1's next batch in the destination, stamped, and the
+    // group not told. A run that copied and committed partition 0 first would write committed records
+    // after them, and the next run's read-back, which stops at the first committed record it meets going
+    // backwards, would not reach them: they would be copied twice (found so in the kill test above).
+    const destination = unique('central')
+    await run(['topic', 'create', 'readings', '--partitions', '2'], {env: t.env})
+    expect((await run(['topic', 'create', destination, '--partitions', '1', '-b', kafka], {env: t.env})).code).toBe(0)
+    await produceSequence('readings', 0, 200)
+    expect((await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink'], {env: t.env})).code).toBe(0)
+    await produceSequence('readings', 200, 200)
+    const interrupted = (await envelopes(['readings'], t.env)).filter((e) => e.partition === 1 && Number(e.value) >= 200).slice(0, 2)
+    expect(interrupted).toHaveLength(2)
+    const written = interrupted
+      .map((e) => JSON.stringify({key: e.key, value: e.value, timestamp: e.timestamp, headers: [{key: 'spool.source', value: `uplink/readings/1/${e.offset}`}]}))
+      .join('\n')
+    expect((await run(['produce', destination, '-b', kafka, '--input', 'json'], {env: t.env, input: `${written}\n`})).code).toBe(0)
+    const partial = await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink', '-p', '0'], {env: t.env})
+    expect(partial.code, partial.stderr).toBe(0)
+    const rest = await run(['pipe', 'readings', `${kafka}/${destination}`, '-g', 'uplink'], {env: t.env})
+    expect(rest.code, rest.stderr).toBe(0)
+    await expectExactCopy('readings', destination)
+  }, 300_000)
+
   it('waits out a broker outage with one line when Kafka goes and one when it is back, and carries on by itself', async () => {
     const destination = unique('central')
     await run(['topic', 'create', 'readings', '--partitions', '2'], {env: t.env})
@@ -238,6 +265,50 @@ describe('forwarding a local store into Kafka', () => {
     const lines = said().split('\n').filter((line) => line && !/created topic/.test(line))
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^spool: topic '${destination}' does not exist in kafka://`))])
   }, 300_000)
+})
+
+describe('a write whose requests timed out', () => {
+  // What the forwarder's retry after an outage relies on: once settleAppends() resolves, nothing of the
+  // failed write can still be stored, so the read-back that follows sees all of it. The broker is frozen
+  // (SIGSTOP) while the request sits in its socket: the write times out here, and the broker stores the
+  // request when it wakes, after the client has given up on it.
+  it('settles it: the requests sent again under their sequence numbers are stored once, and a read after it sees them', async () => {
+    const topic = unique('settle')
+    const backend = new KafkaBackend({brokers: [broker.plaintext], timeoutMs: 1500})
+    const values = Array.from({length: 1000}, (_, i) => `late-${i}`)
+    try {
+      await backend.createTopic(topic, {partitions: 1})
+      // The producer id is asked for here, so that the frozen broker holds the produce request itself.
+      await backend.append(topic, [batchOf(0, [{value: Buffer.from('first')}])])
+      process.kill(broker.pid, 'SIGSTOP')
+      // The signal is asynchronous: wait until the kernel reports the JVM stopped before sending.
+      const state = () => readFileSync(`/proc/${broker.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+      for (let i = 0; i < 100 && state() !== 'T'; i++) await sleep(20)
+      expect(state()).toBe('T')
+      let failure: unknown
+      try {
+        await backend.append(topic, [batchOf(0, values.map((v) => ({value: Buffer.from(v)})))])
+      } catch (error) {
+        failure = error
+      } finally {
+        process.kill(broker.pid, 'SIGCONT')
+      }
+      expect(String(failure)).toMatch(/timed out|unreachable|not answer/i)
+      await backend.settleAppends()
+      const end = async () => (await backend.describeTopic(topic)).partitionInfo[0]!.end
+      expect(await end()).toBe(1001)
+      // The late original, whenever the broker got to it, was refused as a duplicate of its resend (or the
+      // resend as one of it): nothing more arrives.
+      await sleep(3000)
+      expect(await end()).toBe(1001)
+      const read: string[] = []
+      for await (const batch of backend.read([{topic, partition: 0, from: 0, until: 1001}], {signal: new AbortController().signal}))
+        for (let i = 0; i < batch.count; i++) read.push(batch.valueAt(i)!.toString())
+      expect(read).toEqual(['first', ...values])
+    } finally {
+      await backend.close()
+    }
+  }, 120_000)
 })
 
 describe('copying Kafka into a local store', () => {

@@ -1,7 +1,7 @@
-import {crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
+import {compressionsAlgorithms, crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
-import {encodeRecordBatch, recordBodySize} from '../../src/backends/kafka/record-batch.js'
+import {encodeProduceRequest, encodeRecordBatch, produceRequestBody, recordBodySize} from '../../src/backends/kafka/record-batch.js'
 import {PackedValues, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 function pending(records: {value: Buffer | null; key?: Buffer | null; headers?: {key: string; value: Buffer | null}[]; timestamp: number}[]) {
@@ -28,6 +28,26 @@ describe('Kafka record batches', () => {
     expect(Array.from({length: 4}, (_, i) => recordAt(decoded, i))).toEqual(
       records.map((r, i) => ({topic: 't', partition: 0, offset: i, timestamp: r.timestamp, key: r.key ?? null, value: r.value, headers: r.headers ?? []})),
     )
+  })
+
+  it('gives uncompressed records as value and key columns, the same bytes the accessors give; none when bytes are in several buffers', () => {
+    const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, undefined)
+    const decoded = new KafkaRecordBatch('t', 0, raw, 1, undefined)
+    const column = (c: {buf: Buffer; starts: Int32Array; lengths: Int32Array; first: number}, i: number) =>
+      c.lengths[c.first + i]! < 0 ? null : c.buf.subarray(c.starts[c.first + i]!, c.starts[c.first + i]! + c.lengths[c.first + i]!)
+    const values = decoded.valueColumn!()
+    const keys = decoded.keyColumn!()!
+    for (let i = 0; i < decoded.count; i++) {
+      expect(column(values, i)).toEqual(decoded.valueAt(i))
+      expect(column(keys, i)).toEqual(decoded.keyAt(i))
+    }
+    expect(new KafkaRecordBatch('t', 0, raw, 0, 1).keyColumn!()).toBeUndefined() // the one record read has no key
+    const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
+    const two = Buffer.concat([
+      encodeRecordBatch(pending(records.slice(0, 2)), 0, 2, crc32c as (b: Buffer) => number, gzip),
+      encodeRecordBatch(pending(records.slice(2)), 0, 2, crc32c as (b: Buffer) => number, gzip),
+    ])
+    expect(new KafkaRecordBatch('t', 0, two, 0, undefined).valueColumn).toBeUndefined()
   })
 
   it('writes the CRC-32C Kafka checks, over everything after the CRC field', () => {
@@ -62,6 +82,33 @@ describe('Kafka record batches', () => {
     }
   })
 
+  it('encodes a produce request with the batch in place, byte for byte as the request built around a separate batch', () => {
+    const crc = crc32c as (b: Buffer) => number
+    const producer = {id: 4242n, epoch: 3, baseSequence: 77}
+    // 4 records (one-byte lengths) and 2,000 (a batch over 16 KiB: a three-byte length varint).
+    const many = Array.from({length: 2000}, (_, i) => ({value: Buffer.from(`record ${i}`), timestamp: 1_700_000_000_000 + i}))
+    for (const list of [records, many]) {
+      const batch = pending(list)
+      const request = {topic: 'orders.eu', acks: -1, timeoutMs: 30_000, partition: 5}
+      const inPlace = encodeProduceRequest(request, batch, 1, list.length, crc, undefined, producer)
+      const separate = produceRequestBody('orders.eu', -1, 30_000, [{partition: 5, records: encodeRecordBatch(batch, 1, list.length, crc, undefined, producer)}])
+      expect(inPlace.equals(separate)).toBe(true)
+    }
+  })
+
+  it('reads a fetch of many batches into columns sized from their headers, headers kept per record', () => {
+    const crc = crc32c as (b: Buffer) => number
+    const first = encodeRecordBatch(pending(records), 0, records.length, crc, undefined)
+    const second = encodeRecordBatch(pending(records.slice(0, 1)), 0, 1, crc, undefined)
+    second.writeBigInt64BE(4n, 0) // its base offset, as the broker assigns it
+    const decoded = new KafkaRecordBatch('t', 0, Buffer.concat([first, second]), 0, undefined)
+    expect(decoded.count).toBe(5)
+    expect(decoded.nextOffset).toBe(5)
+    expect(decoded.headersAt(3)).toEqual(records[3]!.headers)
+    expect(decoded.headersAt(4)).toEqual([])
+    expect(recordAt(decoded, 4)).toMatchObject({offset: 4, value: records[0]!.value})
+  })
+
   it('refuses a fetched batch that does not match its CRC, after the batches before it', () => {
     const first = encodeRecordBatch(pending(records.slice(0, 2)), 0, 2, crc32c as (b: Buffer) => number, undefined)
     const second = encodeRecordBatch(pending(records.slice(2)), 0, 2, crc32c as (b: Buffer) => number, undefined)
@@ -91,6 +138,9 @@ describe('Kafka record batches', () => {
     const crc = crc32c as (b: Buffer) => number
     for (const [from, to] of [[0, 4], [1, 3], [2, 4]] as const) {
       expect(encodeRecordBatch(packed, from, to, crc, undefined)).toEqual(encodeRecordBatch(columns, from, to, crc, undefined))
+      // The produce path encodes in place, inside the request.
+      const request = {topic: 't', acks: -1, timeoutMs: 30_000, partition: 0}
+      expect(encodeProduceRequest(request, packed, from, to, crc, undefined)).toEqual(encodeProduceRequest(request, columns, from, to, crc, undefined))
       for (let i = from; i < to; i++) expect(recordBodySize(packed, i, 1_700_000_000_000, i - from)).toBe(recordBodySize(columns, i, 1_700_000_000_000, i - from))
     }
     const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(packed, 1, 4, crc, undefined), 0, undefined)

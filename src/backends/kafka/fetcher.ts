@@ -4,14 +4,15 @@ import {SpoolError} from '../../core/errors.js'
 import type {RecordBatch} from '../../core/record.js'
 import type {KafkaAdmin} from './admin.js'
 import {FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
-import {KafkaRecordBatch} from './fetch.js'
-import type {FetchPartition} from './wire.js'
+import {type FetchedTopic, KafkaRecordBatch} from './fetch.js'
+import type {Broker, FetchPartition} from './wire.js'
 
 /**
  * Most bytes per partition and per response: Kafka's own consumer defaults for the partition
  * (max.partition.fetch.bytes, 1 MiB). A response is held whole while its records are written out, with
- * the decoded batch over it; at 8 and 32 MiB a consume of 1M lines peaked at 200-280 MiB of RSS, at 1 and
- * 4 MiB at about 125, no slower (docs/BENCHMARKS.md, "Peak RSS of Kafka produce and consume").
+ * the decoded batch over it and the prefetched next response beside it; at 8 and 32 MiB a consume of 1M
+ * lines peaked at 200-280 MiB of RSS, at 1 and 4 MiB at about 125 (docs/BENCHMARKS.md, "Peak RSS of Kafka
+ * produce and consume"). The prefetch (below) hides the extra round trips of the smaller responses.
  */
 const PARTITION_FETCH_BYTES = 1 << 20
 const FETCH_BYTES = 4 << 20
@@ -43,6 +44,19 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
     if (options.signal.aborted) return
     throw error
   }
+  const fetchFrom = (broker: Broker, group: Assignment[]) => {
+    const topics = new Map<string, FetchPartition[]>()
+    for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: PARTITION_FETCH_BYTES}])
+    return client.wire.fetch({broker, maxWaitMs: 500, minBytes: 1, maxBytes: FETCH_BYTES, topics})
+  }
+  /**
+   * The next fetch, asked for before the records of the last one are handed on: the broker reads and
+   * sends it while they are written out, as librdkafka's prefetching consumer does (a fetch at a time
+   * left the broker idle while spool wrote and spool idle while the broker read, 1.6x kcat's time).
+   * Only with one leader and a clean response, and only used if the next round asks the same of it.
+   */
+  let prefetched: {node: number; offsets: string; response: Promise<FetchedTopic[]>} | undefined
+  const offsetsOf = (group: Assignment[]) => group.map((a) => `${a.topic}/${a.partition}@${next.get(a)}`).join(',')
   while (!options.signal.aborted) {
     const waiting = live()
     if (waiting.length === 0) return
@@ -59,8 +73,8 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
         stale = true
         continue
       }
-      const topics = new Map<string, FetchPartition[]>()
-      for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: PARTITION_FETCH_BYTES}])
+      const ahead = prefetched?.node === node && prefetched.offsets === offsetsOf(group) ? prefetched.response : undefined
+      prefetched = undefined
       let response
       let attempts = 0
       try {
@@ -77,7 +91,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
           }
           const leader = routes!.brokers.get(node) ?? broker
           try {
-            const fetched = await client.call('fetching records', () => client.wire.fetch({broker: leader, maxWaitMs: 500, minBytes: 1, maxBytes: FETCH_BYTES, topics}), undefined, {failover: false})
+            const fetched = await client.call('fetching records', () => (attempts === 1 && ahead ? ahead : fetchFrom(leader, group)), undefined, {failover: false})
             failingSince = undefined
             return fetched
           } catch (error) {
@@ -95,7 +109,10 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
         if (options.signal.aborted) return
         throw error
       }
-      for (const topicResponse of response) {
+      // The response is read through before any of it is handed on, so that the next fetch can go out first.
+      const ready: KafkaRecordBatch[] = []
+      let failure: Error | undefined
+      read: for (const topicResponse of response) {
         for (const p of topicResponse.partitions) {
           const assignment = group.find((a) => a.topic === topicResponse.topic && a.partition === p.partitionIndex)
           if (!assignment) continue
@@ -105,26 +122,41 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
             // Retention removed the records asked for: continue from the first one still there.
             if (name === 'OFFSET_OUT_OF_RANGE' && offset < p.logStartOffset) next.set(assignment, p.logStartOffset)
             else if (STALE_LEADER.includes(name)) stale = true
-            else
-              throw client.translate(
+            else {
+              failure = client.translate(
                 Object.assign(new Error(name), {apiId: name}),
                 `fetching ${assignment.topic}/${assignment.partition} at offset ${offset} (log start ${p.logStartOffset}, high watermark ${p.highWatermark})`,
                 assignment.topic,
               )
+              break read
+            }
             continue
           }
           if (!p.records) continue
           const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until)
           next.set(assignment, Math.max(offset, batch.nextOffset))
-          if (options.keys) {
-            // Kafka keeps no key index: a read by key is a scan, filtered here.
-            options.onScanned?.(batch.count)
-            const selected = batch.count > 0 ? options.keys.select(batch) : undefined
-            if (selected) yield selected
-          } else if (batch.count > 0) yield batch
-          if (batch.damage) throw batch.damage
+          ready.push(batch)
+          if (batch.damage) {
+            failure = batch.damage
+            break read
+          }
         }
       }
+      const following = group.filter((a) => a.until === undefined || next.get(a)! < a.until)
+      if (!failure && !stale && byLeader.size === 1 && following.length === group.length && !options.signal.aborted) {
+        const response = fetchFrom(broker, group)
+        response.catch(() => {})
+        prefetched = {node, offsets: offsetsOf(group), response}
+      }
+      for (const batch of ready) {
+        if (options.keys) {
+          // Kafka keeps no key index: a read by key is a scan, filtered here.
+          options.onScanned?.(batch.count)
+          const selected = batch.count > 0 ? options.keys.select(batch) : undefined
+          if (selected) yield selected
+        } else if (batch.count > 0) yield batch
+      }
+      if (failure) throw failure
     }
     if (stale) {
       try {

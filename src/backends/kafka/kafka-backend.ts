@@ -112,6 +112,10 @@ export class KafkaBackend implements Backend {
     return {count, created}
   }
 
+  settleAppends(): Promise<void> {
+    return this.producer.settle()
+  }
+
   offsetForTime(topic: string, partition: number, timestamp: number): Promise<number> {
     return this.admin.offsetForTime(topic, partition, timestamp)
   }
