@@ -8,14 +8,14 @@ import {type FetchedTopic, KafkaRecordBatch} from './fetch.js'
 import type {Broker, FetchPartition} from './wire.js'
 
 /**
- * Most bytes per partition and per response: Kafka's own consumer defaults for the partition
- * (max.partition.fetch.bytes, 1 MiB). A response is held whole while its records are written out, with
- * the decoded batch over it and the prefetched next response beside it; at 8 and 32 MiB a consume of 1M
- * lines peaked at 200-280 MiB of RSS, at 1 and 4 MiB at about 125 (docs/BENCHMARKS.md, "Peak RSS of Kafka
- * produce and consume"). The prefetch (below) hides the extra round trips of the smaller responses.
+ * Most bytes per partition and per response. A response is held whole while its records are written
+ * out, with the decoded batch over it and the prefetched next response beside it, so these bound a
+ * consume's memory: at 8 and 32 MiB a consume of 1M lines peaked at 150-165 MiB of RSS. Smaller fetches
+ * cost CPU instead (1 and 4 MiB: 1.2-1.3 s of user CPU for 1M lines against 0.8 s at 4 MiB a partition,
+ * measured side by side; docs/BENCHMARKS.md), so 4 MiB a partition, 8 MiB a response: 141-144 MiB.
  */
-const PARTITION_FETCH_BYTES = 1 << 20
-const FETCH_BYTES = 4 << 20
+const PARTITION_FETCH_BYTES = 4 << 20
+const FETCH_BYTES = 8 << 20
 
 /** Errors of a partition that new metadata (a moved leader) fixes. */
 const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']
