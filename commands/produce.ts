@@ -155,8 +155,8 @@ function parseHeader(text: string): Header {
  * How much one append carries. Kafka's producer sends an append as requests of 512 KiB, five in flight,
  * and waits for all of them to be acknowledged before the next append: with 1 MiB appends the window
  * never filled and every megabyte waited a full round trip, so Kafka appends are 4 MiB (8 requests, one
- * wait per 8). 8 MiB was no faster within the noise and held 155-160 MiB of peak RSS for 1M lines, 4 MiB
- * 128-144 (issue 14's bound is 150; docs/BENCHMARKS.md). The local store commits 1 MiB batches.
+ * wait per 8). 8 MiB was no faster within the noise and held 152-159 MiB of peak RSS for 1M lines, 4 MiB
+ * 126-141 (issue 14's bound is 150; docs/BENCHMARKS.md). The local store commits 1 MiB batches.
  */
 function batchLimits(backend: Backend): {batchRecords: number; batchBytes: number} {
   return backend.kind === 'kafka' ? {batchRecords: 65_536, batchBytes: 4 * 1024 * 1024} : {batchRecords: 16_384, batchBytes: 1024 * 1024}

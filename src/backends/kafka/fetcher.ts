@@ -10,9 +10,9 @@ import type {Broker, FetchPartition} from './wire.js'
 /**
  * Most bytes per partition and per response. A response is held whole while its records are written
  * out, with the decoded batch over it and the prefetched next response beside it, so these bound a
- * consume's memory: at 8 and 32 MiB a consume of 1M lines peaked at 150-165 MiB of RSS. Smaller fetches
+ * consume's memory: at 8 and 32 MiB a consume of 1M lines peaked at 147-161 MiB of RSS. Smaller fetches
  * cost CPU instead (1 and 4 MiB: 1.2-1.3 s of user CPU for 1M lines against 0.8 s at 4 MiB a partition,
- * measured side by side; docs/BENCHMARKS.md), so 4 MiB a partition, 8 MiB a response: 141-144 MiB.
+ * measured side by side; docs/BENCHMARKS.md), so 4 MiB a partition, 8 MiB a response: 138-141 MiB.
  */
 const PARTITION_FETCH_BYTES = 4 << 20
 const FETCH_BYTES = 8 << 20
