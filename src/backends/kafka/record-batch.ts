@@ -190,8 +190,9 @@ export function encodeRecordBatch(
   compression: {bits: number; compress: Codec} | undefined,
   /** Idempotent produce: the broker stores a partition's batches only in sequence, never after a gap. */
   producer?: {id: bigint; epoch: number; baseSequence: number},
+  /** planRecords(batch, from, to) when the caller has it already. */
+  plan = planRecords(batch, from, to),
 ): Buffer {
-  const plan = planRecords(batch, from, to)
   if (!compression) {
     // The records are written in place after the header: no second buffer, no copy.
     const out = Buffer.allocUnsafe(HEADER_BYTES + plan.bytes)
@@ -226,7 +227,7 @@ export function encodeProduceRequest(
   plan = planRecords(batch, from, to),
 ): Buffer {
   const {topic, acks, timeoutMs, partition} = request
-  if (compression) return produceRequestBody(topic, acks, timeoutMs, [{partition, records: encodeRecordBatch(batch, from, to, crc32c, compression, producer)}])
+  if (compression) return produceRequestBody(topic, acks, timeoutMs, [{partition, records: encodeRecordBatch(batch, from, to, crc32c, compression, producer, plan)}])
   const batchLength = HEADER_BYTES + plan.bytes
   const head = requestHead(topic, acks, timeoutMs, 1)
   const index: number[] = []

@@ -18,12 +18,11 @@ import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, 
 import type {KeySelection} from '../../core/key-selection.js'
 import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
-import {encodeBatch, timestampBounds} from './batch-codec.js'
+import {BatchDamage, encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
-import {BatchDamage} from './batch-codec.js'
 import {MapChecksumDamage, buildKeyMap, buildRecordMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordsFromRuns} from './key-map.js'
 import {type BatchKeys, PENDING, SEGMENT_BATCHES, SEGMENT_SPAN, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
 import {LocalCursorStore} from './cursor-store.js'
@@ -315,8 +314,8 @@ export class LocalBackend implements Backend {
   /**
    * Writes the key postings of pending batches (inside a write transaction): one segment per run of
    * batches that follow on (another writer's batches between two of ours end a run) and span at most
-   * SEGMENT_SPAN offsets, over batches that
-   * are all still pending (retention may have deleted some: their run stays pending, read whole).
+   * SEGMENT_SPAN offsets, over batches that are all still pending (retention may have deleted some:
+   * their run stays pending, read whole).
    */
   private writeSegments(topicId: number, partition: number, batches: readonly BatchKeys[]): void {
     const postings = this.s.keyIndex!.postings!
