@@ -30,12 +30,13 @@ function largestNewSpace(capped: boolean): number {
 }
 
 describe('the young generation cap of Kafka produce and consume', () => {
-  // Node 22's and 24's V8 double the new space (4, 8, 16... MiB) and stop at 16; Node 26's grows it in
-  // steps of a few pages and may end a step or two past the cap before the next batch's call sees it.
+  // Node 22's and 24's V8 double the new space (4, 8, 16... MiB) and stop at 16. Node 26's goes on
+  // growing for a while after the flag is set: capped, it ended at 16-35 MiB in 15 runs of this script
+  // (32-33.5 in most; 33 in one CI run, where this test's bound was 32 on every line), uncapped at 64.
   // Uncapped, it reaches V8's own largest within these batches: 32 MiB on Node 22, 64 or 128 later.
   it('stops V8 growing its new space soon after two 8 MiB semi-spaces, where it would otherwise grow on', () => {
     const capped = largestNewSpace(true)
-    expect(capped).toBeLessThanOrEqual(32)
+    expect(capped).toBeLessThanOrEqual(Number(process.versions.node.split('.')[0]) >= 26 ? 40 : 32)
     expect(capped).toBeLessThan(largestNewSpace(false))
   })
 })
