@@ -1,9 +1,9 @@
-import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type RecordBatch, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import {passes, type StreamOptions, type StreamResult} from './consume.js'
-import {DecodingOutputSink, OutputSink, type RecordSink, positionCommit} from './sinks.js'
+import {DecodingOutputSink, MergedPositions, OutputSink, type RecordSink} from './sinks.js'
 
 export interface MergeOptions {
   /** --key: read only the records with one of these keys (through the local store's key index). */
@@ -219,25 +219,15 @@ export async function mergeRecords(
   const ordered = [...assignments].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
   const sink: RecordSink = options.decoder ? new DecodingOutputSink(options.writer, out, options.decoder) : new OutputSink(options.writer, out)
   const merge = new TimestampMerge(backend, ordered, signal, {follow: options.follow, maxWaitMs: options.follow ? options.maxWaitMs : undefined, keys: options.keys, onScanned: options.onScanned})
-  // The next offset to commit per partition read, by its place in `ordered`.
-  const nextOffsets: Array<number | undefined> = ordered.map(() => undefined)
-  const commits = options.group !== undefined || options.cursor !== undefined
+  const positions = new MergedPositions(ordered, sink, backend, options)
   // --filter sees decoded values, as tail's window does.
   const keep = options.filter && passes(options.filter, options.decoder)
-  const flush = async () => {
-    const offsets: GroupOffset[] = []
-    nextOffsets.forEach((offset, k) => {
-      if (offset !== undefined) offsets.push({topic: ordered[k]!.topic, partition: ordered[k]!.partition, offset})
-      nextOffsets[k] = undefined
-    })
-    await sink.flush(positionCommit(backend, options, offsets))
-  }
   try {
     for (;;) {
       const more = merge.nextRun(limit === undefined ? FLUSH_EVERY : Math.min(FLUSH_EVERY, limit - written))
       if (more === undefined) {
         // What is ready goes out before the wait, so a follower sees it now, not when an idle input wakes.
-        if (sink.pending > 0) await flush()
+        if (sink.pending > 0) await positions.flush()
         await merge.fill()
         if (signal.aborted) break
         continue
@@ -246,31 +236,22 @@ export async function mergeRecords(
       const {batch, index, runEnd} = merge
       if (keep) {
         for (let i = index; i < runEnd && (limit === undefined || written < limit); i++) {
-          let kept: boolean
-          try {
-            const answer = keep(recordAt(batch, i))
-            kept = typeof answer === 'boolean' ? answer : await answer
-          } catch (error) {
-            // The records before the one that failed are out (and committed) before the error line.
-            await flush()
-            throw error
-          }
-          if (kept) {
+          if (await positions.kept(keep, recordAt(batch, i))) {
             sink.add(batch, i)
             written++
           }
-          if (commits) nextOffsets[merge.slot] = batch.offsetAt(i) + 1
+          if (positions.commits) positions.passed(merge.slot, batch.offsetAt(i) + 1)
         }
       } else {
         if (sink.addRange) sink.addRange(batch, index, runEnd)
         else for (let i = index; i < runEnd; i++) sink.add(batch, i)
-        if (commits) nextOffsets[merge.slot] = batch.offsetAt(runEnd - 1) + 1
+        if (positions.commits) positions.passed(merge.slot, batch.offsetAt(runEnd - 1) + 1)
         written += runEnd - index
       }
       if (limit !== undefined && written >= limit) break
-      if (sink.pending >= FLUSH_EVERY) await flush()
+      if (sink.pending >= FLUSH_EVERY) await positions.flush()
     }
-    await flush()
+    await positions.flush()
     await out.end()
   } catch (error) {
     if (error instanceof OutputClosedError) return {written, outputClosed: true}

@@ -1,10 +1,10 @@
-import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
+import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
 import {OutputClosedError} from '../io/output.js'
 import type {ReadCursor} from './cursors.js'
 import {TimestampMerge} from './merge.js'
-import {type RecordSink, positionCommit} from './sinks.js'
+import {MergedPositions, type RecordSink} from './sinks.js'
 
 /** Time as replay sees it, so tests can run hours of pacing in no time. Milliseconds. */
 export interface Clock {
@@ -103,19 +103,10 @@ export async function replay(backend: Backend, assignments: Assignment[], option
   const clock = options.clock ?? systemClock
   const pacer = new Pacer(options.pacing)
   const merge = new TimestampMerge(backend, assignments, signal, {keys: options.keys})
-  // The next offset to commit per partition read, by its place in `assignments`.
-  const nextOffsets: Array<number | undefined> = assignments.map(() => undefined)
+  const positions = new MergedPositions(assignments, sink, backend, options)
   let written = 0
   let start: number | undefined
   let lastDue = 0
-  const flush = async () => {
-    const offsets: GroupOffset[] = []
-    nextOffsets.forEach((offset, k) => {
-      if (offset !== undefined) offsets.push({topic: assignments[k]!.topic, partition: assignments[k]!.partition, offset})
-      nextOffsets[k] = undefined
-    })
-    await sink.flush(positionCommit(backend, options, offsets))
-  }
   try {
     for (;;) {
       let more = merge.next()
@@ -126,17 +117,8 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       if (!more || signal.aborted) break
       const {batch, index} = merge
       if (options.filter) {
-        let kept: boolean
-        try {
-          const answer = options.filter(recordAt(batch, index))
-          kept = typeof answer === 'boolean' ? answer : await answer
-        } catch (error) {
-          // The records before the one the filter failed on are out (and committed) before the error.
-          await flush()
-          throw error
-        }
-        if (!kept) {
-          if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+        if (!(await positions.kept(options.filter, recordAt(batch, index)))) {
+          if (positions.commits) positions.passed(merge.slot, batch.offsetAt(index) + 1)
           continue
         }
       }
@@ -144,18 +126,18 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       start ??= clock.now()
       if (!pacer.unpaced && start + due > clock.now()) {
         // Everything due before now goes out before the wait, so each record leaves at its own time.
-        if (sink.pending > 0) await flush()
+        if (sink.pending > 0) await positions.flush()
         await clock.sleepUntil(start + due, signal)
         if (signal.aborted) break
       }
       sink.add(batch, index)
       lastDue = due
-      if (options.group !== undefined || options.cursor) nextOffsets[merge.slot] = batch.offsetAt(index) + 1
+      if (positions.commits) positions.passed(merge.slot, batch.offsetAt(index) + 1)
       written++
       options.onRecord?.(written)
-      if (sink.pending >= FLUSH_EVERY) await flush()
+      if (sink.pending >= FLUSH_EVERY) await positions.flush()
     }
-    await flush()
+    await positions.flush()
   } catch (error) {
     if (error instanceof OutputClosedError) return {written, outputClosed: true, elapsedMs: 0, scheduledMs: lastDue}
     throw error

@@ -21,6 +21,56 @@ export function positionCommit(source: Backend, by: {group?: string; cursor?: Re
   return undefined
 }
 
+/**
+ * The next offset to commit per partition of a merged read (replay, consume --merge), by the partition's
+ * place in the read's assignments; `flush` writes the sink's records and then commits those offsets.
+ */
+export class MergedPositions {
+  private readonly next: Array<number | undefined>
+
+  constructor(
+    private readonly assignments: ReadonlyArray<{topic: string; partition: number}>,
+    private readonly sink: RecordSink,
+    private readonly source: Backend,
+    private readonly by: {group?: string; cursor?: ReadCursor},
+  ) {
+    this.next = assignments.map(() => undefined)
+  }
+
+  /** Whether the read commits anything (a group or a cursor): without one, offsets need no keeping. */
+  get commits(): boolean {
+    return this.by.group !== undefined || this.by.cursor !== undefined
+  }
+
+  /** The partition at `slot` is done up to `nextOffset` (its records written or filtered out). */
+  passed(slot: number, nextOffset: number): void {
+    this.next[slot] = nextOffset
+  }
+
+  async flush(): Promise<void> {
+    const offsets: GroupOffset[] = []
+    this.next.forEach((offset, k) => {
+      if (offset !== undefined) offsets.push({topic: this.assignments[k]!.topic, partition: this.assignments[k]!.partition, offset})
+      this.next[k] = undefined
+    })
+    await this.sink.flush(positionCommit(this.source, this.by, offsets))
+  }
+
+  /**
+   * A filter's answer for one record. When the filter throws, the records before this one go out (and
+   * are committed) before the error, so a rerun starts at the record that failed.
+   */
+  async kept(filter: (record: FeedRecord) => boolean | Promise<boolean>, record: FeedRecord): Promise<boolean> {
+    try {
+      const answer = filter(record)
+      return typeof answer === 'boolean' ? answer : await answer
+    } catch (error) {
+      await this.flush()
+      throw error
+    }
+  }
+}
+
 export async function commitPosition(commit: PositionCommit): Promise<void> {
   if ('cursor' in commit) await commit.cursor.commit(commit.offsets)
   else await commit.source.commitOffsets(commit.group, commit.offsets)

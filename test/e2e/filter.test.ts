@@ -51,6 +51,21 @@ describe('consume --filter', () => {
     expect(out.stderr).toBe("spool: --filter 'r.json.a.b > 1' failed on mixed/0@2: Cannot read properties of undefined (reading 'b')\n")
   })
 
+  it('replay and consume --merge: a filter that throws leaves the records before it written and committed with -g', async () => {
+    await spool(['produce', 'mixed'], '{"a":{"b":1}}\n{"a":{"b":2}}\n{"x":1}\n{"a":{"b":4}}\n')
+    for (const [group, read] of [
+      ['replayer', ['replay', 'mixed', '-s', 'max']],
+      ['merger', ['consume', 'mixed', '--merge']],
+    ] as const) {
+      const out = await spool([...read, '-g', group, '--filter', 'r.json.a.b > 1'])
+      expect({code: out.code, stdout: lines(out.stdout)}).toEqual({code: 1, stdout: ['{"a":{"b":2}}']})
+      expect(out.stderr.toString()).toContain('failed on mixed/0@2')
+      // The group is past the two records before the failure, so a rerun with a fixed filter starts at it.
+      const rerun = await spool([...read, '-g', group, '--filter', 'true'])
+      expect(lines(rerun.stdout)).toEqual(['{"x":1}', '{"a":{"b":4}}'])
+    }
+  })
+
   it('with -g the group commits past records the filter dropped', async () => {
     await spool(['produce', 'events'], numbered(12))
     const first = await spool(['consume', 'events', '-g', 'audit', '--filter', 'r.json.n === 4'])
