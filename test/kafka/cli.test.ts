@@ -143,11 +143,11 @@ describe('spool against Kafka', () => {
     expect(traced.code).toBe(0)
     const lines = traced.stderr.split('\n')
     const requests = lines.flatMap((line) => /^[\d.]+ write#\d+ api (\d+) /.exec(line)?.[1] ?? []).map(Number)
-    // 18 ApiVersions, 3 Metadata, 22 InitProducerId (sent beside the Metadata, in either order), 0 Produce.
-    expect({connects: lines.filter((line) => / connect#/.test(line)).length, requests: [requests[0], ...requests.slice(1, 3).sort((a, b) => a - b), ...requests.slice(3)]}).toEqual({
-      connects: 1,
-      requests: [18, 3, 22, 0],
-    })
+    // 18 ApiVersions, 3 Metadata, 0 Produce; 22 InitProducerId goes beside the Metadata, and again while a
+    // new cluster's coordinator is still loading.
+    expect({connects: lines.filter((line) => / connect#/.test(line)).length, requests: requests.filter((api) => api !== 22)}).toEqual({connects: 1, requests: [18, 3, 0]})
+    expect(requests.indexOf(22)).toBeGreaterThan(0)
+    expect(requests.indexOf(22)).toBeLessThan(requests.indexOf(0))
     expect((await run(['consume', topic], {env})).stdout.toString()).toBe('x\n')
   })
 
