@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
-import {Admin, kGetApi, parseBroker} from '@platformatic/kafka'
+import {Admin, parseBroker} from '@platformatic/kafka'
 import {errorTree, SpoolError, UnknownTopicError, UnreachableError} from '../../core/errors.js'
 import type {KafkaConnection} from './settings.js'
-import {type Broker, KafkaWire} from './wire.js'
+import {askApiVersions, type Broker, KafkaWire} from './wire.js'
 
 /** Kafka protocol error names found anywhere in a client error (they nest in `errors` arrays). */
 export function apiErrors(error: unknown): Set<string> {
@@ -129,7 +129,7 @@ export class KafkaClient {
    * Metadata request here would be answered again by the command's own, which names its topics.
    */
   reach(): Promise<void> {
-    return new Promise((resolve, reject) => this.admin[kGetApi]('Metadata', (error) => (error ? reject(error) : resolve())))
+    return askApiVersions(this.admin)
   }
 
   /**
