@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
-import {envelopes, run, sh, start, tempHome, unique} from '../helpers/cli.js'
+import {envelopes, ROOT, run, sh, start, tempHome, unique} from '../helpers/cli.js'
 
 // spool's commands against a real Kafka broker, spawned as users run them. The tests where kcat and
 // Kafka's own Java tools must read and write the same records are in interop.test.ts.
@@ -134,6 +134,21 @@ describe('spool against Kafka', () => {
     const replay = await run(['replay', 'orders', '--speed', 'max', '--to', `${plaintext}/${replayed}`], {env: local})
     expect(replay.code, replay.stderr).toBe(0)
     expect((await envelopes([replayed], env)).length).toBe(200)
+  })
+
+  it('one record into an existing topic is four requests on one connection: ApiVersions, Metadata with InitProducerId, Produce', async () => {
+    await run(['topic', 'create', topic], {env})
+    // bench/socket-trace.cjs logs each connect and each request's API key at exit.
+    const traced = await run(['produce', topic], {env: {...env, NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'socket-trace.cjs')}`}, input: 'x\n'})
+    expect(traced.code).toBe(0)
+    const lines = traced.stderr.split('\n')
+    const requests = lines.flatMap((line) => /^[\d.]+ write#\d+ api (\d+) /.exec(line)?.[1] ?? []).map(Number)
+    // 18 ApiVersions, 3 Metadata, 0 Produce; 22 InitProducerId goes beside the Metadata, and again while a
+    // new cluster's coordinator is still loading.
+    expect({connects: lines.filter((line) => / connect#/.test(line)).length, requests: requests.filter((api) => api !== 22)}).toEqual({connects: 1, requests: [18, 3, 0]})
+    expect(requests.indexOf(22)).toBeGreaterThan(0)
+    expect(requests.indexOf(22)).toBeLessThan(requests.indexOf(0))
+    expect((await run(['consume', topic], {env})).stdout.toString()).toBe('x\n')
   })
 
   it('a produce the broker refuses says how many records were acknowledged before it', async () => {

@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
-import {Admin} from '@platformatic/kafka'
+import {Admin, parseBroker} from '@platformatic/kafka'
 import {errorTree, SpoolError, UnknownTopicError, UnreachableError} from '../../core/errors.js'
 import type {KafkaConnection} from './settings.js'
-import {KafkaWire} from './wire.js'
+import {askApiVersions, type Broker, KafkaWire} from './wire.js'
 
 /** Kafka protocol error names found anywhere in a client error (they nest in `errors` arrays). */
 export function apiErrors(error: unknown): Set<string> {
@@ -116,6 +116,20 @@ export class KafkaClient {
 
   get admin(): Admin {
     return (this.adminClient ??= new Admin(this.options))
+  }
+
+  /** The brokers the connection names (--broker, the context), as the client parses them. */
+  get bootstrapBrokers(): Broker[] {
+    return this.connection.brokers.map((broker) => parseBroker(broker) as Broker)
+  }
+
+  /**
+   * Reaches the cluster with no request of its own: a connection to a bootstrap broker (TLS and SASL
+   * done) and its ApiVersions, which the client asks before its first request anyway and keeps. A
+   * Metadata request here would be answered again by the command's own, which names its topics.
+   */
+  reach(): Promise<void> {
+    return askApiVersions(this.admin)
   }
 
   /**

@@ -43,7 +43,7 @@ export class KafkaBackend implements Backend {
   }
 
   async connect(): Promise<void> {
-    await this.client.call('connecting', () => this.client.admin.metadata({topics: []}))
+    await this.client.call('connecting', () => this.client.reach())
   }
 
   sameStoreAs(other: Backend): boolean {
@@ -64,14 +64,15 @@ export class KafkaBackend implements Backend {
 
   /**
    * One Metadata request, with the producer id asked for on the same connection at the same time
-   * (acks=all), instead of describeTopic's five requests and then the id: a one-record produce is a few
-   * round trips (docs/BENCHMARKS.md, "One record to Kafka"). The metadata is cached for append.
+   * (acks=all; any broker answers InitProducerId without transactions, so before any metadata a
+   * bootstrap broker, whose connection connect() opened), instead of describeTopic's five requests and
+   * then the id: a one-record produce is ApiVersions, Metadata with InitProducerId, Produce
+   * (docs/BENCHMARKS.md, "One record to Kafka"). The metadata is cached for append.
    */
   async writePartitions(name: string): Promise<number> {
     const known = this.client.admin.currentMetadata?.brokers
-    if (known) this.producer.prepare([...known.values()])
-    const {metadata, topic} = await this.admin.topicMetadata(name, true)
-    if (!known) this.producer.prepare([...metadata.brokers.values()])
+    this.producer.prepare(known ? [...known.values()] : this.client.bootstrapBrokers)
+    const {topic} = await this.admin.topicMetadata(name, true)
     return topic.partitionsCount
   }
 

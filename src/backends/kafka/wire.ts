@@ -1,10 +1,10 @@
-import {ConnectionPool, fetchV12, initProducerIdV4, produceV9, Writer} from '@platformatic/kafka'
+import {type Admin, ConnectionPool, fetchV12, initProducerIdV4, kGetApi, produceV9, Writer} from '@platformatic/kafka'
 import {type FetchedTopic, parseFetchResponse} from './fetch.js'
 
 /**
  * The one module that calls into @platformatic/kafka's protocol internals (its connection pool, raw
- * request send, request builders and InitProducerId), with named parameters instead of the client's
- * positional ones. spool sends Produce and Fetch itself (record-batch.ts, fetch.ts) because the client's
+ * request send, request builders, InitProducerId and the admin's API lookup), with named parameters
+ * instead of the client's positional ones. spool sends Produce and Fetch itself (record-batch.ts, fetch.ts) because the client's
  * per-record codec was 2-9x slower than kcat; a client upgrade that changes these internals breaks here
  * and nowhere else (the version is pinned exactly in package.json).
  */
@@ -18,6 +18,14 @@ export interface FetchPartition {
   fetchOffset: number
   /** Most bytes of this partition in one response. */
   maxBytes: number
+}
+
+/**
+ * Has the admin client connect to a bootstrap broker and ask its ApiVersions, which it keeps for every
+ * later request, without a request of its own (the client's own lookup of an API by name does both).
+ */
+export function askApiVersions(admin: Admin): Promise<void> {
+  return new Promise((resolve, reject) => admin[kGetApi]('Metadata', (error) => (error ? reject(error) : resolve())))
 }
 
 export class KafkaWire {
