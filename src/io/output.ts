@@ -105,6 +105,12 @@ export class BufferedOutput {
       if (!stream.write(chunk)) await this.waitForDrain()
     }
     this.check()
+    // A chunk handed over as it filled (handOver) may still be queued: wait for it as for the others, so
+    // that after a flush the stream holds nothing (a read that fails next exits with its output written).
+    if (stream.writableNeedDrain) {
+      await this.waitForDrain()
+      this.check()
+    }
     // Once nothing is queued in the stream, every chunk handed to it has been written out.
     if (stream.writableLength === 0) {
       for (const chunk of this.written.splice(0))

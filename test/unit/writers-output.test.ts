@@ -178,6 +178,17 @@ describe('BufferedOutput', () => {
     expect(busy.bytes.toString()).toBe(idle.bytes.toString())
   })
 
+  it('a flush waits for a chunk handed over as it filled: after it the stream holds nothing', async () => {
+    const slow = new Sink(5)
+    const out = new BufferedOutput(slow)
+    out.writeBytes(Buffer.alloc(64 * 1024, 'a'))
+    // The full chunk goes to the idle stream at the flush and is still being written when flush() returns
+    // unless flush waits for it; a read that fails next would then exit with it unwritten.
+    await out.flush()
+    expect(slow.writableLength).toBe(0)
+    expect(slow.bytes.length).toBe(64 * 1024)
+  })
+
   it('turns a closed pipe (EPIPE) into OutputClosedError, not a crash', async () => {
     const sink = new Writable({
       write(_chunk, _encoding, done) {
