@@ -71,10 +71,28 @@ export class BufferedOutput {
   }
 
   private rotate(): void {
-    if (this.position > 0) this.ready.push(this.chunk.subarray(0, this.position))
-    else if (this.chunk.length === CHUNK_BYTES) this.spare.push(this.chunk)
+    if (this.position > 0) {
+      const full = this.chunk.subarray(0, this.position)
+      if (this.ready.length === 0 && this.stream.writableLength === 0 && !this.closed && !this.failure && !this.stream.destroyed) this.handOver(full)
+      else this.ready.push(full)
+    } else if (this.chunk.length === CHUNK_BYTES) this.spare.push(this.chunk)
     this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)
     this.position = 0
+  }
+
+  /**
+   * A full chunk goes to the stream as soon as it is full when the stream has nothing queued, instead of
+   * waiting with the rest of the batch for flush(): into a pipe, the reader (`wc -l`, another process on
+   * another core) empties the pipe's 64 KiB while the next chunk is filled, so each chunk is written at
+   * once, where a batch's worth of chunks written together waited for the reader between each two
+   * (the pipe holds one chunk). When the stream has something queued, chunks wait for flush() as before,
+   * so no more is held than before.
+   */
+  private handOver(chunk: Buffer): void {
+    this.stream.write(chunk)
+    // Written through already (a pipe with room, a file): the chunk can be filled again at once.
+    if (this.stream.writableLength === 0 && chunk.buffer.byteLength === CHUNK_BYTES) this.spare.push(Buffer.from(chunk.buffer, chunk.byteOffset, CHUNK_BYTES))
+    else if (this.written.length < MAX_SPARE) this.written.push(chunk)
   }
 
   /** Hands everything buffered to the stream and waits while the stream asks us to. */
@@ -87,6 +105,12 @@ export class BufferedOutput {
       if (!stream.write(chunk)) await this.waitForDrain()
     }
     this.check()
+    // A chunk handed over as it filled (handOver) may still be queued: wait for it as for the others, so
+    // that after a flush the stream holds nothing (a read that fails next exits with its output written).
+    if (stream.writableNeedDrain) {
+      await this.waitForDrain()
+      this.check()
+    }
     // Once nothing is queued in the stream, every chunk handed to it has been written out.
     if (stream.writableLength === 0) {
       for (const chunk of this.written.splice(0))

@@ -41,26 +41,51 @@ export class ValueWriter implements RecordWriter {
 }
 
 /**
- * Values straight from a batch's value column, each followed by a one-byte delimiter: one bounds check
- * per record against the chunk in hand instead of an accessor call, a reserve and an advance.
+ * Values straight from a batch's value column, each followed by a one-byte delimiter. Values that lie
+ * back to back in the column (all of a local batch's do) are copied into the output chunk as one run,
+ * then moved apart in place, from the last, to make room for the delimiters: `copyWithin` is a V8
+ * builtin, where a `Buffer.copy` per record went through Node's argument checks and its C++ binding
+ * (about twice the time per 100-byte record).
  */
 function writeColumn(column: ByteColumn, start: number, end: number, delimiter: number, out: BufferedOutput): void {
   const {buf, starts, lengths} = column
-  const first = column.first
+  const last = column.first + end
   let chunk = out.reserve(0)
   let at = out.offset
-  for (let i = first + start, last = first + end; i < last; i++) {
-    const length = lengths[i]!
-    if (at + length + 1 > chunk.length) {
+  let i = column.first + start
+  while (i < last) {
+    // The run from record i: the records that follow on from it in `buf` and fit in the chunk with their
+    // delimiters. A null value (length -1) is an empty run member: only its delimiter is written.
+    const runStart = starts[i]!
+    let runEnd = runStart
+    let room = chunk.length - at
+    let j = i
+    while (j < last) {
+      const length = lengths[j]! > 0 ? lengths[j]! : 0
+      if (starts[j] !== runEnd || length >= room) break
+      runEnd += length
+      room -= length + 1
+      j++
+    }
+    if (j === i) {
+      // Record i does not fit in what is left of the chunk: the next chunk (one big enough for it).
       out.advance(at - out.offset)
-      chunk = out.reserve(Math.max(length, 0) + 1)
+      chunk = out.reserve(Math.max(lengths[i]!, 0) + 1)
       at = out.offset
+      continue
     }
-    if (length > 0) {
-      const from = starts[i]!
-      at += buf.copy(chunk, at, from, from + length)
+    if (runEnd > runStart) buf.copy(chunk, at, runStart, runEnd)
+    // Record k moves right by k - i, the delimiters before it; from the last, so that no record is
+    // overwritten before it has moved.
+    for (let k = j - 1; k >= i; k--) {
+      const from = at + starts[k]! - runStart
+      const length = lengths[k]! > 0 ? lengths[k]! : 0
+      const to = from + k - i
+      if (to !== from && length > 0) chunk.copyWithin(to, from, from + length)
+      chunk[to + length] = delimiter
     }
-    chunk[at++] = delimiter
+    at += runEnd - runStart + (j - i)
+    i = j
   }
   out.advance(at - out.offset)
 }

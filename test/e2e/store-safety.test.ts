@@ -43,6 +43,27 @@ describe('a damaged store', () => {
     expect(report.damage).toEqual([{topic: 't', partition: 0, from: 3000, to: 5999, reason: 'the batch does not match its checksum'}])
   })
 
+  it('a damaged batch after many output chunks: the output through the pipe is exactly the records before it', async () => {
+    // 15,000 lines of 100 bytes: the batches before the damaged one make some 30 output chunks of 64 KiB,
+    // which go to the pipe as they fill, before each batch is done.
+    const line = (i: number) => `${String(i).padStart(8, '0')}:${'x'.repeat(90)}\n`
+    const lines = (from: number, to: number) => Array.from({length: to - from}, (_, i) => line(from + i)).join('')
+    for (const from of [0, 5000, 10000]) expect((await run(['produce', 't'], {env: t.env, input: lines(from, from + 5000)})).code).toBe(0)
+    const db = new Database(t.store)
+    // The first batch from offset 2000 on (a produce from a pipe cuts its batches where its reads end).
+    const row = db.prepare('SELECT base_offset, record_count, data FROM batches WHERE base_offset >= 2000 ORDER BY base_offset LIMIT 1').get() as {base_offset: number; record_count: number; data: Buffer}
+    const data = Buffer.from(row.data)
+    // The last value's first byte: only the checksum tells.
+    data[data.length - 100] ^= 1
+    db.prepare('UPDATE batches SET data = ? WHERE base_offset = ?').run(data, row.base_offset)
+    db.close()
+
+    const consumed = await run(['consume', 't'], {env: t.env})
+    expect(consumed.code).toBe(1)
+    expect(consumed.stdout.equals(Buffer.from(lines(0, row.base_offset)))).toBe(true)
+    expect(stderrLines(consumed.stderr)[0]).toContain(`offsets ${row.base_offset}-${row.base_offset + row.record_count - 1}: the batch does not match its checksum`)
+  })
+
   it('a batch whose lengths do not add up is damage, not other records or a crash (batches without a checksum too)', async () => {
     await run(['produce', 't'], {env: t.env, input: seq(1, 100)})
     const db = new Database(t.store)

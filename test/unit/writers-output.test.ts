@@ -1,7 +1,8 @@
 import {Writable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {UsageError} from '../../src/core/errors.js'
-import {ArrayRecordBatch, type FeedRecord} from '../../src/core/record.js'
+import {encodeBatch, StoredBatch} from '../../src/backends/local/batch-codec.js'
+import {ArrayRecordBatch, type ByteColumn, type FeedRecord, PendingBatch, recordSize} from '../../src/core/record.js'
 import {BufferedOutput, OutputClosedError} from '../../src/io/output.js'
 import {FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../../src/io/record-writers.js'
 
@@ -75,6 +76,70 @@ describe('record writers', () => {
   })
 })
 
+/** A stored batch of these values (null: a null value), as the local store reads it back. */
+function pendingOf(values: (Buffer | null)[]): PendingBatch {
+  const pending = new PendingBatch(0)
+  for (const value of values) pending.add(value, null, null, 1764064800000, recordSize(null, value, null))
+  return pending
+}
+
+function storedBatch(values: (Buffer | null)[]): StoredBatch {
+  return new StoredBatch('orders', 0, Buffer.from(encodeBatch(pendingOf(values))), 0)
+}
+
+async function renderBatch(writer: RecordWriter, batch: ArrayRecordBatch | StoredBatch, start = 0, end = batch.count): Promise<Buffer> {
+  const sink = new Sink()
+  const out = new BufferedOutput(sink)
+  writer.write(batch, start, end, out)
+  await out.end()
+  return sink.bytes
+}
+
+describe('the value writer on a stored batch (values copied as runs, then moved apart)', () => {
+  // Values of every size around the 64 KiB output chunk, nulls and empties among them, so that runs start,
+  // end and break at chunk edges and at values that fit in no chunk.
+  let seed = 7
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+  const sizes = [0, 1, 2, 3, 99, 100, 101, 4095, 65534, 65535, 65536, 65537, 70_000, 200_000]
+  const values: (Buffer | null)[] = []
+  for (let i = 0; i < 3000; i++) {
+    const pick = random()
+    const length = pick < 0.05 ? -1 : pick < 0.08 ? sizes[Math.floor(random() * sizes.length)]! : Math.floor(random() * 300)
+    values.push(length < 0 ? null : Buffer.from(Array.from({length}, (_, j) => (i * 31 + j) & 0xff)))
+  }
+  const expected = (from: number, to: number, delimiter: Buffer) => Buffer.concat(values.slice(from, to).flatMap((v) => [v ?? Buffer.alloc(0), delimiter]))
+
+  it('prints each value and its delimiter, byte for byte, whole batch and windows', async () => {
+    const batch = storedBatch(values)
+    expect((await renderBatch(new ValueWriter(), batch)).equals(expected(0, values.length, Buffer.from('\n')))).toBe(true)
+    expect((await renderBatch(new ValueWriter(Buffer.from([0])), batch, 17, 2500)).equals(expected(17, 2500, Buffer.from([0])))).toBe(true)
+    // A window of a batch, as a read that starts and ends inside it sees the batch.
+    const window = new StoredBatch('orders', 0, Buffer.from(encodeBatch(pendingOf(values))), 0, 40, 2900)
+    expect((await renderBatch(new ValueWriter(), window)).equals(expected(40, 2900, Buffer.from('\n')))).toBe(true)
+  })
+
+  it('writes into a chunk already part filled, and through a slow stream', async () => {
+    const batch = storedBatch(values.slice(0, 600))
+    const sink = new Sink(1)
+    const out = new BufferedOutput(sink)
+    out.writeString('head\n')
+    new ValueWriter().write(batch, 5, 600, out)
+    new ValueWriter().write(batch, 0, 5, out)
+    await out.end()
+    expect(sink.bytes.equals(Buffer.concat([Buffer.from('head\n'), expected(5, 600, Buffer.from('\n')), expected(0, 5, Buffer.from('\n'))]))).toBe(true)
+  })
+
+  it('copies values that do not lie back to back (another backend\'s column) one by one', async () => {
+    // Values stored last first: every run is one value long.
+    const stored = Buffer.from('ccc' + 'bb' + 'a')
+    const column: ByteColumn = {buf: stored, starts: new Int32Array([5, 3, 0, 6]), lengths: new Int32Array([1, 2, 3, -1]), first: 0}
+    const records = [0, 1, 2, 3].map((offset): FeedRecord => ({topic: 'orders', partition: 0, offset, timestamp: 0, key: null, value: null, headers: []}))
+    const batch = new ArrayRecordBatch('orders', 0, records)
+    ;(batch as {valueColumn?: () => ByteColumn}).valueColumn = () => column
+    expect((await renderBatch(new ValueWriter(), batch)).toString()).toBe('a\nbb\nccc\n\n')
+  })
+})
+
 describe('BufferedOutput', () => {
   it('delivers every byte, in order, to a slow stream, across many chunks and values larger than a chunk', async () => {
     const sink = new Sink(1)
@@ -93,6 +158,35 @@ describe('BufferedOutput', () => {
     expected.push(Buffer.from('é the end\n'))
     await out.end()
     expect(sink.bytes.equals(Buffer.concat(expected))).toBe(true)
+  })
+
+  it('hands each full chunk to an idle stream at once, and holds chunks back while the stream is busy', async () => {
+    const idle = new Sink()
+    const out = new BufferedOutput(idle)
+    for (let i = 0; i < 3000; i++) out.writeString(`${i}:${'x'.repeat(90)}\n`)
+    // About 290 KB written, no flush yet: the full chunks are in the stream already.
+    expect(idle.bytes.length).toBeGreaterThan(3 * 64 * 1024)
+    await out.end()
+
+    const busy = new Sink(5)
+    const held = new BufferedOutput(busy)
+    for (let i = 0; i < 3000; i++) held.writeString(`${i}:${'x'.repeat(90)}\n`)
+    // The first chunk is still being written: the rest wait for flush(), which waits for the stream.
+    expect(busy.writableLength).toBeGreaterThan(60_000)
+    expect(busy.writableLength).toBeLessThanOrEqual(64 * 1024)
+    await held.end()
+    expect(busy.bytes.toString()).toBe(idle.bytes.toString())
+  })
+
+  it('a flush waits for a chunk handed over as it filled: after it the stream holds nothing', async () => {
+    const slow = new Sink(5)
+    const out = new BufferedOutput(slow)
+    out.writeBytes(Buffer.alloc(64 * 1024, 'a'))
+    // The full chunk goes to the idle stream at the flush and is still being written when flush() returns
+    // unless flush waits for it; a read that fails next would then exit with it unwritten.
+    await out.flush()
+    expect(slow.writableLength).toBe(0)
+    expect(slow.bytes.length).toBe(64 * 1024)
   })
 
   it('turns a closed pipe (EPIPE) into OutputClosedError, not a crash', async () => {
