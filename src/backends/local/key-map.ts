@@ -1,4 +1,4 @@
-import {crc32c, crc32cNative} from '../../core/checksum.js'
+import {crc32c, crc32cNative, crc32cOfParts} from '../../core/checksum.js'
 import {keyHash} from '../../core/key-selection.js'
 import type {FeedRecord, Header} from '../../core/record.js'
 import {BATCH_HEADER_BYTES, BatchDamage, batchLayout, decodeHeaders, lengthColumn} from './batch-codec.js'
@@ -112,6 +112,18 @@ export function buildKeyMap(blob: Buffer, keys: readonly (Uint8Array | null)[], 
  */
 export function buildRecordMap(blob: Buffer): Buffer {
   return buildMap(blob, POSTED_FORMAT, () => 0).map
+}
+
+/**
+ * buildRecordMap, and the CRC-32C of the whole blob derived from the map's chunk checksums (which end a
+ * map of format 2): a produce then reads a keyed batch's bytes once for both, not twice.
+ */
+export function recordMapAndChecksum(blob: Buffer): {map: Buffer; crc: number} {
+  const {map, at} = buildMap(blob, POSTED_FORMAT, () => 0)
+  const chunks = Math.ceil(blob.length / (1 << CHUNK_SHIFT))
+  const crcs = new Uint32Array(chunks)
+  for (let c = 0, from = at - chunks * 4; c < chunks; c++) crcs[c] = map.readUInt32LE(from + c * 4)
+  return {map, crc: crc32cOfParts(crcs, 1 << CHUNK_SHIFT, blob.length)}
 }
 
 /** A map's header, group starts, their checksum and the chunk checksums, with `extra(count)` bytes after them. */

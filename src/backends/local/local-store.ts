@@ -23,7 +23,7 @@ import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
-import {MapChecksumDamage, buildKeyMap, buildRecordMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordsFromRuns} from './key-map.js'
+import {MapChecksumDamage, buildKeyMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordMapAndChecksum, recordsFromRuns} from './key-map.js'
 import {type BatchKeys, POSTED, SEGMENT_BATCHES, SEGMENT_SPAN, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
@@ -284,17 +284,20 @@ export class LocalBackend implements Backend {
         bytes += blob.length
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
-        s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
+        const posting = this.indexKeys && s.keyIndex!.postings !== undefined
+        const keyed = posting ? batchKeys(part.next_offset, batch.keys, batch.count, batch.keyHashes) : undefined
+        // A keyed batch's record map checksums each 8 KiB of it: the batch's own checksum is derived from those.
+        const mapped = keyed ? recordMapAndChecksum(blob) : undefined
+        s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, mapped ? mapped.crc : crc32c(blob))
         if (this.indexKeys) {
           const index = s.keyIndex!
-          if (index.postings) {
+          if (posting) {
             // Store version 8: the batch's index rows wait for its segment of key postings (no row: a read
             // by key reads it whole until then). Written per batch, they rewrote a page of batch_keys
             // and one of batch_key_map in every commit, as many bytes as the postings themselves.
-            const keyed = batchKeys(part.next_offset, batch.keys, batch.count, batch.keyHashes)
             const key = `${row.id}/${batch.partition}`
             const list = written.get(key) ?? written.set(key, {topicId: row.id, partition: batch.partition, batches: [...(this.pendingKeys.get(key)?.batches ?? [])]}).get(key)!
-            list.batches.push({baseOffset: part.next_offset, count: batch.count, keys: keyed, map: keyed ? buildRecordMap(blob) : undefined})
+            list.batches.push({baseOffset: part.next_offset, count: batch.count, keys: keyed, map: mapped?.map})
           } else {
             index.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
             // Keyless batches need no map: their (empty) filter never names them to a read by key.
