@@ -426,6 +426,45 @@ describe('--key on the local store', () => {
     expect((await run(['check'], {env: t.env})).code).toBe(0)
   })
 
+  it('a writer writes its batches\' index rows with their segment: killed before it, they have none, are read whole, and check passes', async () => {
+    // A produce fed through a pipe commits a batch per linger; killed before its close, it has written no
+    // segment (fewer than 64 batches), so none of its batches has an index row (not even a pending one).
+    const producer = start(['produce', 'orders', '-K', ':', '--partitions', '2', '--linger', '1ms'], {env: t.env})
+    const closed = new Promise((resolve) => producer.on('close', (_code, signal) => resolve(signal)))
+    const committed = () => {
+      try {
+        return batchRows().length
+      } catch {
+        return 0 // not created yet
+      }
+    }
+    for (let round = 0; committed() < 6 && round < 400; round++) {
+      producer.stdin!.write(Array.from({length: 20}, (_, i) => `k${(round * 20 + i) % 13}:round-${round}-${i}\n`).join(''))
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    producer.kill('SIGKILL')
+    expect(await closed).toBe('SIGKILL')
+    const killed = batchRows()
+    expect(killed.length).toBeGreaterThanOrEqual(6)
+    expect(indexRows()).toEqual([])
+    expect(mapRows()).toEqual([])
+    expect(segmentRows()).toEqual([])
+    const all = await envelopes(['orders'], t.env)
+    for (const key of ['k0', 'k7', 'k12'])
+      expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+    // A later produce that closes writes its own batch's rows and segment; the killed writer's stay without.
+    expect((await run(['produce', 'orders', '-K', ':', '-p', '1'], {env: t.env, input: 'k7:later\n'})).code).toBe(0)
+    const later = batchRows().filter((b) => !killed.some((k) => k.partition === b.partition && k.base_offset === b.base_offset))
+    expect(later).toHaveLength(1)
+    expect(indexRows()).toEqual(later)
+    expect(segmentRows()).toEqual([{partition: 1, first_offset: later[0]!.base_offset, end_offset: later[0]!.base_offset + 1}])
+    const after = await envelopes(['orders'], t.env)
+    expect(parsed((await run(['consume', 'orders', '--key', 'k7', '--json'], {env: t.env})).stdout)).toEqual(withKey(after, 'k7'))
+    expect(withKey(after, 'k7').at(-1)).toMatchObject({value: 'later'})
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
   it('a read by key never reads a keyless batch: one damaged is found by a full read, not by --key', async () => {
     await keyedTopic()
     const all = await envelopes(['orders'], t.env)
