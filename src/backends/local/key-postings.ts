@@ -68,23 +68,20 @@ export interface BatchKeys {
 export function batchKeys(baseOffset: number, keys: readonly (Uint8Array | null)[] | null, count: number, hashes?: readonly number[] | null): BatchKeys | undefined {
   if (!keys) return undefined
   const mixed = new Uint32Array(count)
-  let indexes: Uint32Array | undefined
   let k = 0
-  for (let i = 0; i < count; i++) {
+  // Every record keyed, the partitioner's hashes at hand: the loop of a keyed produce, kept to that.
+  if (hashes) while (k < count && keys[k] !== null) mixed[k] = mix(hashes[k++]!)
+  if (k === count) return {baseOffset, count, mixed, indexes: undefined}
+  const indexes = new Uint32Array(count)
+  for (let j = 0; j < k; j++) indexes[j] = j
+  for (let i = k; i < count; i++) {
     const key = keys[i]
-    if (!key) {
-      if (!indexes) {
-        indexes = new Uint32Array(count)
-        for (let j = 0; j < k; j++) indexes[j] = j
-      }
-      continue
-    }
-    if (indexes) indexes[k] = i
+    if (!key) continue
+    indexes[k] = i
     mixed[k++] = mix(hashes ? hashes[i]! : keyHash(key))
   }
   if (k === 0) return undefined
-  if (k === count) return {baseOffset, count, mixed, indexes: undefined}
-  return {baseOffset, count, mixed: mixed.slice(0, k), indexes: indexes!.slice(0, k)}
+  return {baseOffset, count, mixed: mixed.slice(0, k), indexes: indexes.slice(0, k)}
 }
 
 export interface SegmentRow {
