@@ -123,4 +123,19 @@ describe('the key postings of a segment of batches', () => {
       expect(crc, `${count} records, ${blob.length} bytes`).toBe(crc32c(blob))
     }
   })
+
+  it('the same keys from the partitioner\'s hashes as from the keys, with keyless records first, between and last', () => {
+    for (const keys of [
+      ['a', 'b', null, 'c', null],
+      [null, 'a', 'b'],
+      ['a', 'b', 'c'],
+      [null, null],
+    ]) {
+      const buffers = keys.map((key) => (key === null ? null : b(key)))
+      const hashes = buffers.map((key) => (key === null ? 0 : keyHash(key)))
+      expect(batchKeys(7, buffers, keys.length, hashes), JSON.stringify(keys)).toEqual(batchKeys(7, buffers, keys.length))
+    }
+    expect(batchKeys(7, [null, b('x'), null], 3, [0, keyHash(b('x')), 0])?.indexes).toEqual(Uint32Array.from([1]))
+    expect(batchKeys(7, [b('x'), b('y')], 2, [keyHash(b('x')), keyHash(b('y'))])?.indexes).toBeUndefined()
+  })
 })

@@ -81,6 +81,7 @@ export function batchKeys(baseOffset: number, keys: readonly (Uint8Array | null)
     mixed[k++] = mix(hashes ? hashes[i]! : keyHash(key))
   }
   if (k === 0) return undefined
+  if (k === count) return {baseOffset, count, mixed, indexes: undefined}
   return {baseOffset, count, mixed: mixed.slice(0, k), indexes: indexes.slice(0, k)}
 }
 
