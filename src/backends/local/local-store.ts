@@ -106,8 +106,9 @@ export class LocalBackend implements Backend {
   private changeWatch: StoreChangeWatch | undefined
   private scratch: Buffer | undefined
   /**
-   * Writes key index rows with each batch. Only bench/key-index.js turns it off (SPOOL_BENCH_NO_KEY_INDEX=1),
-   * to measure what the index costs produce; reads stay exact without the rows (they read such batches).
+   * Writes key index rows (with each batch; from store version 8 with its segment of key postings). Only
+   * bench/key-index.js turns it off (SPOOL_BENCH_NO_KEY_INDEX=1), to measure what the index costs
+   * produce; reads stay exact without the rows (they read such batches).
    */
   private readonly indexKeys: boolean
   private cursors: LocalCursorStore | undefined
@@ -294,7 +295,7 @@ export class LocalBackend implements Backend {
           if (posting) {
             // Store version 8: the batch's index rows wait for its segment of key postings (no row: a read
             // by key reads it whole until then). Written per batch, they rewrote a page of batch_keys
-            // and one of batch_key_map in every commit, as many bytes as the postings themselves.
+            // and one or two of batch_key_map in every commit: more WAL bytes than the postings.
             const key = `${row.id}/${batch.partition}`
             const list = written.get(key) ?? written.set(key, {topicId: row.id, partition: batch.partition, batches: [...(this.pendingKeys.get(key)?.batches ?? [])]}).get(key)!
             list.batches.push({baseOffset: part.next_offset, count: batch.count, keys: keyed, map: mapped?.map})
