@@ -11,7 +11,8 @@
 //    `consume --key K` on the store without index rows. Each is also given net of start-up: minus the
 //    median of `consume TOPIC -c 0` (open the store, plan the read, read nothing).
 // 2. Produce: BENCH_KEY_PRODUCE (default 1M) keyed records piped into a fresh store, with and without
-//    the index, runs interleaved, median of BENCH_RUNS (default 5).
+//    the index, runs interleaved, median of BENCH_RUNS (default 5). BENCH_KEY_PARTS=produce runs only
+//    this part (no 10M-record topic to build).
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -25,6 +26,7 @@ const records = Number(process.env.BENCH_KEY_RECORDS ?? 10_000_000)
 const distinctKeys = Number(process.env.BENCH_KEY_KEYS ?? 100_000)
 const produceRecords = Number(process.env.BENCH_KEY_PRODUCE ?? 1_000_000)
 const runs = Number(process.env.BENCH_RUNS ?? 5)
+const parts = (process.env.BENCH_KEY_PARTS ?? 'read,produce').split(',')
 const work = mkdtempSync(join(tmpdir(), 'spool-bench-keys-'))
 const env = {...process.env, NO_COLOR: '1'}
 delete env.SPOOL_BROKER
@@ -76,6 +78,13 @@ function keyedLines(name, count) {
 const store = (name) => `-b file:${join(work, name)}`
 
 async function main() {
+  const report = parts.includes('read') ? await reads() : []
+  if (parts.includes('produce')) report.push(...(report.length ? [''] : []), ...(await produces()))
+  process.stdout.write(`${report.join('\n')}\n`)
+}
+
+/** Part 1: the report's lines on reads by key against full reads. */
+async function reads() {
   const big = await keyedLines(`keyed-solo-${records}-${distinctKeys}.txt`, records)
   // The key looked up: one that occurs about as often as any (records / distinctKeys times).
   const key = 'user-4242'
@@ -132,25 +141,10 @@ async function main() {
     row(`consume --key ${key}, store without index rows (scan)`, read.byKeyNoIndex, lookup),
   ]
 
-  // Produce: fresh store per run, with and without the index, interleaved so drift hits both alike.
-  const small = await keyedLines(`keyed-solo-${produceRecords}-${distinctKeys}.txt`, produceRecords)
-  const produce = {indexed: [], plain: []}
-  for (let run = 0; run < runs; run++) {
-    for (const [kind, extra] of [['indexed', {}], ['plain', {SPOOL_BENCH_NO_KEY_INDEX: '1'}]]) {
-      const file = join(work, `produce-${kind}-${run}.db`)
-      produce[kind].push(timed(`node ${bin} produce p -K : -b file:${file} < ${small}`, extra))
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, {force: true})
-    }
-    log(`produce run ${run + 1}/${runs}: with index ${ms(produce.indexed.at(-1).cpu)} cpu, without ${ms(produce.plain.at(-1).cpu)} cpu`)
-  }
-  const produceRow = (label, samples) =>
-    `| ${label} | ${ms(med(samples, 'seconds'))} | ${fmt(produceRecords / med(samples, 'seconds'))} | ${ms(med(samples, 'cpu'))} | ${fmt(produceRecords / med(samples, 'cpu'))} |`
-  const cost = (field) => `${(((med(produce.indexed, field) - med(produce.plain, field)) / med(produce.plain, field)) * 100).toFixed(1)}%`
   const indexSize = timed(
     `sqlite3 ${join(work, 'indexed.db')} "SELECT (SELECT count(*) || ' filter rows of ' || sum(length(filter)) || ' bytes' FROM batch_keys) || ', ' || (SELECT count(*) || ' record maps of ' || coalesce(sum(length(map)), 0) || ' bytes' FROM batch_key_map) || ', ' || (SELECT count(*) || ' key postings rows (' || count(DISTINCT first_offset) || ' segments) of ' || coalesce(sum(length(postings)), 0) || ' bytes' FROM batch_key_postings) || ', batches ' || (SELECT sum(bytes) FROM batches) || ' bytes'" 2>/dev/null || echo unknown`,
   ).stdout
-
-  const report = [
+  return [
     `## Find by key (${fmt(records)} records, ${fmt(distinctKeys)} keys, ${expected} records of ${key})`,
     '',
     `Topic built in ${buildIndexed.seconds.toFixed(1)} s with the index, ${buildPlain.seconds.toFixed(1)} s without; index: ${indexSize}.`,
@@ -163,16 +157,44 @@ async function main() {
     `#### A key of one record (${solo}), against the same full reads`,
     '',
     ...table(read.bySolo),
-    '',
+  ]
+}
+
+/** Part 2: the report's lines on what the index costs produce. */
+async function produces() {
+  const med = (samples, field) => median(samples.map((sample) => sample[field]))
+  // Produce: fresh store per run, with and without the index, interleaved so drift hits both alike.
+  const small = await keyedLines(`keyed-solo-${produceRecords}-${distinctKeys}.txt`, produceRecords)
+  const produce = {indexed: [], plain: []}
+  const kinds = [['indexed', {}], ['plain', {SPOOL_BENCH_NO_KEY_INDEX: '1'}]]
+  for (let run = 0; run < runs; run++) {
+    // Each pair in the other order from the last (ABBA): a run's place after another run's writes must not
+    // favour one kind (pairs in one order measured the index at 12-17%, in the other at 6%).
+    for (const [kind, extra] of run % 2 === 0 ? kinds : [...kinds].reverse()) {
+      const file = join(work, `produce-${kind}-${run}.db`)
+      const sample = timed(`node ${bin} produce p -K : -b file:${file} < ${small}`, extra)
+      sample.batches = Number(timed(`sqlite3 ${file} 'SELECT count(*) FROM batches' 2>/dev/null || echo 0`).stdout)
+      produce[kind].push(sample)
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, {force: true})
+    }
+    log(`produce run ${run + 1}/${runs}: with index ${ms(produce.indexed.at(-1).cpu)} cpu, without ${ms(produce.plain.at(-1).cpu)} cpu`)
+  }
+  const produceRow = (label, samples) =>
+    `| ${label} | ${ms(med(samples, 'seconds'))} | ${fmt(produceRecords / med(samples, 'seconds'))} | ${ms(med(samples, 'cpu'))} | ${fmt(produceRecords / med(samples, 'cpu'))} | ${med(samples, 'batches')} |`
+  const cost = (field) => `${(((med(produce.indexed, field) - med(produce.plain, field)) / med(produce.plain, field)) * 100).toFixed(1)}%`
+  // The cost of each interleaved pair, so that a drift of the machine's load shows as spread here.
+  const pairs = produce.indexed.map((sample, run) => `${(((sample.cpu - produce.plain[run].cpu) / produce.plain[run].cpu) * 100).toFixed(1)}%`)
+  return [
     `### Produce cost of the index (${fmt(produceRecords)} keyed records, -K :, fresh store, median of ${runs})`,
     '',
-    '| produce | wall | records/s | CPU | records per CPU second |',
-    '|---|---|---|---|---|',
+    '| produce | wall | records/s | CPU | records per CPU second | batches |',
+    '|---|---|---|---|---|---|',
     produceRow('with the key index', produce.indexed),
     produceRow('without (SPOOL_BENCH_NO_KEY_INDEX=1)', produce.plain),
-    `| cost of the index | ${cost('seconds')} | | ${cost('cpu')} | |`,
-  ].join('\n')
-  process.stdout.write(`${report}\n`)
+    `| cost of the index | ${cost('seconds')} | | ${cost('cpu')} | | |`,
+    '',
+    `CPU cost of each pair, in run order (indexed first in the 1st, 3rd... pair, plain first in the others): ${pairs.join(', ')}.`,
+  ]
 }
 
 main()

@@ -87,3 +87,49 @@ function makeTables(): Uint32Array {
   for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!
   return t
 }
+
+/** a * b modulo the CRC-32C polynomial, both reflected (bit 31 is x^0), as zlib's multmodp. */
+function multiplyModP(a: number, b: number): number {
+  let m = 0x80000000
+  let p = 0
+  for (;;) {
+    if (a & m) {
+      p ^= b
+      if ((a & (m - 1)) === 0) break
+    }
+    m >>>= 1
+    b = b & 1 ? (b >>> 1) ^ 0x82f63b78 : b >>> 1
+  }
+  return p >>> 0
+}
+
+/** x^(2^n) modulo the polynomial, n = 0..31. */
+let powers: Uint32Array | undefined
+
+/** x^(8 * bytes) modulo the polynomial: what appending `bytes` bytes does to a CRC. */
+function shiftOperator(bytes: number): number {
+  if (!powers) {
+    powers = new Uint32Array(32)
+    powers[0] = 0x40000000
+    for (let n = 1; n < 32; n++) powers[n] = multiplyModP(powers[n - 1]!, powers[n - 1]!)
+  }
+  let p = 0x80000000
+  for (let n = bytes, k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2) p = multiplyModP(powers[k & 31]!, p)
+  return p
+}
+
+/**
+ * The CRC-32C of equal-sized parts back to back (the last may be shorter), from the parts' own CRCs,
+ * as zlib's crc32_combine: a batch keyed for the key index has a CRC per 8 KiB chunk anyway (its record
+ * map), and deriving the whole batch's from them is cheaper than a second pass over its bytes.
+ */
+export function crc32cOfParts(crcs: ArrayLike<number>, partSize: number, totalSize: number): number {
+  if (crcs.length === 0) return 0
+  const whole = shiftOperator(partSize)
+  let crc = crcs[0]! >>> 0
+  for (let i = 1; i < crcs.length; i++) {
+    const size = i === crcs.length - 1 ? totalSize - partSize * i : partSize
+    crc = (multiplyModP(size === partSize ? whole : shiftOperator(size), crc) ^ crcs[i]!) >>> 0
+  }
+  return crc
+}

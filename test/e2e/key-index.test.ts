@@ -252,6 +252,45 @@ describe('--key on the local store', () => {
     expect(segmentRows()).toEqual([])
   })
 
+  it('retention deleting a writer\'s batches before their segment: rows and postings only for the batches left', async () => {
+    expect((await run(['topic', 'create', 'short', '--retention-bytes', '20KiB'], {env: t.env})).code).toBe(0)
+    // One produce, a batch per linger (about 10 KB each): retention deletes its first batches while it
+    // still holds their index rows back for its segment, written at its close.
+    const producer = start(['produce', 'short', '-K', ':', '--linger', '1ms'], {env: t.env})
+    const closed = new Promise((resolve) => producer.on('close', resolve))
+    let written = 0
+    for (let round = 0; round < 400 && written < 8; round++) {
+      producer.stdin!.write(Array.from({length: 300}, (_, i) => `k${i % 10}:${round}-${'x'.repeat(20)}-${i}\n`).join(''))
+      for (let wait = 0; wait < 200; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        let total = 0
+        try {
+          const db = new Database(t.store, {readonly: true})
+          total = (db.prepare('SELECT next_offset FROM partitions').get() as {next_offset: number} | undefined)?.next_offset ?? 0
+          db.close()
+        } catch {
+          // not created yet
+        }
+        if (total >= (round + 1) * 300) break
+      }
+      written = round + 1
+    }
+    producer.stdin!.end()
+    expect(await closed).toBe(0)
+    const batches = batchRows()
+    expect(batches.length).toBeGreaterThan(0)
+    expect(batches[0]!.base_offset).toBeGreaterThan(0) // retention deleted the first ones
+    expect(indexRows()).toEqual(batches)
+    expect(mapRows()).toEqual(batches.map(({partition, base_offset}) => ({partition, base_offset})))
+    const segments = segmentRows()
+    expect(segments.length).toBeGreaterThan(0)
+    expect(segments[0]!.first_offset).toBe(batches[0]!.base_offset)
+    const kept = await envelopes(['short'], t.env)
+    for (const key of ['k3', 'k7'])
+      expect(parsed((await run(['consume', 'short', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(kept, key))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
   it('a version 4 store reads by key before and after its migration; old batches stay unindexed', async () => {
     await keyedTopic()
     const before = await envelopes(['orders'], t.env)
@@ -423,6 +462,45 @@ describe('--key on the local store', () => {
     const after = await envelopes(['orders'], t.env)
     expect(parsed((await run(['consume', 'orders', '--key', 'k5', '--json'], {env: t.env})).stdout)).toEqual(withKey(after, 'k5'))
     expect(withKey(after, 'k5').at(-1)).toMatchObject({value: 'later'})
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
+
+  it('a writer writes its batches\' index rows with their segment: killed before it, they have none, are read whole, and check passes', async () => {
+    // A produce fed through a pipe commits a batch per linger; killed before its close, it has written no
+    // segment (fewer than 64 batches), so none of its batches has an index row (not even a pending one).
+    const producer = start(['produce', 'orders', '-K', ':', '--partitions', '2', '--linger', '1ms'], {env: t.env})
+    const closed = new Promise((resolve) => producer.on('close', (_code, signal) => resolve(signal)))
+    const committed = () => {
+      try {
+        return batchRows().length
+      } catch {
+        return 0 // not created yet
+      }
+    }
+    for (let round = 0; committed() < 6 && round < 400; round++) {
+      producer.stdin!.write(Array.from({length: 20}, (_, i) => `k${(round * 20 + i) % 13}:round-${round}-${i}\n`).join(''))
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    producer.kill('SIGKILL')
+    expect(await closed).toBe('SIGKILL')
+    const killed = batchRows()
+    expect(killed.length).toBeGreaterThanOrEqual(6)
+    expect(indexRows()).toEqual([])
+    expect(mapRows()).toEqual([])
+    expect(segmentRows()).toEqual([])
+    const all = await envelopes(['orders'], t.env)
+    for (const key of ['k0', 'k7', 'k12'])
+      expect(parsed((await run(['consume', 'orders', '--key', key, '--json'], {env: t.env})).stdout)).toEqual(withKey(all, key))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+    // A later produce that closes writes its own batch's rows and segment; the killed writer's stay without.
+    expect((await run(['produce', 'orders', '-K', ':', '-p', '1'], {env: t.env, input: 'k7:later\n'})).code).toBe(0)
+    const later = batchRows().filter((b) => !killed.some((k) => k.partition === b.partition && k.base_offset === b.base_offset))
+    expect(later).toHaveLength(1)
+    expect(indexRows()).toEqual(later)
+    expect(segmentRows()).toEqual([{partition: 1, first_offset: later[0]!.base_offset, end_offset: later[0]!.base_offset + 1}])
+    const after = await envelopes(['orders'], t.env)
+    expect(parsed((await run(['consume', 'orders', '--key', 'k7', '--json'], {env: t.env})).stdout)).toEqual(withKey(after, 'k7'))
+    expect(withKey(after, 'k7').at(-1)).toMatchObject({value: 'later'})
     expect((await run(['check'], {env: t.env})).code).toBe(0)
   })
 

@@ -1,7 +1,7 @@
 import {createRequire} from 'node:module'
 import {randomBytes} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
-import {NATIVE_FROM_BYTES, crc32c, crc32cJs} from '../../src/core/checksum.js'
+import {NATIVE_FROM_BYTES, crc32c, crc32cJs, crc32cOfParts} from '../../src/core/checksum.js'
 
 const native = (createRequire(import.meta.url)('@node-rs/crc32') as {crc32c: (b: Buffer) => number}).crc32c
 
@@ -27,5 +27,15 @@ describe('CRC-32C', () => {
     }
     const small = randomBytes(50)
     expect(crc32c(small)).toBe(native(small) >>> 0)
+  })
+
+  it('crc32cOfParts gives the CRC of the parts back to back from their own CRCs, whatever the last part\'s size', () => {
+    for (const [partSize, total] of [[8192, 8192], [8192, 8193], [8192, 3 * 8192 - 1], [8192, 20 * 8192], [8192, 100], [7, 50], [1, 9]]) {
+      const data = randomBytes(total)
+      const crcs: number[] = []
+      for (let at = 0; at < total; at += partSize) crcs.push(native(data.subarray(at, Math.min(total, at + partSize))) >>> 0)
+      expect(crc32cOfParts(crcs, partSize, total), `${total} in parts of ${partSize}`).toBe(native(data) >>> 0)
+    }
+    expect(crc32cOfParts([], 8192, 0)).toBe(0)
   })
 })

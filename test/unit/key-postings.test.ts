@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {encodeBatch, StoredBatch} from '../../src/backends/local/batch-codec.js'
-import {buildRecordMap, chunkRuns, parseKeyMap, recordsFromRuns} from '../../src/backends/local/key-map.js'
+import {buildRecordMap, chunkRuns, parseKeyMap, recordMapAndChecksum, recordsFromRuns} from '../../src/backends/local/key-map.js'
+import {crc32c} from '../../src/core/checksum.js'
 import {BUCKETS, batchKeys, bucketOf, postedOffsets, postingsFrom, segmentRows, tagBytes} from '../../src/backends/local/key-postings.js'
 import {keyHash} from '../../src/core/key-selection.js'
 import {PendingBatch, recordAt} from '../../src/core/record.js'
@@ -112,5 +113,29 @@ describe('the key postings of a segment of batches', () => {
     const left = segmentRows([batchKeys(1100, seg.written[1]!.keys, 100)!], seg.first)
     const cut = seg.rows.map((r) => ({bucket: r.bucket, postings: postingsFrom(r.postings, seg.first, 1100)})).filter((r) => r.postings.length > 0)
     expect(cut).toEqual(left)
+  })
+
+  it('a produce takes the batch checksum from the record map\'s chunk checksums: the same as over the whole blob', () => {
+    for (const count of [1, 40, 3000, 20000]) {
+      const {blob} = pending(Array.from({length: count}, (_, i) => (i % 5 === 0 ? null : `key-${i % 300}`)))
+      const {map, crc} = recordMapAndChecksum(blob)
+      expect(map.equals(buildRecordMap(blob)), String(count)).toBe(true)
+      expect(crc, `${count} records, ${blob.length} bytes`).toBe(crc32c(blob))
+    }
+  })
+
+  it('the same keys from the partitioner\'s hashes as from the keys, with keyless records first, between and last', () => {
+    for (const keys of [
+      ['a', 'b', null, 'c', null],
+      [null, 'a', 'b'],
+      ['a', 'b', 'c'],
+      [null, null],
+    ]) {
+      const buffers = keys.map((key) => (key === null ? null : b(key)))
+      const hashes = buffers.map((key) => (key === null ? 0 : keyHash(key)))
+      expect(batchKeys(7, buffers, keys.length, hashes), JSON.stringify(keys)).toEqual(batchKeys(7, buffers, keys.length))
+    }
+    expect(batchKeys(7, [null, b('x'), null], 3, [0, keyHash(b('x')), 0])?.indexes).toEqual(Uint32Array.from([1]))
+    expect(batchKeys(7, [b('x'), b('y')], 2, [keyHash(b('x')), keyHash(b('y'))])?.indexes).toBeUndefined()
   })
 })

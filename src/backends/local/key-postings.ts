@@ -53,41 +53,44 @@ export const bucketOf = (hash: number): number => mix(hash) >>> (32 - BUCKET_BIT
 const tagOf = (hash: number): number => mix(hash) & 0xffffff
 
 /**
- * A batch's keyed records as a segment needs them: their indexes, buckets and tags (every value below
- * 2^30, so a small integer to V8 even in code not yet optimised, where a 32-bit hash would be boxed).
+ * A batch's keyed records as a segment needs them: each one's mixed key hash (bucket and tag in one
+ * value) and, when some records have no key, the keyed records' indexes (else record k is index k). One
+ * typed array written per record: three (index, bucket, tag) cost produce three times as much here.
  */
 export interface BatchKeys {
   baseOffset: number
   count: number
-  indexes: Uint32Array
-  buckets: Uint8Array
-  tags: Uint32Array
+  mixed: Uint32Array
+  indexes: Uint32Array | undefined
 }
 
 /** The keyed records of a batch (a PendingBatch's keys; `hashes`, when given, the partitioner's murmur2); undefined without any. */
 export function batchKeys(baseOffset: number, keys: readonly (Uint8Array | null)[] | null, count: number, hashes?: readonly number[] | null): BatchKeys | undefined {
   if (!keys) return undefined
-  const indexes = new Uint32Array(count)
-  const buckets = new Uint8Array(count)
-  const tags = new Uint32Array(count)
+  const mixed = new Uint32Array(count)
   let k = 0
-  for (let i = 0; i < count; i++) {
+  // Every record keyed, the partitioner's hashes at hand: the loop of a keyed produce, kept to that.
+  if (hashes) while (k < count && keys[k] !== null) mixed[k] = mix(hashes[k++]!)
+  if (k === count) return {baseOffset, count, mixed, indexes: undefined}
+  const indexes = new Uint32Array(count)
+  for (let j = 0; j < k; j++) indexes[j] = j
+  for (let i = k; i < count; i++) {
     const key = keys[i]
     if (!key) continue
-    const h = mix(hashes ? hashes[i]! : keyHash(key))
     indexes[k] = i
-    buckets[k] = h >>> (32 - BUCKET_BITS)
-    tags[k++] = h & 0xffffff
+    mixed[k++] = mix(hashes ? hashes[i]! : keyHash(key))
   }
   if (k === 0) return undefined
-  if (k === count) return {baseOffset, count, indexes, buckets, tags}
-  return {baseOffset, count, indexes: indexes.slice(0, k), buckets: buckets.slice(0, k), tags: tags.slice(0, k)}
+  if (k === count) return {baseOffset, count, mixed, indexes: undefined}
+  return {baseOffset, count, mixed: mixed.slice(0, k), indexes: indexes.slice(0, k)}
 }
 
 export interface SegmentRow {
   bucket: number
   postings: Buffer
 }
+
+const BUCKET_SHIFT = 32 - BUCKET_BITS
 
 /**
  * The rows of a segment of batches that follow on (each batch's offsets right after the one before), in
@@ -98,9 +101,9 @@ export function segmentRows(batches: readonly BatchKeys[], first = batches[0]!.b
   const perBucket = new Uint32Array(BUCKETS)
   let total = 0
   for (const batch of batches) {
-    const buckets = batch.buckets
-    for (let k = 0; k < buckets.length; k++) perBucket[buckets[k]!]!++
-    total += buckets.length
+    const mixed = batch.mixed
+    for (let k = 0; k < mixed.length; k++) perBucket[mixed[k]! >>> BUCKET_SHIFT]!++
+    total += mixed.length
   }
   const all = new Uint8Array(total * 6)
   const tagAt = new Uint32Array(BUCKETS)
@@ -116,17 +119,17 @@ export function segmentRows(batches: readonly BatchKeys[], first = batches[0]!.b
     at += n * 6
   }
   for (const batch of batches) {
-    const {buckets, tags, indexes} = batch
+    const {mixed, indexes} = batch
     const delta = batch.baseOffset - first
-    for (let k = 0; k < buckets.length; k++) {
-      const bucket = buckets[k]!
-      const tag = tags[k]!
+    for (let k = 0; k < mixed.length; k++) {
+      const h = mixed[k]!
+      const bucket = h >>> BUCKET_SHIFT
       const t = tagAt[bucket]!
-      all[t] = tag
-      all[t + 1] = tag >> 8
-      all[t + 2] = tag >> 16
+      all[t] = h
+      all[t + 1] = h >> 8
+      all[t + 2] = h >> 16
       tagAt[bucket] = t + 3
-      const d = delta + indexes[k]!
+      const d = delta + (indexes ? indexes[k]! : k)
       const o = deltaAt[bucket]!
       all[o] = d
       all[o + 1] = d >> 8

@@ -23,8 +23,8 @@ import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
 import {candidateProbes, keyFilter, mayHoldKey} from './key-index.js'
-import {MapChecksumDamage, buildKeyMap, buildRecordMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordsFromRuns} from './key-map.js'
-import {type BatchKeys, PENDING, SEGMENT_BATCHES, SEGMENT_SPAN, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
+import {MapChecksumDamage, buildKeyMap, chunkRuns, indexesWithHash, manyChunksAhead, parseKeyMap, recordMapAndChecksum, recordsFromRuns} from './key-map.js'
+import {type BatchKeys, POSTED, SEGMENT_BATCHES, SEGMENT_SPAN, batchKeys, postedOffsets, segmentParams, segmentRows} from './key-postings.js'
 import {LocalCursorStore} from './cursor-store.js'
 import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
@@ -52,6 +52,14 @@ const DEFAULT_WAL_AUTOCHECKPOINT = 1000
 const KEY_ROWS_PER_FETCH = 256
 /** The filter of a batch without keys (both before and from store version 8). */
 const NO_KEYS = Buffer.alloc(0)
+
+/** A batch whose index rows (store version 8) wait for its segment: its keys and its record map, if keyed. */
+interface UnindexedBatch {
+  baseOffset: number
+  count: number
+  keys: BatchKeys | undefined
+  map: Buffer | undefined
+}
 /** Key postings rows a read by key takes per bucket and fetch; a row holds a segment of 64 batches. */
 const SEGMENTS_PER_FETCH = 8
 /**
@@ -98,8 +106,9 @@ export class LocalBackend implements Backend {
   private changeWatch: StoreChangeWatch | undefined
   private scratch: Buffer | undefined
   /**
-   * Writes key index rows with each batch. Only bench/key-index.js turns it off (SPOOL_BENCH_NO_KEY_INDEX=1),
-   * to measure what the index costs produce; reads stay exact without the rows (they read such batches).
+   * Writes key index rows (with each batch; from store version 8 with its segment of key postings). Only
+   * bench/key-index.js turns it off (SPOOL_BENCH_NO_KEY_INDEX=1), to measure what the index costs
+   * produce; reads stay exact without the rows (they read such batches).
    */
   private readonly indexKeys: boolean
   private cursors: LocalCursorStore | undefined
@@ -110,10 +119,10 @@ export class LocalBackend implements Backend {
   private checkpointFd: number | undefined
   private readonly busyTimeoutMs: number
   /**
-   * Keyed batches this process wrote whose key postings are not written yet, by "topic id/partition":
-   * written as one segment every SEGMENT_BATCHES batches and at close (key-postings.ts).
+   * Batches this process wrote whose index rows are not written yet, by "topic id/partition": written
+   * with their segment of key postings every SEGMENT_BATCHES batches and at close (key-postings.ts).
    */
-  private readonly pendingKeys = new Map<string, {topicId: number; partition: number; batches: BatchKeys[]}>()
+  private readonly pendingKeys = new Map<string, {topicId: number; partition: number; batches: UnindexedBatch[]}>()
 
   constructor(options: LocalStoreOptions) {
     this.location = options.path
@@ -256,7 +265,7 @@ export class LocalBackend implements Backend {
     const s = this.s
     let bytes = 0
     // The pending batches of each partition written to, with this append's: kept once it commits.
-    const written = new Map<string, {topicId: number; partition: number; batches: BatchKeys[]}>()
+    const written = new Map<string, {topicId: number; partition: number; batches: UnindexedBatch[]}>()
     const result = this.writing(`cannot write to topic '${topic}' in ${this.location}`, () => {
       let row = this.topicRow(topic)
       let created = false
@@ -276,19 +285,20 @@ export class LocalBackend implements Backend {
         bytes += blob.length
         if (blob.buffer !== this.scratch?.buffer && blob.length <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(Math.max(blob.length, 1 << 20))
         const {min, max} = timestampBounds(batch)
-        s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, crc32c(blob))
+        const posting = this.indexKeys && s.keyIndex!.postings !== undefined
+        const keyed = posting ? batchKeys(part.next_offset, batch.keys, batch.count, batch.keyHashes) : undefined
+        // A keyed batch's record map checksums each 8 KiB of it: the batch's own checksum is derived from those.
+        const mapped = keyed ? recordMapAndChecksum(blob) : undefined
+        s.insertBatch!.run(row.id, batch.partition, part.next_offset, batch.count, min, max, blob.length, blob, mapped ? mapped.crc : crc32c(blob))
         if (this.indexKeys) {
           const index = s.keyIndex!
-          if (index.postings) {
-            // Store version 8: the batch is pending until its segment of key postings is written.
-            const keyed = batchKeys(part.next_offset, batch.keys, batch.count, batch.keyHashes)
-            index.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyed ? PENDING : NO_KEYS)
-            if (keyed) {
-              index.maps!.insert.run(row.id, batch.partition, part.next_offset, buildRecordMap(blob))
-              const key = `${row.id}/${batch.partition}`
-              const list = written.get(key) ?? written.set(key, {topicId: row.id, partition: batch.partition, batches: [...(this.pendingKeys.get(key)?.batches ?? [])]}).get(key)!
-              list.batches.push(keyed)
-            }
+          if (posting) {
+            // Store version 8: the batch's index rows wait for its segment of key postings (no row: a read
+            // by key reads it whole until then). Written per batch, they rewrote a page of batch_keys
+            // and one or two of batch_key_map in every commit: more WAL bytes than the postings.
+            const key = `${row.id}/${batch.partition}`
+            const list = written.get(key) ?? written.set(key, {topicId: row.id, partition: batch.partition, batches: [...(this.pendingKeys.get(key)?.batches ?? [])]}).get(key)!
+            list.batches.push({baseOffset: part.next_offset, count: batch.count, keys: keyed, map: mapped?.map})
           } else {
             index.insert.run(row.id, batch.partition, part.next_offset, batch.count, keyFilter(batch.keys, batch.count, batch.keyHashes))
             // Keyless batches need no map: their (empty) filter never names them to a read by key.
@@ -312,36 +322,46 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * Writes the key postings of pending batches (inside a write transaction): one segment per run of
-   * batches that follow on (another writer's batches between two of ours end a run) and span at most
-   * SEGMENT_SPAN offsets, over batches that are all still pending (retention may have deleted some:
-   * their run stays pending, read whole).
+   * Writes the index rows of a writer's batches (inside a write transaction): each batch's batch_keys
+   * row (posted, or empty when keyless) and record map, and the key postings as one segment per run of
+   * keyed batches that follow on (another writer's batches or a keyless batch between two of ours end
+   * a run) and span at most SEGMENT_SPAN offsets. Only for the batches still there: retention may have
+   * deleted some since, `topic delete` all of them.
    */
-  private writeSegments(topicId: number, partition: number, batches: readonly BatchKeys[]): void {
-    const postings = this.s.keyIndex!.postings!
+  private writeSegments(topicId: number, partition: number, batches: readonly UnindexedBatch[]): void {
+    if (batches.length === 0) return
+    const index = this.s.keyIndex!
+    const postings = index.postings!
+    const last = batches.at(-1)!
+    const present = new Set(postings.batchesIn.all(topicId, partition, batches[0]!.baseOffset, last.baseOffset + last.count))
     let run: BatchKeys[] = []
     const write = () => {
       if (run.length === 0) return
       const first = run[0]!.baseOffset
-      const last = run.at(-1)!
-      const end = last.baseOffset + last.count
-      if (postings.pendingIn.get(topicId, partition, first, end)!.pending === run.length) {
-        for (const row of segmentRows(run)) postings.insert.run(topicId, partition, row.bucket, first, end, row.postings)
-        postings.markPosted.run(topicId, partition, first, end)
-      }
+      const end = run.at(-1)!.baseOffset + run.at(-1)!.count
+      for (const row of segmentRows(run)) postings.insert.run(topicId, partition, row.bucket, first, end, row.postings)
       run = []
     }
     for (const batch of batches) {
+      if (!present.has(batch.baseOffset)) {
+        write()
+        continue
+      }
+      index.insert.run(topicId, partition, batch.baseOffset, batch.count, batch.keys ? POSTED : NO_KEYS)
+      const keys = batch.keys
+      if (!keys) continue
+      index.maps!.insert.run(topicId, partition, batch.baseOffset, batch.map!)
       const previous = run.at(-1)
-      if (previous && (previous.baseOffset + previous.count !== batch.baseOffset || batch.baseOffset + batch.count - run[0]!.baseOffset > SEGMENT_SPAN)) write()
-      run.push(batch)
+      if (previous && (previous.baseOffset + previous.count !== keys.baseOffset || keys.baseOffset + keys.count - run[0]!.baseOffset > SEGMENT_SPAN)) write()
+      run.push(keys)
     }
     write()
   }
 
   /**
-   * Writes what is pending of this process's key postings, at close. A failure leaves the batches
-   * pending: reads by key read them whole, exactly, so it does not fail the command that wrote them.
+   * Writes what is pending of this process's index rows and key postings, at close. A failure leaves the
+   * batches without rows: reads by key read them whole, exactly, so it does not fail the command that
+   * wrote them.
    */
   private writePendingSegments(): void {
     if (this.pendingKeys.size === 0 || !this.db.open) return
@@ -571,11 +591,10 @@ export class LocalBackend implements Backend {
     const postings = this.s.keyIndex!.postings
     if (!postings) return from
     if (cursor.postedUntil !== undefined && cursor.postedUntil > from) return Math.min(cursor.postedUntil, end)
-    const stop = postings.firstUnposted.get(cursor.topicId, cursor.partition, from, end)!.stop ?? end
-    if (stop <= from) return from
-    const rows = postings.coverage.get(cursor.topicId, cursor.partition, from, stop)!
-    if (rows.batches === 0 || rows.first !== from || rows.last! - from !== rows.records) return from
-    cursor.postedUntil = Math.min(rows.last!, end)
+    const run = postings.postedRun.get({topic: cursor.topicId, partition: cursor.partition, from, end})!
+    const posted = Math.min(run.stop ?? run.last ?? from, end)
+    if (posted <= from) return from
+    cursor.postedUntil = posted
     return cursor.postedUntil
   }
 

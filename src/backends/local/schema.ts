@@ -162,9 +162,10 @@ export const KEY_MAP_VERSION = 7
  * Version 8: key postings (key-postings.ts): for each segment of batches that follow on, one row per
  * key-hash bucket holding keys, keyed so that a bucket's rows of a partition lie together: a read by key
  * reads one bucket's range, about 1/64 of the index, instead of every batch's Bloom filter. A keyed batch
- * written from this version on has a batch_keys row whose filter is one byte, 01 while its segment is
- * not written ("pending": read whole by a read by key) and 00 once it is ("posted"), and a record map
- * of format 2 (no key hashes); a keyless batch an empty filter, as before. Batches written before keep
+ * written from this version on has a batch_keys row whose filter is one byte, 00 ("posted"), and a record
+ * map of format 2 (no key hashes), both written with its segment; a keyless batch an empty filter, as
+ * before. Until then it has no row and a read by key reads it whole (a row 01, "pending", read the same
+ * way, is what spool wrote before its writers held the rows back for their segment). Batches written before keep
  * their filters and maps and are read through them; the migration only creates the table.
  */
 export const SCHEMA_V8 = `

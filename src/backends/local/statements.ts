@@ -179,18 +179,23 @@ function keyIndexStatements(db: Database.Database, crc: string, withMaps: boolea
       postings: withPostings
         ? {
             insert: db.prepare('INSERT INTO batch_key_postings (topic_id, partition, bucket, first_offset, end_offset, postings) VALUES (?, ?, ?, ?, ?, ?)'),
-            /** Batches of [from, end) still pending: a segment is written only over batches that all are. */
-            pendingIn: db.prepare<[number, number, number, number], {pending: number}>(
-              "SELECT count(*) AS pending FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND filter = X'01'",
-            ),
-            markPosted: db.prepare("UPDATE batch_keys SET filter = X'00' WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND filter = X'01'"),
-            /** The first index row in [from, end) that is neither posted nor keyless: where the postings stop answering. */
-            firstUnposted: db.prepare<[number, number, number, number], {stop: number | null}>(
-              "SELECT min(base_offset) AS stop FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ? AND length(filter) > 0 AND filter <> X'00'",
-            ),
-            /** Whether the index rows of [from, end) follow on, summed in SQLite. */
-            coverage: db.prepare<[number, number, number, number], {batches: number; records: number | null; first: number | null; last: number | null}>(
-              'SELECT count(*) AS batches, sum(record_count) AS records, min(base_offset) AS first, max(base_offset + record_count) AS last FROM batch_keys WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ?',
+            /**
+             * The batches of [from, end) still there: a writer writes its batches' index rows and
+             * segments only for those (retention or topic delete may have removed some since).
+             */
+            batchesIn: db
+              .prepare<[number, number, number, number], number>('SELECT base_offset FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset < ?')
+              .pluck(),
+            /**
+             * Where the index rows of [from, end) stop answering through the postings, in one scan: `stop`,
+             * the end of the rows before the first one that is neither posted nor keyless or that does not
+             * follow on from the row before it (a gap: batches of a writer whose rows wait for their
+             * segment, or from before the index), null when there is none; `last`, the end of the last row.
+             */
+            postedRun: db.prepare<[Record<string, number>], {stop: number | null; last: number | null}>(
+              `SELECT min(CASE WHEN base_offset <> prev_end OR (length(filter) > 0 AND filter <> X'00') THEN prev_end END) AS stop, max(base_offset + record_count) AS last
+               FROM (SELECT base_offset, record_count, filter, lag(base_offset + record_count, 1, @from) OVER (ORDER BY base_offset) AS prev_end
+                     FROM batch_keys WHERE topic_id = @topic AND partition = @partition AND base_offset >= @from AND base_offset < @end)`,
             ),
             /** The rows that may hold the keys (key-postings.ts segmentQuery), prepared once per shape. */
             walk(shape: readonly number[]) {
