@@ -74,8 +74,10 @@ const countIs = (expected) => (stdout) => {
   if (Number(stdout.trim()) !== expected) throw new Error(`read ${stdout.trim()} records, not ${expected}`)
 }
 let topicNumber = 0
+// A run's own prefix: a second run on the same BENCH_BROKER would find the first run's topics.
+const topicPrefix = `bench-${process.pid}`
 const newTopic = () => {
-  const name = `bench-${++topicNumber}`
+  const name = `${topicPrefix}-${++topicNumber}`
   execFileSync(process.execPath, [bin, 'topic', 'create', name, '-b', kafka], {env, stdio: 'ignore'})
   return name
 }
