@@ -160,8 +160,12 @@ export const KEY_MAP_VERSION = 7
 
 /**
  * Version 8: key postings (key-postings.ts): for each segment of batches that follow on, one row per
- * key-hash bucket holding keys, keyed so that a bucket's rows of a partition lie together: a read by key
- * reads one bucket's range, about 1/64 of the index, instead of every batch's Bloom filter. A keyed batch
+ * key-hash bucket holding keys, found through an index by (partition, bucket, segment): a read by key
+ * reads one bucket's rows, about 1/64 of the index, instead of every batch's Bloom filter. The rows
+ * themselves are appended (a rowid table): a segment's 64 rows land on new pages at the end, where a
+ * table kept in bucket order (the first layout of version 8, WITHOUT ROWID, still read and written the
+ * same) rewrote 64 leaf pages spread over the table per segment, and put most of each ~50 KB row in an
+ * overflow page of its own: twice the postings' pages written into a store of 3M records. A keyed batch
  * written from this version on has a batch_keys row whose filter is one byte, 00 ("posted"), and a record
  * map of format 2 (no key hashes), both written with its segment; a keyless batch an empty filter, as
  * before. Until then it has no row and a read by key reads it whole (a row 01, "pending", read the same
@@ -175,9 +179,9 @@ CREATE TABLE batch_key_postings (
   bucket INTEGER NOT NULL,
   first_offset INTEGER NOT NULL,
   end_offset INTEGER NOT NULL,
-  postings BLOB NOT NULL,
-  PRIMARY KEY (topic_id, partition, bucket, first_offset)
-) STRICT, WITHOUT ROWID;
+  postings BLOB NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX batch_key_postings_by_bucket ON batch_key_postings (topic_id, partition, bucket, first_offset);
 `
 
 /** The first version with key postings. */
