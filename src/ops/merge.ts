@@ -240,12 +240,12 @@ export async function mergeRecords(
             sink.add(batch, i)
             written++
           }
-          if (positions.commits) positions.passed(merge.slot, batch.offsetAt(i) + 1)
+          positions.passed(merge.slot, batch.offsetAt(i) + 1)
         }
       } else {
         if (sink.addRange) sink.addRange(batch, index, runEnd)
         else for (let i = index; i < runEnd; i++) sink.add(batch, i)
-        if (positions.commits) positions.passed(merge.slot, batch.offsetAt(runEnd - 1) + 1)
+        positions.passed(merge.slot, batch.offsetAt(runEnd - 1) + 1)
         written += runEnd - index
       }
       if (limit !== undefined && written >= limit) break

@@ -118,7 +118,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       const {batch, index} = merge
       if (options.filter) {
         if (!(await positions.kept(options.filter, recordAt(batch, index)))) {
-          if (positions.commits) positions.passed(merge.slot, batch.offsetAt(index) + 1)
+          positions.passed(merge.slot, batch.offsetAt(index) + 1)
           continue
         }
       }
@@ -132,7 +132,7 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       }
       sink.add(batch, index)
       lastDue = due
-      if (positions.commits) positions.passed(merge.slot, batch.offsetAt(index) + 1)
+      positions.passed(merge.slot, batch.offsetAt(index) + 1)
       written++
       options.onRecord?.(written)
       if (sink.pending >= FLUSH_EVERY) await positions.flush()

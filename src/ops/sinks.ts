@@ -37,12 +37,10 @@ export class MergedPositions {
     this.next = assignments.map(() => undefined)
   }
 
-  /** Whether the read commits anything (a group or a cursor): without one, offsets need no keeping. */
-  get commits(): boolean {
-    return this.by.group !== undefined || this.by.cursor !== undefined
-  }
-
-  /** The partition at `slot` is done up to `nextOffset` (its records written or filtered out). */
+  /**
+   * The partition at `slot` is done up to `nextOffset` (its records written or filtered out). Kept
+   * without a group or a cursor too: flush then commits nothing (positionCommit).
+   */
   passed(slot: number, nextOffset: number): void {
     this.next[slot] = nextOffset
   }
