@@ -22,11 +22,34 @@ net.Socket.prototype.connect = function (...args) {
   return connect.apply(this, args)
 }
 
+// A request may be written in parts (its size, header and body: scripts/bundle.js), so each socket's
+// writes are followed as a stream of requests: the first 12 bytes of each (size, API key, version,
+// correlation id) are gathered across parts, and the rest of its size is skipped.
+const requests = new WeakMap()
 const write = net.Socket.prototype.write
 net.Socket.prototype.write = function (chunk, ...rest) {
   const id = ids.get(this)
-  if (id !== undefined && Buffer.isBuffer(chunk) && chunk.length >= 12)
-    events.push(`${at()} write#${id} api ${chunk.readInt16BE(4)} v${chunk.readInt16BE(6)} correlation ${chunk.readInt32BE(8)} ${chunk.length} B`)
+  if (id !== undefined && Buffer.isBuffer(chunk)) {
+    const stream = requests.get(this) ?? {head: Buffer.alloc(0), remaining: 0}
+    requests.set(this, stream)
+    for (let data = chunk; data.length > 0; ) {
+      if (stream.remaining > 0) {
+        const skipped = Math.min(stream.remaining, data.length)
+        stream.remaining -= skipped
+        data = data.subarray(skipped)
+        continue
+      }
+      const taken = Math.min(12 - stream.head.length, data.length)
+      stream.head = Buffer.concat([stream.head, data.subarray(0, taken)])
+      data = data.subarray(taken)
+      if (stream.head.length < 12) continue
+      const head = stream.head
+      const size = head.readInt32BE(0) + 4
+      events.push(`${at()} write#${id} api ${head.readInt16BE(4)} v${head.readInt16BE(6)} correlation ${head.readInt32BE(8)} ${size} B`)
+      stream.remaining = size - 12
+      stream.head = Buffer.alloc(0)
+    }
+  }
   return write.call(this, chunk, ...rest)
 }
 

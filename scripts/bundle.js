@@ -144,7 +144,17 @@ const kafkaClientRewrites = {
       "    Object.defineProperty(api, 'async', { configurable: true, enumerable: true, get() { const async = promisify(api); Object.defineProperty(api, 'async', { value: async, enumerable: true, writable: true }); return async; } });",
     ],
   ],
-  'network/connection.js': [[/^import \{ connect as createTLSConnection \} from 'node:tls';$/m, `const createTLSConnection = ${onFirstCall('node:tls', 'connect')};`]],
+  'network/connection.js': [
+    [/^import \{ connect as createTLSConnection \} from 'node:tls';$/m, `const createTLSConnection = ${onFirstCall('node:tls', 'connect')};`],
+    // A request went to the socket as one buffer: its header and size concatenated with its body, a copy
+    // of every produce request (100 MB at 1M lines, 4% of the produce's CPU). Its parts go instead, in one
+    // writev (cork, write each, uncork); write() answers for back-pressure as it did for the whole.
+    [/^( +)payload: writer\.buffer,$/m, '$1payload: writer.buffers,'],
+    [
+      /^( +)let canWrite = this\.#socket\.write\(request\.payload\);$/m,
+      '$1let canWrite = true;\n$1this.#socket.cork();\n$1for (const part of request.payload) canWrite = this.#socket.write(part);\n$1this.#socket.uncork();',
+    ],
+  ],
   // zstd exists on every Node line spool supports (package.json engines), so the stand-ins for zstd,
   // always functions, answer the client's `typeof zstdCompressSync === 'function'` as the real ones do.
   'protocol/compression.js': [

@@ -2,7 +2,7 @@ import type {ImportingRegistry} from '../schemas/registry.js'
 import type {KeySelection} from './key-selection.js'
 import type {Outage} from './outage.js'
 import type {PartitionRange} from './positions.js'
-import type {PendingBatch, RecordBatch} from './record.js'
+import type {PackedValues, PendingBatch, RecordBatch} from './record.js'
 
 export interface TopicSettings {
   partitions: number
@@ -148,6 +148,14 @@ export interface Backend {
    * produce requests, so a rejection after part was stored is a PartialAppendError that says how much.
    */
   append(topic: string, batches: PendingBatch[], options?: AppendOptions): Promise<AppendResult>
+
+  /**
+   * Optional (Kafka): how produce's packed path (plain lines) lays out a batch while it splits the input,
+   * for a backend that writes records in a format of its own. Kafka's layout is its records section, so a
+   * produce request copies it whole instead of a record at a time. A batch is cut once it holds
+   * `batchBytes` of the layout; an append carries several.
+   */
+  readonly packedLayout?: {batchBytes: number; create(bytes: number, records: number): PackedValues}
 
   /**
    * Optional (Kafka): resolves once nothing of a failed append can still be stored, so that a read of the

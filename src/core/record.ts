@@ -55,19 +55,9 @@ export class PendingBatch {
    * batch touches alive and cost an object per record. A batch holds records added one way only.
    */
   addPacked(chunk: Buffer, start: number, end: number, timestamp: number, storage: () => PackedValues): void {
-    const packed = (this.packed ??= storage())
-    const length = end - start
-    const n = this.count
-    if (n === packed.lengths.length) packed.growRecords()
-    if (packed.used + length > packed.data.length) packed.growBytes(length)
-    // A plain Uint8Array view and set(): Buffer.copy checks its arguments in JavaScript first, which
-    // measured about half again as slow per 100-byte line.
-    packed.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), packed.used)
-    packed.used += length
-    packed.lengths[n] = length
-    packed.timestamps[n] = timestamp
-    this.count = n + 1
-    this.bytes += length
+    ;(this.packed ??= storage()).append(chunk, start, end, timestamp, this.count)
+    this.count++
+    this.bytes += end - start
   }
 
   /** `keyHash` is murmur2(key) when the caller has it (the partitioner's), else it is computed here. */
@@ -92,7 +82,9 @@ export class PendingBatch {
 /**
  * The values of a batch back to back with their lengths and timestamps, as the local store's blob lays them
  * out (batch-codec.ts), so encoding a batch is three copies instead of one per record. Reused from batch to
- * batch (produce's pool) so that a long produce does not leave its input behind as garbage.
+ * batch (produce's pool) so that a long produce does not leave its input behind as garbage. A backend may
+ * lay the bytes out its own way (Backend.packedLayout: Kafka's records section); lengths and timestamps
+ * stay as here.
  */
 export class PackedValues {
   used = 0
@@ -104,6 +96,19 @@ export class PackedValues {
     this.data = Buffer.allocUnsafeSlow(bytes)
     this.lengths = new Int32Array(records)
     this.timestamps = new Float64Array(records)
+  }
+
+  /** Copies bytes [start, end) of `chunk` in as record `index` (the next one). */
+  append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
+    const length = end - start
+    if (index === this.lengths.length) this.growRecords()
+    if (this.used + length > this.data.length) this.growBytes(length)
+    // A plain Uint8Array view and set(): Buffer.copy checks its arguments in JavaScript first, which
+    // measured about half again as slow per 100-byte line.
+    this.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), this.used)
+    this.used += length
+    this.lengths[index] = length
+    this.timestamps[index] = timestamp
   }
 
   growRecords(): void {

@@ -226,10 +226,14 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   // object per record alive until the batch was acknowledged, which grew V8's young generation to its
   // largest (peak RSS, docs/BENCHMARKS.md).
   const packedPath = options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
-  // Into Kafka a commit is a produce request, already cut and pipelined by the client: one batch each.
-  const packedBatchesPerCommit = backend.kind === 'local' ? PACKED_BATCHES_PER_COMMIT : 1
+  // Into Kafka the lines are laid out as a request's records as they are split, a request per batch, and
+  // an append carries options.batchBytes of them (the requests it pipelines).
+  const layout = backend.packedLayout
+  const packedBatchBytes = layout ? Math.min(layout.batchBytes, options.batchBytes) : options.batchBytes
+  const packedBatchesPerCommit = layout ? Math.max(1, Math.floor(options.batchBytes / packedBatchBytes)) : PACKED_BATCHES_PER_COMMIT
   const packedPool: PackedValues[] = []
-  const packedStorage = () => packedPool.pop() ?? new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords)
+  const packedStorage = () =>
+    packedPool.pop() ?? (layout ? layout.create(packedBatchBytes + PACKED_SLACK_BYTES, options.batchRecords) : new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords))
   let packedBatch: PendingBatch | undefined
   const onPackedLine = (chunk: Buffer, start: number, end: number) => {
     if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
@@ -240,7 +244,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     packedBatch.addPacked(chunk, start, end, now, packedStorage)
     pendingCount++
     pendingBytes += end - start
-    if (packedBatch.count >= options.batchRecords || packedBatch.bytes >= options.batchBytes) seal(packedBatch)
+    if (packedBatch.count >= options.batchRecords || packedBatch.packed!.used >= packedBatchBytes) seal(packedBatch)
   }
   /**
    * A full packed batch waits for the next ones, to be committed with them in one transaction: each

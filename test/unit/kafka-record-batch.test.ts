@@ -1,7 +1,7 @@
 import {compressionsAlgorithms, crc32c, Reader, readRecordsBatches} from '@platformatic/kafka'
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
-import {encodeProduceRequest, encodeRecordBatch, produceRequestBody, recordBodySize} from '../../src/backends/kafka/record-batch.js'
+import {encodeProduceRequest, encodeRecordBatch, KafkaRecordsLayout, planRecords, produceRequestBody, recordBodySize} from '../../src/backends/kafka/record-batch.js'
 import {PackedValues, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 function pending(records: {value: Buffer | null; key?: Buffer | null; headers?: {key: string; value: Buffer | null}[]; timestamp: number}[]) {
@@ -145,6 +145,36 @@ describe('Kafka record batches', () => {
     }
     const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(packed, 1, 4, crc, undefined), 0, undefined)
     expect(Array.from({length: decoded.count}, (_, i) => recordAt(decoded, i).value!.toString())).toEqual(lines.slice(1))
+  })
+
+  it('encodes plain lines laid out as Kafka records while split (Backend.packedLayout) byte for byte as the same records added one by one', () => {
+    // Timestamps that go back and far ahead (negative and multi-byte deltas); lines of 0, 63/64 (the varint
+    // length's step) and 200 bytes; more records than offset deltas of one byte (128).
+    const lines = ['first', '', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(200), ...Array.from({length: 140}, (_, i) => `line ${i}`)]
+    const timestamps = lines.map((_, i) => (i === 1 ? 1_600_000_000_000 : i === 2 ? 1_800_000_000_000 : 1_700_000_000_000 + i * 7))
+    const input = Buffer.from(lines.join('\n'))
+    const laidOut = new PendingBatch(0)
+    const columns = new PendingBatch(0)
+    // Small, so that it grows while the lines are added.
+    const storage = () => new KafkaRecordsLayout(8, 2)
+    let start = 0
+    lines.forEach((line, i) => {
+      laidOut.addPacked(input, start, start + line.length, timestamps[i]!, storage)
+      columns.add(Buffer.from(line), null, null, timestamps[i]!, line.length)
+      start += line.length + 1
+    })
+    const crc = crc32c as (b: Buffer) => number
+    const count = lines.length
+    const producer = {id: 7n, epoch: 1, baseSequence: 40}
+    expect(encodeRecordBatch(laidOut, 0, count, crc, undefined, producer)).toEqual(encodeRecordBatch(columns, 0, count, crc, undefined, producer))
+    const request = {topic: 't', acks: -1, timeoutMs: 30_000, partition: 0}
+    expect(encodeProduceRequest(request, laidOut, 0, count, crc, undefined, producer)).toEqual(encodeProduceRequest(request, columns, 0, count, crc, undefined, producer))
+    const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
+    const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(laidOut, 0, count, crc, gzip), 0, undefined)
+    expect(Array.from({length: decoded.count}, (_, i) => recordAt(decoded, i).value!.toString())).toEqual(lines)
+    // Its deltas are the batch's: it is planned whole, whatever the byte limit, and never in part.
+    expect(planRecords(laidOut, 0, count, 100).to).toBe(count)
+    expect(() => planRecords(laidOut, 1, count)).toThrow(/sent whole/)
   })
 
   it('stops at a batch the fetch cut short, to be read whole by the next fetch', () => {

@@ -14,7 +14,8 @@ import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {KafkaAdmin} from './admin.js'
 import {KafkaClient} from './client.js'
 import {fetchRecords} from './fetcher.js'
-import {KafkaProducer} from './producer.js'
+import {KafkaProducer, SEND_BYTES} from './producer.js'
+import {KafkaRecordsLayout} from './record-batch.js'
 import type {KafkaConnection} from './settings.js'
 import {capYoungGeneration} from './young-generation.js'
 
@@ -34,6 +35,8 @@ export class KafkaBackend implements Backend {
   private readonly admin: KafkaAdmin
   private readonly producer: KafkaProducer
   private appendFailed = false
+  /** Produce's plain lines are laid out as a request's records while they are split (record-batch.ts), a request's worth per batch. */
+  readonly packedLayout = {batchBytes: SEND_BYTES, create: (bytes: number, records: number) => new KafkaRecordsLayout(bytes, records)}
 
   constructor(private readonly connection: KafkaConnection) {
     this.client = new KafkaClient(connection)

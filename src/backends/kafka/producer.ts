@@ -9,7 +9,7 @@ import {COMPRESSIONS} from './settings.js'
 import type {Broker} from './wire.js'
 
 /** Bytes of records per produce request: under Kafka's default max.message.bytes with room for overhead. */
-const SEND_BYTES = 512 * 1024
+export const SEND_BYTES = 512 * 1024
 
 /**
  * Produce requests in flight to a partition's leader with acks=all: Kafka's most for an idempotent

@@ -1,4 +1,4 @@
-import type {PendingBatch} from '../../core/record.js'
+import {PackedValues, type PendingBatch} from '../../core/record.js'
 
 /**
  * Kafka's record batch (magic v2), written straight from a PendingBatch's columns into one buffer. The
@@ -63,6 +63,38 @@ export function recordBodySize(batch: PendingBatch, index: number, baseTimestamp
   return size
 }
 
+/**
+ * Plain lines laid out as Kafka's records section while produce splits them (Backend.packedLayout): each
+ * line is framed as a record without key or headers, its deltas taken from the batch's first record. A
+ * request then copies the section whole, where a batch of plain values costs a planned size, a view and a
+ * copy per record (about a quarter of a produce's CPU at 1M lines of 100 bytes: docs/BENCHMARKS.md). The
+ * deltas are the batch's, so such a batch is always sent whole, as one record batch (planRecords).
+ */
+export class KafkaRecordsLayout extends PackedValues {
+  override append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
+    const length = end - start
+    if (index === this.lengths.length) this.growRecords()
+    const timestampDelta = index === 0 ? 0 : timestamp - this.timestamps[0]!
+    // attributes, the null key's length (-1) and the header count are a byte each
+    const body = 3 + varintSize(timestampDelta) + varintSize(index) + varintSize(length) + length
+    const room = varintSize(body) + body
+    if (this.used + room > this.data.length) this.growBytes(room)
+    const data = this.data
+    let at = writeVarint(data, this.used, body)
+    data[at++] = 0
+    at = writeVarint(data, at, timestampDelta)
+    at = writeVarint(data, at, index)
+    data[at++] = 1 // -1 zigzagged: no key
+    at = writeVarint(data, at, length)
+    data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), at)
+    at += length
+    data[at++] = 0
+    this.used = at
+    this.lengths[index] = length
+    this.timestamps[index] = timestamp
+  }
+}
+
 /** The records section of a batch before it is written: each record's size and the timestamps. */
 export interface RecordsPlan {
   /** The records planned: [from, to) of the batch. */
@@ -78,6 +110,7 @@ export interface RecordsPlan {
  * produce cuts a batch into requests, with each record's size measured once for the cut and the encoding.
  */
 export function planRecords(batch: PendingBatch, from: number, to: number, maxBytes = Infinity): RecordsPlan {
+  if (batch.packed instanceof KafkaRecordsLayout) return laidOutPlan(batch, batch.packed, from, to)
   const baseTimestamp = recordTimestamp(batch, from)
   let maxTimestamp = baseTimestamp
   const sizes: number[] = []
@@ -94,10 +127,23 @@ export function planRecords(batch: PendingBatch, from: number, to: number, maxBy
   return {to: i, sizes, bytes, baseTimestamp, maxTimestamp}
 }
 
+/** A batch laid out as Kafka's records: all of it, whatever the size, since its deltas are the batch's. */
+function laidOutPlan(batch: PendingBatch, layout: KafkaRecordsLayout, from: number, to: number): RecordsPlan {
+  if (from !== 0 || to !== batch.count) throw new Error(`records ${from}-${to} of a batch of ${batch.count} laid out as Kafka records: it is sent whole`)
+  const {timestamps} = layout
+  let maxTimestamp = timestamps[0]!
+  for (let i = 1; i < to; i++) if (timestamps[i]! > maxTimestamp) maxTimestamp = timestamps[i]!
+  return {to, sizes: [], bytes: layout.used, baseTimestamp: timestamps[0]!, maxTimestamp}
+}
+
 /** Writes records [from, to) into `target` at `at` (plan.bytes of room); returns where they end. */
 function writeRecords(target: Buffer, at: number, batch: PendingBatch, from: number, to: number, plan: RecordsPlan): number {
   const {sizes, baseTimestamp} = plan
   const {values, keys, headers: headerLists, packed} = batch
+  if (packed instanceof KafkaRecordsLayout) {
+    target.set(new Uint8Array(packed.data.buffer, packed.data.byteOffset, packed.used), at)
+    return at + packed.used
+  }
   const timestamps = packed ? packed.timestamps : batch.timestamps
   // A packed batch's values lie back to back in packed.data: record `from` starts after those before it.
   let packedAt = 0
@@ -111,7 +157,7 @@ function writeRecords(target: Buffer, at: number, batch: PendingBatch, from: num
       const length = packed.lengths[i]!
       at = writeVarint(target, at, -1) // no key
       at = writeVarint(target, at, length)
-      target.set(packed.data.subarray(packedAt, packedAt + length), at)
+      target.set(new Uint8Array(packed.data.buffer, packed.data.byteOffset + packedAt, length), at)
       at += length
       packedAt += length
       target[at++] = 0 // no headers
