@@ -11,12 +11,13 @@ export const NATIVE_FROM_BYTES = 64 * 1024
  * native implementation (@node-rs/crc32, hardware CRC instructions, about 3 GB/s here) loads on the first
  * large input: loading it costs 5-15 ms of start-up (its loader probes for the platform's package), more
  * than a table-driven CRC in JavaScript takes for the small batches of a one-record produce or of a short
- * consume. Both give the same value (test/unit/checksum.test.ts).
+ * consume. Both give the same value (test/unit/checksum.test.ts). `previous` continues a checksum:
+ * crc32c(b, crc32c(a)) is the CRC-32C of a followed by b, for data sent in parts.
  */
-export function crc32c(data: Buffer): number {
-  if (native === undefined && data.length < NATIVE_FROM_BYTES) return crc32cJs(data)
+export function crc32c(data: Buffer, previous = 0): number {
+  if (native === undefined && data.length < NATIVE_FROM_BYTES) return crc32cJs(data, previous)
   native ??= loadNative()
-  return native(data) >>> 0
+  return native(data, previous) >>> 0
 }
 
 /**
@@ -55,9 +56,9 @@ function loadNative(): Crc32c {
 let tables: Uint32Array | undefined
 
 /** Slicing-by-8 over the reflected polynomial 0x82F63B78: eight 256-entry tables, 8 bytes a step. */
-export function crc32cJs(data: Uint8Array): number {
+export function crc32cJs(data: Uint8Array, previous = 0): number {
   const t = (tables ??= makeTables())
-  let crc = 0xffffffff
+  let crc = ~previous >>> 0
   let i = 0
   const end8 = data.length - (data.length % 8)
   for (; i < end8; i += 8) {

@@ -29,6 +29,16 @@ describe('CRC-32C', () => {
     expect(crc32c(small)).toBe(native(small) >>> 0)
   })
 
+  it('continues a checksum over a second part, in JavaScript and natively alike', () => {
+    for (const [first, second] of [[0, 0], [0, 9], [61, 0], [40, 100], [40, NATIVE_FROM_BYTES + 5], [NATIVE_FROM_BYTES, 3]]) {
+      const a = randomBytes(first)
+      const b = randomBytes(second)
+      const whole = native(Buffer.concat([a, b])) >>> 0
+      expect(crc32cJs(b, crc32cJs(a)), `js ${first}+${second}`).toBe(whole)
+      expect(crc32c(b, crc32c(a)), `${first}+${second}`).toBe(whole)
+    }
+  })
+
   it('crc32cOfParts gives the CRC of the parts back to back from their own CRCs, whatever the last part\'s size', () => {
     for (const [partSize, total] of [[8192, 8192], [8192, 8193], [8192, 3 * 8192 - 1], [8192, 20 * 8192], [8192, 100], [7, 50], [1, 9]]) {
       const data = randomBytes(total)

@@ -2,6 +2,7 @@ import {compressionsAlgorithms, crc32c, Reader, readRecordsBatches} from '@platf
 import {describe, expect, it} from 'vitest'
 import {KafkaRecordBatch} from '../../src/backends/kafka/fetch.js'
 import {encodeProduceRequest, encodeRecordBatch, KafkaRecordsLayout, planRecords, produceRequestBody, recordBodySize} from '../../src/backends/kafka/record-batch.js'
+import {crc32c as spoolCrc32c} from '../../src/core/checksum.js'
 import {PackedValues, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 function pending(records: {value: Buffer | null; key?: Buffer | null; headers?: {key: string; value: Buffer | null}[]; timestamp: number}[]) {
@@ -92,7 +93,7 @@ describe('Kafka record batches', () => {
       const request = {topic: 'orders.eu', acks: -1, timeoutMs: 30_000, partition: 5}
       const inPlace = encodeProduceRequest(request, batch, 1, list.length, crc, undefined, producer)
       const separate = produceRequestBody('orders.eu', -1, 30_000, [{partition: 5, records: encodeRecordBatch(batch, 1, list.length, crc, undefined, producer)}])
-      expect(inPlace.equals(separate)).toBe(true)
+      expect(Buffer.concat(inPlace).equals(separate)).toBe(true)
     }
   })
 
@@ -140,7 +141,7 @@ describe('Kafka record batches', () => {
       expect(encodeRecordBatch(packed, from, to, crc, undefined)).toEqual(encodeRecordBatch(columns, from, to, crc, undefined))
       // The produce path encodes in place, inside the request.
       const request = {topic: 't', acks: -1, timeoutMs: 30_000, partition: 0}
-      expect(encodeProduceRequest(request, packed, from, to, crc, undefined)).toEqual(encodeProduceRequest(request, columns, from, to, crc, undefined))
+      expect(Buffer.concat(encodeProduceRequest(request, packed, from, to, crc, undefined))).toEqual(Buffer.concat(encodeProduceRequest(request, columns, from, to, crc, undefined)))
       for (let i = from; i < to; i++) expect(recordBodySize(packed, i, 1_700_000_000_000, i - from)).toBe(recordBodySize(columns, i, 1_700_000_000_000, i - from))
     }
     const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(packed, 1, 4, crc, undefined), 0, undefined)
@@ -163,12 +164,22 @@ describe('Kafka record batches', () => {
       columns.add(Buffer.from(line), null, null, timestamps[i]!, line.length)
       start += line.length + 1
     })
-    const crc = crc32c as (b: Buffer) => number
+    // spool's CRC-32C, which continues a checksum over the parts of a request (the client's does not).
+    const crc = spoolCrc32c
     const count = lines.length
     const producer = {id: 7n, epoch: 1, baseSequence: 40}
     expect(encodeRecordBatch(laidOut, 0, count, crc, undefined, producer)).toEqual(encodeRecordBatch(columns, 0, count, crc, undefined, producer))
     const request = {topic: 't', acks: -1, timeoutMs: 30_000, partition: 0}
-    expect(encodeProduceRequest(request, laidOut, 0, count, crc, undefined, producer)).toEqual(encodeProduceRequest(request, columns, 0, count, crc, undefined, producer))
+    // Sent from its own buffer: the request is the header, that buffer, and the request's end.
+    const parts = encodeProduceRequest(request, laidOut, 0, count, crc, undefined, producer)
+    expect(parts).toHaveLength(3)
+    expect(parts[1]!.buffer).toBe(laidOut.packed!.data.buffer)
+    expect(Buffer.concat(parts)).toEqual(Buffer.concat(encodeProduceRequest(request, columns, 0, count, crc32c as (b: Buffer) => number, undefined, producer)))
+    // With acks=0 the request is done once handed to the socket, before it is written: it takes a copy.
+    const unacknowledged = {...request, acks: 0}
+    const copied = encodeProduceRequest(unacknowledged, laidOut, 0, count, crc, undefined)
+    expect(copied).toHaveLength(1)
+    expect(copied[0]).toEqual(Buffer.concat(encodeProduceRequest(unacknowledged, columns, 0, count, crc, undefined)))
     const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
     const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(laidOut, 0, count, crc, gzip), 0, undefined)
     expect(Array.from({length: decoded.count}, (_, i) => recordAt(decoded, i).value!.toString())).toEqual(lines)

@@ -16,6 +16,8 @@ const HEADER_BYTES = 61
 const CRC_START = 21
 
 export type Codec = (records: Buffer) => Buffer
+/** CRC-32C, continuing from `previous` (the CRC of the bytes before) when given: core/checksum.ts. */
+export type Crc32c = (data: Buffer, previous?: number) => number
 
 function varintSize(value: number): number {
   let zigzag = value >= 0 ? value * 2 : -value * 2 - 1
@@ -205,9 +207,11 @@ function writeBatchHeader(
   recordsLength: number,
   count: number,
   plan: RecordsPlan,
-  crc32c: (data: Buffer) => number,
+  crc32c: Crc32c,
   compressionBits: number,
   producer: {id: bigint; epoch: number; baseSequence: number} | undefined,
+  /** The records section when it is not in place after the header (a batch sent from its own buffer). */
+  records?: Buffer,
 ): void {
   out.writeBigInt64BE(0n, start)
   out.writeInt32BE(HEADER_BYTES - 12 + recordsLength, start + 8)
@@ -221,18 +225,21 @@ function writeBatchHeader(
   out.writeInt16BE(producer?.epoch ?? -1, start + 51)
   out.writeInt32BE(producer?.baseSequence ?? -1, start + 53)
   out.writeInt32BE(count, start + 57)
-  out.writeUInt32BE(crc32c(out.subarray(start + CRC_START, start + HEADER_BYTES + recordsLength)) >>> 0, start + 17)
+  const crc = records
+    ? crc32c(records, crc32c(out.subarray(start + CRC_START, start + HEADER_BYTES)))
+    : crc32c(out.subarray(start + CRC_START, start + HEADER_BYTES + recordsLength))
+  out.writeUInt32BE(crc >>> 0, start + 17)
 }
 
 /**
- * Encodes records [from, to) of `batch` as one record batch. `crc32c` comes from the client library
- * (native where it can load it); `compress`, when given, compresses the records section.
+ * Encodes records [from, to) of `batch` as one record batch (`crc32c`: core/checksum.ts in produce);
+ * `compress`, when given, compresses the records section.
  */
 export function encodeRecordBatch(
   batch: PendingBatch,
   from: number,
   to: number,
-  crc32c: (data: Buffer) => number,
+  crc32c: Crc32c,
   compression: {bits: number; compress: Codec} | undefined,
   /** Idempotent produce: the broker stores a partition's batches only in sequence, never after a gap. */
   producer?: {id: bigint; epoch: number; baseSequence: number},
@@ -255,41 +262,49 @@ export function encodeRecordBatch(
   return out
 }
 
+/** The partition's tagged fields, the topic's and the request's: the end of a one-partition Produce request. */
+const REQUEST_END = Buffer.from([0, 0, 0])
+
 /**
- * One Produce request body (version 9) for records [from, to) of one partition. Uncompressed, the batch
- * is encoded in place inside the request, so 100 MB of records are not copied twice more on their way to
- * the socket (a batch buffer, then the request concatenated around it): that was a third of produce's
- * allocation, and the garbage collection it caused.
+ * One Produce request body (version 9) for records [from, to) of one partition, in parts to be written
+ * back to back. Uncompressed, the batch is encoded in place inside the request, so 100 MB of records are
+ * not copied twice more on their way to the socket (a batch buffer, then the request concatenated around
+ * it): that was a third of produce's allocation, and the garbage collection it caused. A batch laid out as
+ * Kafka's records is not copied at all: its buffer is a part of its own, between the header and the end.
  */
 export function encodeProduceRequest(
   request: {topic: string; acks: number; timeoutMs: number; partition: number},
   batch: PendingBatch,
   from: number,
   to: number,
-  crc32c: (data: Buffer) => number,
+  crc32c: Crc32c,
   compression: {bits: number; compress: Codec} | undefined,
   producer?: {id: bigint; epoch: number; baseSequence: number},
   /** planRecords(batch, from, to) when the caller has it already. */
   plan = planRecords(batch, from, to),
-): Buffer {
+): Buffer[] {
   const {topic, acks, timeoutMs, partition} = request
-  if (compression) return produceRequestBody(topic, acks, timeoutMs, [{partition, records: encodeRecordBatch(batch, from, to, crc32c, compression, producer, plan)}])
+  if (compression) return [produceRequestBody(topic, acks, timeoutMs, [{partition, records: encodeRecordBatch(batch, from, to, crc32c, compression, producer, plan)}])]
   const batchLength = HEADER_BYTES + plan.bytes
   const head = requestHead(topic, acks, timeoutMs, 1)
   const index: number[] = []
   writeUnsignedVarint(index, batchLength + 1)
   const start = head.length + 4 + index.length
-  const out = Buffer.allocUnsafe(start + batchLength + 3)
+  // With acks=0 the append is done once the request is handed to the socket, which may still hold it
+  // when produce refills the batch's buffer: that request takes a copy.
+  const laidOut = batch.packed instanceof KafkaRecordsLayout && acks !== 0 ? batch.packed.data.subarray(0, batch.packed.used) : undefined
+  const out = Buffer.allocUnsafe(start + (laidOut ? HEADER_BYTES : batchLength + REQUEST_END.length))
   head.copy(out, 0)
   out.writeInt32BE(partition, head.length)
   for (let i = 0; i < index.length; i++) out[head.length + 4 + i] = index[i]!
+  if (laidOut) {
+    writeBatchHeader(out, start, plan.bytes, to - from, plan, crc32c, 0, producer, laidOut)
+    return [out, laidOut, REQUEST_END]
+  }
   writeRecords(out, start + HEADER_BYTES, batch, from, to, plan)
   writeBatchHeader(out, start, plan.bytes, to - from, plan, crc32c, 0, producer)
-  // The partition's tagged fields, the topic's, the request's.
-  out[start + batchLength] = 0
-  out[start + batchLength + 1] = 0
-  out[start + batchLength + 2] = 0
-  return out
+  REQUEST_END.copy(out, start + batchLength)
+  return [out]
 }
 
 function writeUnsignedVarint(parts: number[], value: number): void {

@@ -59,9 +59,13 @@ export class KafkaWire {
     })
   }
 
-  /** Produce (v9) of an encoded request body (record-batch.ts); resolves when the broker has answered. */
-  async produce(request: {broker: Broker; body: Buffer; expectResponse: boolean}): Promise<void> {
-    const payload = Writer.create().append(request.body)
+  /**
+   * Produce (v9) of an encoded request body (record-batch.ts), in parts written back to back (the
+   * connection writes them with one writev: scripts/bundle.js); resolves when the broker has answered.
+   */
+  async produce(request: {broker: Broker; body: Buffer[]; expectResponse: boolean}): Promise<void> {
+    const payload = Writer.create()
+    for (const part of request.body) payload.append(part)
     if (!request.expectResponse) payload.context.noResponse = true
     await this.request({pool: this.shared(), broker: request.broker, apiKey: 0, apiVersion: 9, payload: () => payload, parse: produceV9.parseResponse})
   }
