@@ -188,6 +188,20 @@ describe('Kafka record batches', () => {
     expect(() => planRecords(laidOut, 1, count)).toThrow(/sent whole/)
   })
 
+  it('release frees fetched bytes that are a buffer of their own, and leaves a view of a larger one alone', () => {
+    const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, undefined)
+    const own = Buffer.alloc(raw.length) // not from Node's pool: a buffer of its own
+    raw.copy(own)
+    new KafkaRecordBatch('t', 0, own, 0, undefined).release()
+    expect(own.byteLength).toBe(0)
+    const shared = Buffer.concat([raw, Buffer.alloc(8)])
+    const view = shared.subarray(0, raw.length)
+    const batch = new KafkaRecordBatch('t', 0, view, 0, undefined)
+    batch.release()
+    expect(view.equals(raw)).toBe(true)
+    expect(recordAt(batch, 0).value!.toString()).toBe('plain')
+  })
+
   it('stops at a batch the fetch cut short, to be read whole by the next fetch', () => {
     const raw = encodeRecordBatch(pending(records), 0, records.length, crc32c as (b: Buffer) => number, undefined)
     const cut = new KafkaRecordBatch('t', 0, raw.subarray(0, raw.length - 10), 0, undefined)
