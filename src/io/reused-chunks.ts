@@ -3,27 +3,41 @@ import type {Readable} from 'node:stream'
 
 /**
  * A regular file's bytes read into one buffer, again and again, instead of a new buffer per read: for a
- * reader that copies every chunk out before it asks for the next (produce of plain lines into the local
- * store). A stream allocates each chunk anew, and V8 frees them only when external memory has grown by
- * tens of megabytes: reading a 100 MB file that way peaked at about 100 MiB of dead chunks.
+ * reader that copies every chunk out before it asks for the next (produce of plain lines). A stream
+ * allocates each chunk anew, and V8 frees them only when external memory has grown by tens of megabytes:
+ * reading a 100 MB file that way peaked at about 100 MiB of dead chunks.
+ *
+ * With a `pool`, each read takes a buffer from it instead (a new one when it is empty): for a reader that
+ * keeps views of a chunk for a while (produce's records, until their append is done), and gives each
+ * buffer back to the pool once nothing refers to it (`recycledChunk`).
  *
  * Returns undefined for anything but a read stream on a file descriptor (a pipe or a terminal): those are
- * read as streams. Each chunk is a view of the shared buffer, valid until the next one is asked for.
+ * read as streams. Without a pool each chunk is a view of the shared buffer, valid until the next one is
+ * asked for.
  */
-export function reusedFileChunks(input: Readable, bytes: number): AsyncIterable<Buffer> | undefined {
+export function reusedFileChunks(input: Readable, bytes: number, pool?: Buffer[]): AsyncIterable<Buffer> | undefined {
   // The descriptor a stream was given (src/cli/stdin.ts passes fd 0); the typings leave it out.
   const fd = (input as ReadStream & {fd?: unknown}).fd
   if (!(input instanceof ReadStream) || typeof fd !== 'number' || input.bytesRead > 0) return undefined
-  const buffer = Buffer.allocUnsafeSlow(bytes)
+  const shared = pool ? undefined : Buffer.allocUnsafeSlow(bytes)
   return {
     async *[Symbol.asyncIterator]() {
       for (;;) {
+        const buffer = shared ?? pool!.pop() ?? Buffer.allocUnsafeSlow(bytes)
         // No position: from wherever the descriptor is, as the stream would (a file opened by the shell at
         // an offset stays at it).
         const got = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, bytes, null, (error, n) => (error ? reject(error) : resolve(n))))
-        if (got === 0) return
+        if (got === 0) {
+          pool?.push(buffer)
+          return
+        }
         yield buffer.subarray(0, got)
       }
     },
   }
+}
+
+/** The whole pooled buffer a chunk of reusedFileChunks(input, bytes, pool) was read into, to give back to the pool. */
+export function recycledChunk(chunk: Buffer): Buffer {
+  return Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength)
 }

@@ -37,6 +37,20 @@ describe('produce < file', () => {
     expect(consumed.stdout.toString()).toBe(`${input}\n`)
   })
 
+  it('keyed lines and JSON lines from a file: records read as views of pooled reads come back exactly', async () => {
+    // About 16 MB in 256 KiB reads: a read's buffer is reused once the append holding its records is done.
+    const input = `${varied(10_000).split('\n').filter(Boolean).join('\n')}\n`
+    const file = join(t.home, 'keyed.txt')
+    writeFileSync(file, input)
+    expect((await sh(`$bin produce keyed -K : < '${file}'`, {env: t.env})).code).toBe(0)
+    expect((await run(['consume', 'keyed', '--format', '%k:%v\n'], {env: t.env})).stdout.toString()).toBe(input)
+    const envelopes = input.split('\n').filter(Boolean).map((line) => JSON.stringify({key: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1)}))
+    const jsonFile = join(t.home, 'in.jsonl')
+    writeFileSync(jsonFile, `${envelopes.join('\n')}\n`)
+    expect((await sh(`$bin produce json --input json < '${jsonFile}'`, {env: t.env})).code).toBe(0)
+    expect((await run(['consume', 'json', '--format', '%k:%v\n'], {env: t.env})).stdout.toString()).toBe(input)
+  })
+
   it('strips CRs with --crlf and splits on a multi-byte -D that straddles reads', async () => {
     const lines = varied(5000).split('\n')
     const crlfFile = join(t.home, 'crlf.txt')

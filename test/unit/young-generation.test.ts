@@ -3,7 +3,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
-const module = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'backends', 'kafka', 'young-generation.ts')).href
+const module = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'core', 'young-generation.ts')).href
 
 /**
  * The largest new space (MiB) of a fresh Node that keeps the last few batches of objects alive, as a

@@ -17,7 +17,7 @@ import {fetchRecords} from './fetcher.js'
 import {KafkaProducer, SEND_BYTES} from './producer.js'
 import {KafkaRecordsLayout} from './record-batch.js'
 import type {KafkaConnection} from './settings.js'
-import {capYoungGeneration} from './young-generation.js'
+import {capYoungGeneration} from '../../core/young-generation.js'
 
 /**
  * Kafka (through @platformatic/kafka). Reads without --group join no consumer group: metadata, list

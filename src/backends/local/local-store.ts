@@ -30,6 +30,7 @@ import {LocalRegistry} from './local-registry.js'
 import {deleteExpired, retained} from './retention.js'
 import {type KeyCandidateRow, type Statements, type TopicRow, prepareStatements} from './statements.js'
 import {type StoreAccess, type StoreFile, openStoreFile, storeError} from './store-file.js'
+import {capYoungGeneration} from '../../core/young-generation.js'
 
 export interface LocalStoreOptions {
   path: string
@@ -261,6 +262,7 @@ export class LocalBackend implements Backend {
   }
 
   async append(topic: string, batches: PendingBatch[], options: AppendOptions = {}): Promise<AppendResult> {
+    capYoungGeneration()
     const encoded = batches.filter((b) => b.count > 0)
     const s = this.s
     let bytes = 0
