@@ -11,8 +11,13 @@ afterEach(() => t.cleanup())
 const DAY = Date.UTC(2026, 0, 1)
 const MINUTE = 60_000
 
+/**
+ * One produce, one batch per partition: the tests count which batches metadata answers and which are
+ * read. The input's last line has no newline, so that record waits for the end of the input; a linger of
+ * a few ms that ran out first (a busy machine) cut it into a batch of its own (counted from metadata).
+ */
 async function produceJson(topic: string, records: Array<Record<string, unknown>>, extra: string[] = []) {
-  const result = await run(['produce', topic, '--input', 'json', ...extra], {env: t.env, input: records.map((r) => JSON.stringify(r)).join('\n')})
+  const result = await run(['produce', topic, '--input', 'json', '--linger', '1m', ...extra], {env: t.env, input: records.map((r) => JSON.stringify(r)).join('\n')})
   expect(result.code, result.stderr).toBe(0)
 }
 
