@@ -152,10 +152,11 @@ export interface Backend {
   /**
    * Optional (Kafka): how produce's packed path (plain lines) lays out a batch while it splits the input,
    * for a backend that writes records in a format of its own. Kafka's layout is its records section, so a
-   * produce request copies it whole instead of a record at a time. A batch is cut once it holds
-   * `batchBytes` of the layout; an append carries several.
+   * produce request sends it whole instead of a record at a time. A batch is cut once it holds
+   * `batchBytes` of the layout; an append carries several. With `keys`, keyed lines (-K, -k) take the
+   * packed path too.
    */
-  readonly packedLayout?: {batchBytes: number; create(bytes: number, records: number): PackedValues}
+  readonly packedLayout?: {batchBytes: number; keys: boolean; create(bytes: number, records: number): PackedValues}
 
   /**
    * Optional (Kafka): resolves once nothing of a failed append can still be stored, so that a read of the

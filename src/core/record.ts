@@ -60,6 +60,16 @@ export class PendingBatch {
     this.bytes += end - start
   }
 
+  /**
+   * addPacked with a key: bytes [keyStart, keyEnd) of `key` (null: none), into a layout that keeps keys
+   * (PackedValues.keyed: Kafka's). The value is bytes [start, end) of `chunk`.
+   */
+  addPackedKeyed(key: Uint8Array | null, keyStart: number, keyEnd: number, chunk: Buffer, start: number, end: number, timestamp: number, storage: () => PackedValues): void {
+    ;(this.packed ??= storage()).appendKeyed(key, keyStart, keyEnd, chunk, start, end, timestamp, this.count)
+    this.count++
+    this.bytes += (key === null ? 0 : keyEnd - keyStart) + end - start
+  }
+
   /** `keyHash` is murmur2(key) when the caller has it (the partitioner's), else it is computed here. */
   add(value: Buffer | null, key: Buffer | null, headers: Header[] | null, timestamp: number, size: number, keyHash?: number): void {
     if (key !== null && this.keys === null) {
@@ -96,6 +106,14 @@ export class PackedValues {
     this.data = Buffer.allocUnsafeSlow(bytes)
     this.lengths = new Int32Array(records)
     this.timestamps = new Float64Array(records)
+  }
+
+  /** Whether appendKeyed can keep keys (a backend's layout may; the local store's values-only one cannot). */
+  readonly keyed: boolean = false
+
+  /** Record `index` (the next one) with a key, bytes [keyStart, keyEnd) of `key` (null: none); only where `keyed`. */
+  appendKeyed(_key: Uint8Array | null, _keyStart: number, _keyEnd: number, _value: Uint8Array, _start: number, _end: number, _timestamp: number, _index: number): void {
+    throw new Error('this layout keeps no keys')
   }
 
   /** Copies bytes [start, end) of `chunk` in as record `index` (the next one). */

@@ -232,10 +232,12 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   // a pool once their batch is stored. Into Kafka too: a view per record kept the input chunks and an
   // object per record alive until the batch was acknowledged, which grew V8's young generation to its
   // largest (peak RSS, docs/BENCHMARKS.md).
-  const packedPath = options.format === 'lines' && !keyDelimiter && !options.key && !fixedHeaders && !options.schemas && !options.rate
   // Into Kafka the lines are laid out as a request's records as they are split, a request per batch, and
-  // an append carries options.batchBytes of them (the requests it pipelines).
+  // an append carries options.batchBytes of them (the requests it pipelines). Its layout keeps keys, so
+  // keyed lines (-K, -k) take the packed path there too.
   const layout = backend.packedLayout
+  const keyedLines = keyDelimiter !== undefined || options.key !== undefined
+  const packedPath = options.format === 'lines' && (!keyedLines || layout?.keys === true) && !fixedHeaders && !options.schemas && !options.rate
   const packedBatchBytes = layout ? Math.min(layout.batchBytes, options.batchBytes) : options.batchBytes
   const packedBatchesPerCommit = layout ? Math.max(1, Math.floor(options.batchBytes / packedBatchBytes)) : PACKED_BATCHES_PER_COMMIT
   const packedPool: PackedValues[] = []
@@ -252,6 +254,34 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     pendingCount++
     pendingBytes += end - start
     if (packedBatch.count >= options.batchRecords || packedBatch.packed!.used >= packedBatchBytes) seal(packedBatch)
+  }
+  /** A keyed line into a layout that keeps keys: its partition from its key, as the record-by-record path picks it. */
+  const onPackedKeyedLine = (chunk: Buffer, start: number, end: number, record: number) => {
+    if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
+    let key: Uint8Array | null = options.key ?? null
+    let keyStart = 0
+    let keyEnd = key?.length ?? 0
+    let valueStart = start
+    if (keyDelimiter) {
+      // Searched within the line: a line without the delimiter must not search the rest of the chunk.
+      const at = chunk.subarray(start, end).indexOf(keyDelimiter)
+      if (at >= 0) {
+        key = chunk
+        keyStart = start
+        keyEnd = start + at
+        valueStart = keyEnd + keyDelimiter.length
+      }
+    }
+    const size = (key === null ? 0 : keyEnd - keyStart) + end - valueStart
+    if (size > maxRecordBytes) throw oversized(record, size)
+    const hash = key === null ? 0 : murmur2(key === chunk ? new Uint8Array(chunk.buffer, chunk.byteOffset + keyStart, keyEnd - keyStart) : key)
+    const target = router.route(key === null ? null : KEYED, options.partition, hash)
+    let batch = pending.get(target)
+    if (!batch) pending.set(target, (batch = new PendingBatch(target)))
+    batch.addPackedKeyed(key, keyStart, keyEnd, chunk, valueStart, end, now, packedStorage)
+    pendingCount++
+    pendingBytes += size
+    if (batch.count >= options.batchRecords || batch.packed!.used >= packedBatchBytes) seal(batch)
   }
   /**
    * A full packed batch waits for the next ones, to be committed with them in one transaction: each
@@ -333,7 +363,9 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
           queuedNumbers.push(record)
         }
       : packedPath
-        ? onPackedLine
+        ? keyedLines
+          ? onPackedKeyedLine
+          : onPackedLine
         : onLine,
     (record, bytes, atLeast) => {
       throw oversized(record, bytes, atLeast)
@@ -458,6 +490,9 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   }
   return {stored, created, interrupted, discardedBytes}
 }
+
+/** Stands for a key whose hash the router is given: it only asks whether there is one. */
+const KEYED = Buffer.alloc(0)
 
 /** A bad input record: what came before it is stored, the rest of the input is not read. */
 class InputFailure extends Error {

@@ -183,6 +183,29 @@ describe('Kafka record batches', () => {
     const gzip = {bits: 1, compress: (data: Buffer) => compressionsAlgorithms.gzip.compressSync(data) as Buffer}
     const decoded = new KafkaRecordBatch('t', 0, encodeRecordBatch(laidOut, 0, count, crc, gzip), 0, undefined)
     expect(Array.from({length: decoded.count}, (_, i) => recordAt(decoded, i).value!.toString())).toEqual(lines)
+    // Keyed lines (-K, -k): keys from the line, from elsewhere, empty, and none.
+    const keyed = new PendingBatch(0)
+    const keyedColumns = new PendingBatch(0)
+    const fixedKey = Buffer.from('fixed-key')
+    const keyedStorage = () => new KafkaRecordsLayout(8, 2)
+    start = 0
+    lines.forEach((line, i) => {
+      const keyEnd = Math.min(line.length, i % 7)
+      const key = i % 3 === 0 ? null : i % 3 === 1 ? input.subarray(start, start + keyEnd) : fixedKey
+      if (i % 3 === 1) keyed.addPackedKeyed(input, start, start + keyEnd, input, start + keyEnd, start + line.length, timestamps[i]!, keyedStorage)
+      else keyed.addPackedKeyed(key, 0, key?.length ?? 0, input, start + (i % 3 === 1 ? keyEnd : 0), start + line.length, timestamps[i]!, keyedStorage)
+      const value = i % 3 === 1 ? line.slice(keyEnd) : line
+      keyedColumns.add(Buffer.from(value), key === null ? null : Buffer.from(key), null, timestamps[i]!, value.length + (key?.length ?? 0))
+      start += line.length + 1
+    })
+    expect(Buffer.concat(encodeProduceRequest(request, keyed, 0, count, crc, undefined, producer))).toEqual(
+      Buffer.concat(encodeProduceRequest(request, keyedColumns, 0, count, crc32c as (b: Buffer) => number, undefined, producer)),
+    )
+    const decodedKeyed = new KafkaRecordBatch('t', 0, encodeRecordBatch(keyed, 0, count, crc, undefined), 0, undefined)
+    expect(recordAt(decodedKeyed, 2).key!.toString()).toBe('fixed-key')
+    expect(recordAt(decodedKeyed, 3).key).toBeNull()
+    // The local store's layout keeps values only.
+    expect(() => new PackedValues(8, 2).appendKeyed(fixedKey, 0, 9, input, 0, 1, 0, 0)).toThrow(/no keys/)
     // Its deltas are the batch's: it is planned whole, whatever the byte limit, and never in part.
     expect(planRecords(laidOut, 0, count, 100).to).toBe(count)
     expect(() => planRecords(laidOut, 1, count)).toThrow(/sent whole/)

@@ -36,7 +36,7 @@ export class KafkaBackend implements Backend {
   private readonly producer: KafkaProducer
   private appendFailed = false
   /** Produce's plain lines are laid out as a request's records while they are split (record-batch.ts), a request's worth per batch. */
-  readonly packedLayout = {batchBytes: SEND_BYTES, create: (bytes: number, records: number) => new KafkaRecordsLayout(bytes, records)}
+  readonly packedLayout = {batchBytes: SEND_BYTES, keys: true, create: (bytes: number, records: number) => new KafkaRecordsLayout(bytes, records)}
 
   constructor(private readonly connection: KafkaConnection) {
     this.client = new KafkaClient(connection)

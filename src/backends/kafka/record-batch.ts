@@ -73,12 +73,19 @@ export function recordBodySize(batch: PendingBatch, index: number, baseTimestamp
  * deltas are the batch's, so such a batch is always sent whole, as one record batch (planRecords).
  */
 export class KafkaRecordsLayout extends PackedValues {
+  override readonly keyed = true
+
   override append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
+    this.appendKeyed(null, 0, 0, chunk, start, end, timestamp, index)
+  }
+
+  override appendKeyed(key: Uint8Array | null, keyStart: number, keyEnd: number, value: Uint8Array, start: number, end: number, timestamp: number, index: number): void {
     const length = end - start
+    const keyLength = key === null ? -1 : keyEnd - keyStart
     if (index === this.lengths.length) this.growRecords()
     const timestampDelta = index === 0 ? 0 : timestamp - this.timestamps[0]!
-    // attributes, the null key's length (-1) and the header count are a byte each
-    const body = 3 + varintSize(timestampDelta) + varintSize(index) + varintSize(length) + length
+    // attributes and the header count are a byte each
+    const body = 2 + varintSize(timestampDelta) + varintSize(index) + varintSize(keyLength) + Math.max(0, keyLength) + varintSize(length) + length
     const room = varintSize(body) + body
     if (this.used + room > this.data.length) this.growBytes(room)
     const data = this.data
@@ -86,9 +93,13 @@ export class KafkaRecordsLayout extends PackedValues {
     data[at++] = 0
     at = writeVarint(data, at, timestampDelta)
     at = writeVarint(data, at, index)
-    data[at++] = 1 // -1 zigzagged: no key
+    at = writeVarint(data, at, keyLength)
+    if (key !== null) {
+      data.set(new Uint8Array(key.buffer, key.byteOffset + keyStart, keyLength), at)
+      at += keyLength
+    }
     at = writeVarint(data, at, length)
-    data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), at)
+    data.set(new Uint8Array(value.buffer, value.byteOffset + start, length), at)
     at += length
     data[at++] = 0
     this.used = at
