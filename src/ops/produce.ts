@@ -255,6 +255,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     pendingBytes += end - start
     if (packedBatch.count >= options.batchRecords || packedBatch.packed!.used >= packedBatchBytes) seal(packedBatch)
   }
+  // Where the key delimiter next occurs in the chunk being split (-1: nowhere after `searchedFrom`): one
+  // search serves every line up to it, so lines without a key do not each search the rest of the chunk,
+  // and the search is in the chunk itself, with no view of the line (a third of a keyed produce's CPU).
+  const keyNeedle = keyDelimiter?.length === 1 ? keyDelimiter[0]! : keyDelimiter
+  let searchedChunk: Buffer | undefined
+  let searchedFrom = 0
+  let delimiterAt = -1
   /** A keyed line into a layout that keeps keys: its partition from its key, as the record-by-record path picks it. */
   const onPackedKeyedLine = (chunk: Buffer, start: number, end: number, record: number) => {
     if (stripCr && end > start && chunk[end - 1] === 0x0d) end--
@@ -263,12 +270,15 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     let keyEnd = key?.length ?? 0
     let valueStart = start
     if (keyDelimiter) {
-      // Searched within the line: a line without the delimiter must not search the rest of the chunk.
-      const at = chunk.subarray(start, end).indexOf(keyDelimiter)
-      if (at >= 0) {
+      if (chunk !== searchedChunk || start < searchedFrom || (delimiterAt !== -1 && delimiterAt < start)) {
+        searchedChunk = chunk
+        searchedFrom = start
+        delimiterAt = chunk.indexOf(keyNeedle!, start)
+      }
+      if (delimiterAt !== -1 && delimiterAt + keyDelimiter.length <= end) {
         key = chunk
         keyStart = start
-        keyEnd = start + at
+        keyEnd = delimiterAt
         valueStart = keyEnd + keyDelimiter.length
       }
     }

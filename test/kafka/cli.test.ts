@@ -167,6 +167,44 @@ describe('spool against Kafka', () => {
     }
   })
 
+  it('keyed lines into Kafka (laid out as records while split) carry the keys the local store gives them', async () => {
+    // Keys, no delimiter (a null key, or -k's), an empty key, a delimiter in the value, an empty line; a
+    // multi-byte delimiter; over three partitions, where the key's murmur2 routes each record.
+    const lines = ['a:1', 'nokey', ':emptykey', 'b::2', 'c:', '', ...Array.from({length: 3000}, (_, i) => (i % 5 === 0 ? `plain ${i}` : `k${i % 17}:v${i}`))]
+    const cases: Array<[string[], string]> = [
+      [['-K', ':'], `${lines.join('\n')}\n`],
+      [['-K', ':', '-k', 'fixed'], `${lines.join('\n')}\n`],
+      [['-K', '<>'], 'a<>1\nno<key\nb<>2<>x\n<>\n'],
+    ]
+    const local = {...env, SPOOL_BROKER: undefined}
+    for (const [i, [flags, input]] of cases.entries()) {
+      const name = `${topic}-${i}`
+      await run(['topic', 'create', name, '-p', '3'], {env})
+      await run(['topic', 'create', name, '-p', '3'], {env: local})
+      expect((await run(['produce', name, ...flags], {env, input})).code).toBe(0)
+      expect((await run(['produce', name, ...flags], {env: local, input})).code).toBe(0)
+      const records = async (e: NodeJS.ProcessEnv) =>
+        (await run(['consume', name, '--json'], {env: e})).stdout.toString().trim().split('\n').map((line) => {
+          const {partition, offset, key, value} = JSON.parse(line)
+          return {partition, offset, key, value}
+        })
+      const fromKafka = await records(env)
+      const fromLocal = await records(local)
+      expect(fromKafka.length, flags.join(' ')).toBe(input.split('\n').length - 1)
+      // Every record with the same key and value; a keyed one on the same partition, in the same order
+      // there. Records without a key go to whichever partition the sticky partitioner is on.
+      const pairs = (list: typeof fromKafka) => list.map(({key, value}) => JSON.stringify([key, value])).sort()
+      expect(pairs(fromKafka), flags.join(' ')).toEqual(pairs(fromLocal))
+      const keyed = (list: typeof fromKafka) =>
+        list
+          .filter((r) => r.key !== null)
+          .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+          .map(({partition, key, value}) => ({partition, key, value}))
+      expect(keyed(fromKafka), flags.join(' ')).toEqual(keyed(fromLocal))
+      expect(keyed(fromKafka).length).toBeGreaterThan(0)
+    }
+  })
+
   it('a produce the broker refuses says how many records were acknowledged before it', async () => {
     await run(['topic', 'create', topic, '-c', 'max.message.bytes=2000'], {env})
     const big = 'x'.repeat(5000)

@@ -95,8 +95,12 @@ export class KafkaRecordsLayout extends PackedValues {
     at = writeVarint(data, at, index)
     at = writeVarint(data, at, keyLength)
     if (key !== null) {
-      data.set(new Uint8Array(key.buffer, key.byteOffset + keyStart, keyLength), at)
-      at += keyLength
+      // Keys are mostly short: a loop copies them for less than a view and set() cost.
+      if (keyLength <= 16) for (let i = keyStart; i < keyEnd; i++) data[at++] = key[i]!
+      else {
+        data.set(new Uint8Array(key.buffer, key.byteOffset + keyStart, keyLength), at)
+        at += keyLength
+      }
     }
     at = writeVarint(data, at, length)
     data.set(new Uint8Array(value.buffer, value.byteOffset + start, length), at)
