@@ -62,7 +62,7 @@ export class PendingBatch {
 
   /**
    * addPacked with a key: bytes [keyStart, keyEnd) of `key` (null: none), into a layout that keeps keys
-   * (PackedValues.keyed: Kafka's). The value is bytes [start, end) of `chunk`.
+   * (Backend.packedLayout.keys: Kafka's). The value is bytes [start, end) of `chunk`.
    */
   addPackedKeyed(key: Uint8Array | null, keyStart: number, keyEnd: number, chunk: Buffer, start: number, end: number, timestamp: number, storage: () => PackedValues): void {
     ;(this.packed ??= storage()).appendKeyed(key, keyStart, keyEnd, chunk, start, end, timestamp, this.count)
@@ -108,10 +108,10 @@ export class PackedValues {
     this.timestamps = new Float64Array(records)
   }
 
-  /** Whether appendKeyed can keep keys (a backend's layout may; the local store's values-only one cannot). */
-  readonly keyed: boolean = false
-
-  /** Record `index` (the next one) with a key, bytes [keyStart, keyEnd) of `key` (null: none); only where `keyed`. */
+  /**
+   * Record `index` (the next one) with a key, bytes [keyStart, keyEnd) of `key` (null: none): only in a
+   * backend's layout that keeps keys (Backend.packedLayout.keys); the local store's keeps values only.
+   */
   appendKeyed(_key: Uint8Array | null, _keyStart: number, _keyEnd: number, _value: Uint8Array, _start: number, _end: number, _timestamp: number, _index: number): void {
     throw new Error('this layout keeps no keys')
   }

@@ -73,8 +73,6 @@ export function recordBodySize(batch: PendingBatch, index: number, baseTimestamp
  * deltas are the batch's, so such a batch is always sent whole, as one record batch (planRecords).
  */
 export class KafkaRecordsLayout extends PackedValues {
-  override readonly keyed = true
-
   override append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
     this.appendKeyed(null, 0, 0, chunk, start, end, timestamp, index)
   }
