@@ -150,13 +150,15 @@ export interface Backend {
   append(topic: string, batches: PendingBatch[], options?: AppendOptions): Promise<AppendResult>
 
   /**
-   * Optional (Kafka): how produce's packed path (plain lines) lays out a batch while it splits the input,
-   * for a backend that writes records in a format of its own. Kafka's layout is its records section, so a
-   * produce request sends it whole instead of a record at a time. A batch is cut once it holds
-   * `batchBytes` of the layout; an append carries several. With `keys`, keyed lines (-K, -k) take the
-   * packed path too.
+   * Optional: how produce's packed path (plain lines) lays out a batch while it splits the input, for a
+   * backend that writes records in a format of its own. Kafka's layout is its records section, so a
+   * produce request sends it whole instead of a record at a time; the local store's puts a newline after
+   * each value, so its blob's values column is the default output as it stands. With `batchBytes`, a batch
+   * is cut once it holds that much of the layout, and an append carries several; without, a batch holds
+   * what an append does. With `keys`, keyed lines (-K, -k) take the packed path too. Without a layout,
+   * values lie back to back (PackedValues).
    */
-  readonly packedLayout?: {batchBytes: number; keys: boolean; create(bytes: number, records: number): PackedValues}
+  readonly packedLayout?: {batchBytes?: number; keys: boolean; create(bytes: number, records: number): PackedValues}
 
   /**
    * Optional (Kafka): resolves once nothing of a failed append can still be stored, so that a read of the

@@ -208,6 +208,11 @@ export interface ByteColumn {
   starts: Int32Array
   lengths: Int32Array
   first: number
+  /**
+   * The byte that follows every value in `buf`, outside it, where there is one (the local store's plain
+   * lines: a newline): the values and their separators then lie as one run.
+   */
+  separator?: number
 }
 
 /** Bytes [start, end) of buf. */

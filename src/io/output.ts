@@ -22,6 +22,8 @@ export class BufferedOutput {
   /** Chunks the stream has finished with, reused instead of allocating (and collecting) new ones. */
   private readonly spare: Buffer[] = []
   private readonly written: Buffer[] = []
+  /** Bytes handed over by writeShared: the caller's, never filled again as a chunk. */
+  private readonly shared = new WeakSet<Buffer>()
   private closed = false
   private failure: Error | undefined
   private readonly onError = (error: NodeJS.ErrnoException) => {
@@ -70,6 +72,26 @@ export class BufferedOutput {
     this.position += target.write(text, this.position, length, 'utf8')
   }
 
+  /**
+   * Hands `bytes` to the stream as they are, after what is buffered before them, instead of copying them
+   * into chunks: for a batch's values that are the output already (writeSeparated in record-writers.ts).
+   * The caller keeps them unchanged until `holdsNothing` is true: at once into a pipe, a file or a
+   * terminal on Linux, where Node writes stdout synchronously; else once a flush has waited for them.
+   */
+  writeShared(bytes: Buffer): void {
+    this.rotate()
+    if (this.ready.length === 0 && this.stream.writableLength === 0 && !this.closed && !this.failure && !this.stream.destroyed) this.stream.write(bytes)
+    else {
+      this.shared.add(bytes)
+      this.ready.push(bytes)
+    }
+  }
+
+  /** Whether every byte handed to the stream has been written, so that bytes given to writeShared may change. */
+  get holdsNothing(): boolean {
+    return this.ready.length === 0 && this.stream.writableLength === 0
+  }
+
   private rotate(): void {
     if (this.position > 0) {
       const full = this.chunk.subarray(0, this.position)
@@ -101,7 +123,7 @@ export class BufferedOutput {
     const stream = this.stream
     for (const chunk of this.ready.splice(0)) {
       this.check()
-      if (this.written.length < MAX_SPARE) this.written.push(chunk)
+      if (this.written.length < MAX_SPARE && !this.shared.has(chunk)) this.written.push(chunk)
       if (!stream.write(chunk)) await this.waitForDrain()
     }
     this.check()

@@ -82,7 +82,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       // blob freed while it is the last allocation would hand its memory back to the operating system,
       // for the next read to fault it in again (2.5x the page faults); freed below the next one, its
       // memory is reused.
-      previous?.release?.()
+      // A batch's bytes the output still holds (BufferedOutput.writeShared) are left to the collector.
+      if (out.holdsNothing) previous?.release?.()
       previous = batch
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.

@@ -238,11 +238,11 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   const layout = backend.packedLayout
   const keyedLines = keyDelimiter !== undefined || options.key !== undefined
   const packedPath = options.format === 'lines' && (!keyedLines || layout?.keys === true) && !fixedHeaders && !options.schemas && !options.rate
-  const packedBatchBytes = layout ? Math.min(layout.batchBytes, options.batchBytes) : options.batchBytes
-  const packedBatchesPerCommit = layout ? Math.max(1, Math.floor(options.batchBytes / packedBatchBytes)) : PACKED_BATCHES_PER_COMMIT
+  const packedBatchBytes = layout?.batchBytes !== undefined ? Math.min(layout.batchBytes, options.batchBytes) : options.batchBytes
+  const packedBatchesPerCommit = layout?.batchBytes !== undefined ? Math.max(1, Math.floor(options.batchBytes / packedBatchBytes)) : PACKED_BATCHES_PER_COMMIT
   const packedPool: PackedValues[] = []
   const packedStorage = () =>
-    packedPool.pop() ?? (layout ? layout.create(packedBatchBytes + PACKED_SLACK_BYTES, options.batchRecords) : new PackedValues(options.batchBytes + PACKED_SLACK_BYTES, options.batchRecords))
+    packedPool.pop() ?? (layout ? layout.create(packedBatchBytes + PACKED_SLACK_BYTES, options.batchRecords) : new PackedValues(packedBatchBytes + PACKED_SLACK_BYTES, options.batchRecords))
   let packedBatch: PendingBatch | undefined
   const onPackedLine = (chunk: Buffer, start: number, end: number) => {
     if (stripCr && end > start && chunk[end - 1] === 0x0d) end--

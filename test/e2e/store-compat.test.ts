@@ -58,4 +58,20 @@ describe('a store written by spool 0.1 (schema v2)', () => {
     const tail = await run(['consume', 'plain', '--from', '-2'], {env: t.env})
     expect(tail.stdout.toString()).toBe('x\nnew\n')
   })
+
+  it('reads its batches (values back to back) and new ones (a newline after each value, store version 9) alike', async () => {
+    const old = readFileSync(join(FIXTURE, 'records.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((r) => r.topic === 'plain').map((r) => r.value as string)
+    const added = ['new', '', 'a,b', 'last']
+    expect((await run(['produce', 'plain'], {env: t.env, input: added.map((line) => `${line}\n`).join('')})).code).toBe(0)
+    const all = [...old, ...added]
+    const plain = await run(['consume', 'plain'], {env: t.env})
+    expect(plain).toMatchObject({code: 0, stderr: ''})
+    expect(plain.stdout.toString()).toBe(all.map((v) => `${v}\n`).join(''))
+    // Another delimiter, and a window from inside the old batches to inside the new one.
+    const window = await run(['consume', 'plain', '-D', ';', '--from', String(old.length - 3), '-c', '5'], {env: t.env})
+    expect(window.stdout.toString()).toBe(all.slice(old.length - 3, old.length + 2).map((v) => `${v};`).join(''))
+    const json = await run(['consume', 'plain', '--json', '--from', '-5'], {env: t.env})
+    expect(json.stdout.toString().trimEnd().split('\n').map((line) => JSON.parse(line).value)).toEqual(all.slice(-5))
+    expect((await run(['check'], {env: t.env})).code).toBe(0)
+  })
 })

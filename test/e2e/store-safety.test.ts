@@ -3,6 +3,7 @@ import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSyn
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {SCHEMA_VERSION} from '../../src/backends/local/schema.js'
 import {BIN, run, start, tempHome, waitForOutput} from '../helpers/cli.js'
 
 let t: ReturnType<typeof tempHome>
@@ -146,6 +147,20 @@ describe('files spool did not create', () => {
     }
     expect(readFileSync(path).equals(before)).toBe(true)
     expect(readdirSync(t.home).sort()).toEqual(['other.db'])
+  })
+
+  it('a store of a newer version than this spool knows is refused with one line, by reads and writes, and left as it was', async () => {
+    expect((await run(['produce', 't'], {env: t.env, input: 'a\n'})).code).toBe(0)
+    const db = new Database(t.store)
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
+    db.close()
+    const before = readFileSync(t.store)
+    for (const args of [['consume', 't'], ['topic', 'list'], ['produce', 't'], ['check']]) {
+      const result = await run(args, {env: t.env, input: 'b\n'})
+      expect(result.code, args.join(' ')).toBe(1)
+      expect(stderrLines(result.stderr), args.join(' ')).toEqual([expect.stringContaining(`store version ${SCHEMA_VERSION + 1}); upgrade spool`)])
+    }
+    expect(readFileSync(t.store).equals(before)).toBe(true)
   })
 
   it('an empty (0-byte) file becomes a store', async () => {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {encodeBatch, StoredBatch, timestampBounds} from '../../src/backends/local/batch-codec.js'
+import {BatchDamage, encodeBatch, NewlineSeparatedValues, StoredBatch, timestampBounds} from '../../src/backends/local/batch-codec.js'
 import {type Header, PendingBatch, recordAt, recordSize} from '../../src/core/record.js'
 
 let seed = 11
@@ -90,5 +90,46 @@ describe('batch codec', () => {
       {value: null, key: null, headers: null, timestamp: 20},
     ])
     expect(timestampBounds(pending)).toEqual({min: 10, max: 30})
+  })
+})
+
+describe('batch codec: plain lines with a newline after each value (store version 9)', () => {
+  const lines = ['first', '', 'a line with\ta tab', 'x'.repeat(70_000), 'é', ''].map((line) => Buffer.from(line))
+
+  function packed(values: Buffer[]): Buffer {
+    const pending = new PendingBatch(0)
+    // A small buffer, so that it grows while the lines are added.
+    const storage = () => new NewlineSeparatedValues(8, 2)
+    values.forEach((value, i) => pending.addPacked(value, 0, value.length, 1764064800000 + i, storage))
+    return Buffer.from(encodeBatch(pending))
+  }
+
+  it('round-trips the values; the values column is each value and a newline, back to back', () => {
+    const blob = packed(lines)
+    const stored = new StoredBatch('t', 0, blob, 7)
+    expect(stored.count).toBe(lines.length)
+    lines.forEach((line, i) => {
+      expect(stored.valueAt(i)).toEqual(line)
+      expect(stored.timestampAt(i)).toBe(1764064800000 + i)
+      expect(stored.offsetAt(i)).toBe(7 + i)
+    })
+    const column = stored.valueColumn()
+    expect(column.separator).toBe(0x0a)
+    const end = column.starts[lines.length - 1]! + column.lengths[lines.length - 1]! + 1
+    expect(blob.subarray(column.starts[0], end)).toEqual(Buffer.from(lines.map((line) => `${line}\n`).join('')))
+    expect(end).toBe(blob.length)
+  })
+
+  it('refuses a batch whose newline is not where a length says (a damaged length)', () => {
+    const blob = packed(lines)
+    const {starts} = new StoredBatch('t', 0, blob, 0).valueColumn()
+    const lengthAt = 8 + lines.length * 8
+    const longer = Buffer.from(blob)
+    longer.writeInt32LE(lines[0]!.length + 1, lengthAt)
+    longer.writeInt32LE(-1, lengthAt + 4)
+    expect(() => new StoredBatch('t', 0, longer, 0)).toThrow(BatchDamage)
+    const noNewline = Buffer.from(blob)
+    noNewline[starts[0]! + lines[0]!.length] = 0x20
+    expect(() => new StoredBatch('t', 0, noNewline, 0)).toThrow(BatchDamage)
   })
 })

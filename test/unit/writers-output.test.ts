@@ -1,7 +1,7 @@
 import {Writable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {UsageError} from '../../src/core/errors.js'
-import {encodeBatch, StoredBatch} from '../../src/backends/local/batch-codec.js'
+import {encodeBatch, NewlineSeparatedValues, StoredBatch} from '../../src/backends/local/batch-codec.js'
 import {ArrayRecordBatch, type ByteColumn, type FeedRecord, PendingBatch, recordSize} from '../../src/core/record.js'
 import {BufferedOutput, OutputClosedError} from '../../src/io/output.js'
 import {FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../../src/io/record-writers.js'
@@ -83,8 +83,16 @@ function pendingOf(values: (Buffer | null)[]): PendingBatch {
   return pending
 }
 
-function storedBatch(values: (Buffer | null)[]): StoredBatch {
-  return new StoredBatch('orders', 0, Buffer.from(encodeBatch(pendingOf(values))), 0)
+/** These values as produce packs plain lines into the local store: each followed by a newline in the blob. */
+function packedOf(values: (Buffer | null)[]): PendingBatch {
+  const pending = new PendingBatch(0)
+  const storage = () => new NewlineSeparatedValues(64, 4)
+  for (const value of values) pending.addPacked(value ?? Buffer.alloc(0), 0, value?.length ?? 0, 1764064800000, storage)
+  return pending
+}
+
+function storedBatch(values: (Buffer | null)[], layout = pendingOf, first = 0, end?: number): StoredBatch {
+  return new StoredBatch('orders', 0, Buffer.from(encodeBatch(layout(values))), 0, first, end)
 }
 
 async function renderBatch(writer: RecordWriter, batch: ArrayRecordBatch | StoredBatch, start = 0, end = batch.count): Promise<Buffer> {
@@ -95,7 +103,10 @@ async function renderBatch(writer: RecordWriter, batch: ArrayRecordBatch | Store
   return sink.bytes
 }
 
-describe('the value writer on a stored batch (values copied as runs, then moved apart)', () => {
+describe.each([
+  ['values back to back (records of the column path): copied as runs, then moved apart', pendingOf],
+  ['values each followed by a newline (plain lines, store version 9): copied as runs with their newlines', packedOf],
+])('the value writer on a stored batch, %s', (_layout, layout) => {
   // Values of every size around the 64 KiB output chunk, nulls and empties among them, so that runs start,
   // end and break at chunk edges and at values that fit in no chunk.
   let seed = 7
@@ -105,21 +116,30 @@ describe('the value writer on a stored batch (values copied as runs, then moved 
   for (let i = 0; i < 3000; i++) {
     const pick = random()
     const length = pick < 0.05 ? -1 : pick < 0.08 ? sizes[Math.floor(random() * sizes.length)]! : Math.floor(random() * 300)
-    values.push(length < 0 ? null : Buffer.from(Array.from({length}, (_, j) => (i * 31 + j) & 0xff)))
+    // Produce's plain lines have no null value: an empty line is an empty value.
+    values.push(length < 0 ? (layout === packedOf ? Buffer.alloc(0) : null) : Buffer.from(Array.from({length}, (_, j) => (i * 31 + j) & 0xff)))
   }
   const expected = (from: number, to: number, delimiter: Buffer) => Buffer.concat(values.slice(from, to).flatMap((v) => [v ?? Buffer.alloc(0), delimiter]))
 
   it('prints each value and its delimiter, byte for byte, whole batch and windows', async () => {
-    const batch = storedBatch(values)
+    const batch = storedBatch(values, layout)
     expect((await renderBatch(new ValueWriter(), batch)).equals(expected(0, values.length, Buffer.from('\n')))).toBe(true)
     expect((await renderBatch(new ValueWriter(Buffer.from([0])), batch, 17, 2500)).equals(expected(17, 2500, Buffer.from([0])))).toBe(true)
     // A window of a batch, as a read that starts and ends inside it sees the batch.
-    const window = new StoredBatch('orders', 0, Buffer.from(encodeBatch(pendingOf(values))), 0, 40, 2900)
+    const window = storedBatch(values, layout, 40, 2900)
     expect((await renderBatch(new ValueWriter(), window)).equals(expected(40, 2900, Buffer.from('\n')))).toBe(true)
+    expect((await renderBatch(new ValueWriter(Buffer.from(',')), window, 3, 2000)).equals(expected(43, 2040, Buffer.from(',')))).toBe(true)
+  })
+
+  it('gives each record its own bytes, and JSON envelopes of them', async () => {
+    const batch = storedBatch(values.slice(0, 400), layout)
+    for (let i = 0; i < 400; i++) expect(batch.valueAt(i)).toEqual(values[i])
+    const lines = (await renderBatch(new JsonWriter(), batch)).toString('utf8').trimEnd().split('\n')
+    expect(lines.map((line) => JSON.parse(line).offset)).toEqual(values.slice(0, 400).map((_, i) => i))
   })
 
   it('writes into a chunk already part filled, and through a slow stream', async () => {
-    const batch = storedBatch(values.slice(0, 600))
+    const batch = storedBatch(values.slice(0, 600), layout)
     const sink = new Sink(1)
     const out = new BufferedOutput(sink)
     out.writeString('head\n')
@@ -128,8 +148,10 @@ describe('the value writer on a stored batch (values copied as runs, then moved 
     await out.end()
     expect(sink.bytes.equals(Buffer.concat([Buffer.from('head\n'), expected(5, 600, Buffer.from('\n')), expected(0, 5, Buffer.from('\n'))]))).toBe(true)
   })
+})
 
-  it('copies values that do not lie back to back (another backend\'s column) one by one', async () => {
+describe('the value writer on another backend\'s column', () => {
+  it('copies values that do not lie back to back one by one', async () => {
     // Values stored last first: every run is one value long.
     const stored = Buffer.from('ccc' + 'bb' + 'a')
     const column: ByteColumn = {buf: stored, starts: new Int32Array([5, 3, 0, 6]), lengths: new Int32Array([1, 2, 3, -1]), first: 0}

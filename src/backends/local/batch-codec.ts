@@ -1,4 +1,4 @@
-import type {ByteColumn, ByteRange, Header, PackedValues, PendingBatch, RecordBatch} from '../../core/record.js'
+import {type ByteColumn, type ByteRange, type Header, PackedValues, type PendingBatch, type RecordBatch} from '../../core/record.js'
 
 /**
  * How the local store keeps records: one SQLite row per batch, the batch's records packed column by
@@ -12,10 +12,16 @@ import type {ByteColumn, ByteRange, Header, PackedValues, PendingBatch, RecordBa
  *   i32 headerBytes[count]   if flags & 2
  *   values | keys | headers, where a record's headers are: u32 n, then n times
  *            u32 nameLength, name (UTF-8), i32 valueLength (-1 null), value
+ *
+ * With flags & 4 (store version 9 on: produce's plain lines), every value, null ones too, is followed by
+ * a newline byte in the values column, outside the value: the column is then the default output itself,
+ * copied in runs of records instead of record by record (writeColumn in src/io/record-writers.ts).
  */
 const VERSION = 1
 const HAS_KEYS = 1
 const HAS_HEADERS = 2
+const NEWLINE_SEPARATED = 4
+const NEWLINE = 0x0a
 const FIXED = 8
 /** Bytes before a batch's timestamps: version, flags and record count. */
 export const BATCH_HEADER_BYTES = FIXED
@@ -74,12 +80,29 @@ export function encodeBatch(batch: PendingBatch, scratch?: Buffer): Buffer {
   return out
 }
 
+/**
+ * Plain values as the local store lays them out (Backend.packedLayout): each followed by a newline, so
+ * the values column is the default output as it stands (NEWLINE_SEPARATED).
+ */
+export class NewlineSeparatedValues extends PackedValues {
+  override append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
+    const length = end - start
+    if (index === this.lengths.length) this.growRecords()
+    if (this.used + length + 1 > this.data.length) this.growBytes(length + 1)
+    this.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), this.used)
+    this.used += length
+    this.data[this.used++] = NEWLINE
+    this.lengths[index] = length
+    this.timestamps[index] = timestamp
+  }
+}
+
 /** A batch of plain values already laid out as the blob's columns: three copies. */
 function encodePacked(n: number, packed: PackedValues, scratch?: Buffer): Buffer {
   const size = FIXED + n * 12 + packed.used
   const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size)
   out.writeUInt8(VERSION, 0)
-  out.writeUInt8(0, 1)
+  out.writeUInt8(packed instanceof NewlineSeparatedValues ? NEWLINE_SEPARATED : 0, 1)
   out.writeUInt16LE(0, 2)
   out.writeUInt32LE(n, 4)
   let at = FIXED
@@ -188,6 +211,8 @@ export class StoredBatch implements RecordBatch {
   private headerLen: Int32Array | null = null
   /** The timestamp column where it lies 8-byte aligned (a blob of its own on a little-endian machine). */
   private readonly timestamps: Float64Array | null
+  /** Each value is followed by a newline outside it (NEWLINE_SEPARATED). */
+  private readonly separated: boolean
 
   constructor(
     readonly topic: string,
@@ -205,11 +230,12 @@ export class StoredBatch implements RecordBatch {
     const flags = blob.readUInt8(1)
     let lengths = FIXED + total * 8
     let data = lengths + total * 4 * (1 + (flags & HAS_KEYS ? 1 : 0) + (flags & HAS_HEADERS ? 1 : 0))
-    if ((flags & ~(HAS_KEYS | HAS_HEADERS)) !== 0 || data > blob.length) throw new BatchDamage('its header does not fit the data')
+    if ((flags & ~(HAS_KEYS | HAS_HEADERS | NEWLINE_SEPARATED)) !== 0 || data > blob.length) throw new BatchDamage('its header does not fit the data')
     this.timestamps = LITTLE_ENDIAN && (blob.byteOffset + FIXED) % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset + FIXED, total) : null
     this.valueStart = new Int32Array(total)
     this.valueLen = lengthColumn(blob, lengths, total)
-    data = this.readColumn(data, this.valueStart, this.valueLen)
+    this.separated = (flags & NEWLINE_SEPARATED) !== 0
+    data = this.separated ? this.readSeparatedColumn(data, this.valueStart, this.valueLen) : this.readColumn(data, this.valueStart, this.valueLen)
     lengths += total * 4
     if (flags & HAS_KEYS) {
       this.keyStart = new Int32Array(total)
@@ -243,6 +269,27 @@ export class StoredBatch implements RecordBatch {
       starts[i] = data
       if (length > 0) data += length
     }
+    return data
+  }
+
+  /**
+   * readColumn for values each followed by a newline: the newline must be there, so that a damaged length
+   * can no more shift the output than it can hand out another record's bytes.
+   */
+  private readSeparatedColumn(data: number, starts: Int32Array, lens: Int32Array): number {
+    const blob = this.blob
+    const size = blob.length
+    const total = this.total
+    for (let i = 0; i < total; i++) {
+      const length = lens[i]!
+      starts[i] = data
+      if (length > 0) data += length
+      else if (length < -1) throw new BatchDamage('a record length points past its end')
+      // Past the end, blob[data] is undefined: not a newline either.
+      if (blob[data] !== NEWLINE) throw new BatchDamage('a record length points past its end')
+      data++
+    }
+    if (data > size) throw new BatchDamage('a record length points past its end')
     return data
   }
 
@@ -338,7 +385,7 @@ export class StoredBatch implements RecordBatch {
     return picked
   }
   valueColumn(): ByteColumn {
-    return {buf: this.blob, starts: this.valueStart, lengths: this.valueLen, first: this.first}
+    return {buf: this.blob, starts: this.valueStart, lengths: this.valueLen, first: this.first, separator: this.separated ? NEWLINE : undefined}
   }
   keyColumn(): ByteColumn | undefined {
     return this.keyLen ? {buf: this.blob, starts: this.keyStart!, lengths: this.keyLen, first: this.first} : undefined

@@ -18,7 +18,7 @@ import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, 
 import type {KeySelection} from '../../core/key-selection.js'
 import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
-import {BatchDamage, encodeBatch, timestampBounds} from './batch-codec.js'
+import {BatchDamage, NewlineSeparatedValues, encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
 import {type BatchCheck, type StoreCheck, StoreDamageError, checkRows, checkStore, missingRecords, verifiedBatch} from './integrity.js'
@@ -99,6 +99,8 @@ interface Cursor extends Assignment {
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const
   readonly atomicCommit = true
+  /** Plain lines are stored with a newline after each value (store version 9): batch-codec.ts. */
+  readonly packedLayout = {keys: false, create: (bytes: number, records: number) => new NewlineSeparatedValues(bytes, records)}
   readonly location: string
   private readonly file: StoreFile
   private readonly db: Database.Database

@@ -1,6 +1,6 @@
 /** 'SPOL': marks an SQLite file as a spool store, so spool never writes into someone else's database. */
 export const APPLICATION_ID = 0x53504f4c
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 /**
  * Version 1. Offsets are assigned from partitions.next_offset inside the write transaction, so they are
@@ -187,5 +187,26 @@ CREATE UNIQUE INDEX batch_key_postings_by_bucket ON batch_key_postings (topic_id
 /** The first version with key postings. */
 export const KEY_POSTINGS_VERSION = 8
 
+/**
+ * Version 9: batches of plain lines keep a newline after each value (batch-codec.ts, NEWLINE_SEPARATED),
+ * so that a read copies the values column as it stands into the default output. No table changes: the
+ * version tells a spool that does not know the layout to refuse the store (upgrade), rather than call
+ * such batches damaged. Batches written before are read as before.
+ */
+export const SCHEMA_V9 = ''
+
+/** The first version whose batches may keep a newline after each value. */
+export const NEWLINE_SEPARATED_VERSION = 9
+
 /** What takes a store from version N-1 to N; applied in order inside one immediate transaction. */
-export const MIGRATIONS: Record<number, string> = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, [KEY_INDEX_VERSION]: SCHEMA_V5, [CURSOR_VERSION]: SCHEMA_CURSORS, [KEY_MAP_VERSION]: SCHEMA_V7, [KEY_POSTINGS_VERSION]: SCHEMA_V8}
+export const MIGRATIONS: Record<number, string> = {
+  1: SCHEMA_V1,
+  2: SCHEMA_V2,
+  3: SCHEMA_V3,
+  4: SCHEMA_V4,
+  [KEY_INDEX_VERSION]: SCHEMA_V5,
+  [CURSOR_VERSION]: SCHEMA_CURSORS,
+  [KEY_MAP_VERSION]: SCHEMA_V7,
+  [KEY_POSTINGS_VERSION]: SCHEMA_V8,
+  [NEWLINE_SEPARATED_VERSION]: SCHEMA_V9,
+}
