@@ -181,7 +181,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       throw new EnvelopeError(`"partition" is ${partition} but topic '${topic}' has ${partitionCount} (create it first with more: spool topic create ${topic} -p ${partition + 1})`)
     // Hashed once: for the partition and for the local store's key index.
     const hash = key !== null ? murmur2(key) : 0
-    const target = router.route(key, partition, hash)
+    const target = router.route(key !== null ? hash : null, partition)
     let batch = pending.get(target)
     if (!batch) pending.set(target, (batch = new PendingBatch(target)))
     batch.add(value, key, headers, timestamp, size, hash)
@@ -285,7 +285,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     const size = (key === null ? 0 : keyEnd - keyStart) + end - valueStart
     if (size > maxRecordBytes) throw oversized(record, size)
     const hash = key === null ? 0 : murmur2(key === chunk ? new Uint8Array(chunk.buffer, chunk.byteOffset + keyStart, keyEnd - keyStart) : key)
-    const target = router.route(key === null ? null : KEYED, options.partition, hash)
+    const target = router.route(key === null ? null : hash, options.partition)
     let batch = pending.get(target)
     if (!batch) pending.set(target, (batch = new PendingBatch(target)))
     batch.addPackedKeyed(key, keyStart, keyEnd, chunk, valueStart, end, now, packedStorage)
@@ -501,8 +501,6 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   return {stored, created, interrupted, discardedBytes}
 }
 
-/** Stands for a key whose hash the router is given: it only asks whether there is one. */
-const KEYED = Buffer.alloc(0)
 
 /** A bad input record: what came before it is stored, the rest of the input is not read. */
 class InputFailure extends Error {

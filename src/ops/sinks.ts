@@ -243,7 +243,7 @@ export class TopicSink implements RecordSink {
     const key = source.keyAt(index)
     const value = source.valueAt(index)
     const hash = key !== null ? murmur2(key) : 0
-    const partition = this.router.route(key, this.keepPartitions ? source.partition : undefined, hash)
+    const partition = this.router.route(key !== null ? hash : null, this.keepPartitions ? source.partition : undefined)
     let batch = this.batches.get(partition)
     if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
     const headerList = extraHeader ? [...source.headersAt(index), extraHeader] : source.headersAt(index)

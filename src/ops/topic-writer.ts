@@ -1,6 +1,6 @@
 import type {Backend, TopicSettings} from '../core/backend.js'
 import {UnknownTopicError} from '../core/errors.js'
-import {murmur2, partitionForHash} from '../core/partitioner.js'
+import {partitionForHash} from '../core/partitioner.js'
 import {currentStreams} from '../io/streams.js'
 
 /**
@@ -16,10 +16,13 @@ export class PartitionRouter {
     this.sticky = Math.floor(Math.random() * partitions)
   }
 
-  /** `keyHash` is murmur2(key) when the caller has computed it (to hand it on to the batch). */
-  route(key: Buffer | null, named?: number, keyHash?: number): number {
+  /**
+   * `keyHash` is murmur2 of the record's key, null for a record without one: callers hash the key once,
+   * for the partition and to hand on to the batch (the local store's key index).
+   */
+  route(keyHash: number | null, named?: number): number {
     if (named !== undefined) return named
-    return key !== null ? partitionForHash(keyHash ?? murmur2(key), this.partitions) : this.sticky
+    return keyHash !== null ? partitionForHash(keyHash, this.partitions) : this.sticky
   }
 
   /** A batch was written: keyless records go to the next partition. */
