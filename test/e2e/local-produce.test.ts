@@ -1,6 +1,7 @@
+import {spawnSync} from 'node:child_process'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {partitionForKey} from '../../src/core/partitioner.js'
-import {envelopes, run, tempHome} from '../helpers/cli.js'
+import {BIN, envelopes, run, tempHome} from '../helpers/cli.js'
 
 let t: ReturnType<typeof tempHome>
 beforeEach(() => {
@@ -159,5 +160,20 @@ describe('produce', () => {
     await run(['produce', 'raw'], {env: t.env, input: 'a\r\nb\r\n'})
     expect(await values('crlf')).toEqual(['a', 'b'])
     expect(await values('raw')).toEqual(['a\r', 'b\r'])
+  })
+})
+
+describe('produce start-up', () => {
+  // The checkpoint thread starts only once a produce has appended 4 MiB (checkpointer.ts).
+  const reportsWorkerThreads = `data:text/javascript,process.on('exit', () => process.stderr.write('worker_threads ' + process.moduleLoadList.some((m) => m.includes('worker_threads')) + '\\n'))`
+
+  it('a small produce does not load node:worker_threads; a large one starts its checkpoint thread', () => {
+    const produce = (input: string) => spawnSync(process.execPath, ['--import', reportsWorkerThreads, BIN, 'produce', 'orders'], {env: t.env, input, encoding: 'utf8'})
+    const small = produce('one\n')
+    expect(small.status).toBe(0)
+    expect(small.stderr).toContain('worker_threads false')
+    const large = produce(`${'x'.repeat(99)}\n`.repeat(100_000))
+    expect(large.status).toBe(0)
+    expect(large.stderr).toContain('worker_threads true')
   })
 })

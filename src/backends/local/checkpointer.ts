@@ -1,5 +1,5 @@
 import {createRequire} from 'node:module'
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 
 /**
  * A writer hands its checkpoints to a worker thread once it has appended this much in one process: the
@@ -75,7 +75,11 @@ export class Checkpointer {
    * connection is.
    */
   constructor(path: string, synchronous: number, busyTimeoutMs: number, databaseFd: number) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3')
+    const require = createRequire(import.meta.url)
+    const driver = require.resolve('better-sqlite3')
+    // Required here, not imported: only a writer that has appended CHECKPOINT_WORKER_AFTER_BYTES starts a
+    // thread, and loading node:worker_threads cost every other write (a one-record produce) about 4 ms.
+    const {Worker} = require('node:worker_threads') as typeof import('node:worker_threads')
     // The thread runs a few statements and no JavaScript to speak of: a small heap keeps its share of the
     // produce's memory small.
     this.worker = new Worker(WORKER_SOURCE, {
