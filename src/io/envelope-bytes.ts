@@ -204,7 +204,7 @@ const SPECIAL = new Uint8Array(256).map((_, byte) => (byte < 0x20 || byte === 0x
  * haszero(w ^ 0x5c5c5c5c) | w` (the carries of a subtraction only ever flag a byte above one that is
  * itself flagged). Only a flagged word's bytes are looked at one by one.
  */
-function plainRecords(column: ByteColumn, start: number, end: number): Uint8Array {
+export function plainRecords(column: ByteColumn, start: number, end: number): Uint8Array {
   const {buf, starts, lengths} = column
   const first = column.first + start
   const last = column.first + end - 1
@@ -214,10 +214,18 @@ function plainRecords(column: ByteColumn, start: number, end: number): Uint8Arra
   if (to <= from) return plain
   let record = first
   /** Marks the record holding byte `at` (records ascend through the column). */
-  const mark = (at: number) => {
-    while (starts[record]! + Math.max(lengths[record]!, 0) <= at) record++
-    plain[record - first] = 0
-  }
+  const mark =
+    column.separator === undefined
+      ? (at: number) => {
+          while (starts[record]! + Math.max(lengths[record]!, 0) <= at) record++
+          plain[record - first] = 0
+        }
+      : (at: number) => {
+          // Values each followed by a separator (the local store's newline): the byte just after a value
+          // is its separator, not part of any value.
+          while (starts[record]! + Math.max(lengths[record]!, 0) < at) record++
+          if (starts[record]! + Math.max(lengths[record]!, 0) !== at) plain[record - first] = 0
+        }
   let at = from
   const aligned = Math.min(to, from + ((4 - ((buf.byteOffset + from) & 3)) & 3))
   for (; at < aligned; at++) if (SPECIAL[buf[at]!]) mark(at)

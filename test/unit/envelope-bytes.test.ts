@@ -1,8 +1,9 @@
 import {Writable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {encodeBatch, StoredBatch} from '../../src/backends/local/batch-codec.js'
+import {encodeBatch, NewlineSeparatedValues, StoredBatch} from '../../src/backends/local/batch-codec.js'
 import {type Header, PendingBatch, type RecordBatch} from '../../src/core/record.js'
 import {encodeEnvelope} from '../../src/io/json-envelope.js'
+import {plainRecords} from '../../src/io/envelope-bytes.js'
 import {BufferedOutput} from '../../src/io/output.js'
 import {JsonWriter, ValueWriter} from '../../src/io/record-writers.js'
 
@@ -25,6 +26,14 @@ interface Input {
   value: Buffer | null
   headers?: Header[]
   timestamp?: number
+}
+
+/** Values as produce stores plain lines: each followed by a newline in the blob (store version 9). */
+function linesBatch(values: Buffer[], baseOffset = 0): StoredBatch {
+  const pending = new PendingBatch(2)
+  const storage = () => new NewlineSeparatedValues(64, 4)
+  for (const value of values) pending.addPacked(value, 0, value.length, 1764064800000, storage)
+  return new StoredBatch('orders', 2, Buffer.from(new Uint8Array(encodeBatch(pending)).buffer), baseOffset)
 }
 
 function storedBatch(inputs: Input[], baseOffset = 0, first = 0, end?: number, topic = 'orders', partition = 2): StoredBatch {
@@ -124,6 +133,17 @@ describe('consume --json from a stored batch', () => {
     const batch = storedBatch(inputs, 1000)
     const fast = await rendered((o) => new JsonWriter().write(batch, 0, batch.count, o))
     expect(fast.equals(reference(batch))).toBe(true)
+    // The same values as plain lines, each stored with a newline after it.
+    const lines = linesBatch(inputs.map((input) => input.value ?? Buffer.alloc(0)), 1000)
+    expect((await rendered((o) => new JsonWriter().write(lines, 0, lines.count, o))).equals(reference(lines))).toBe(true)
+  })
+
+  it('copies plain lines stored with their newline as they are: the newline after a value is not part of it', () => {
+    const values = ['a', '', 'plain text', 'tab\tinside', 'x'.repeat(37), 'quote "', '', 'end'].map((text) => s(text))
+    const column = linesBatch(values).valueColumn()
+    expect(column.separator).toBe(0x0a)
+    expect([...plainRecords(column, 0, values.length)]).toEqual([1, 1, 1, 0, 1, 0, 1, 1])
+    expect([...plainRecords(column, 2, 6)]).toEqual([1, 0, 1, 0])
   })
 })
 
