@@ -306,7 +306,7 @@ function walkOutput(dir) {
  * - core-HASH.js: what consume and produce (issue 14's start-up figures) and the two backends reach:
  *   oclif's chunk, the flags, the engine, the output writers, the checksums, esbuild's runtime helpers.
  * - rest-HASH.js: what only other commands reach: tables and chalk (whose colour detection loads
- *   node:tty), the transform, the cursors... Kept out of core so that consume and produce do not run it.
+ *   node:tty), the transform, completion... Kept out of core so that consume and produce do not run it.
  * A command loads a little code it does not run (declarations mostly), in one or two files instead of
  * 20-30. Left apart: the entries (the commands, and what is imported dynamically: the local store, the
  * Kafka backend, ink and react, the schema codecs, ora, oclif's execute, all still lazy) and what the
