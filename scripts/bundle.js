@@ -298,7 +298,7 @@ function walkOutput(dir) {
 
 /**
  * esbuild splits shared code by the exact set of entries that reach it, and with ~35 commands and ~20
- * dynamic imports that is ~45 chunks, most under 8 KB: a local consume loaded 31 files of the bundle, each
+ * dynamic imports that is ~45 chunks, most under 8 KB: a local consume loaded 30 files of the bundle, each
  * an ES module to resolve (realpath, package scope, URLs), read, compile and link, about 0.5-1 ms apiece.
  * The chunks the commands import statically become two modules, each bundled from its chunks by esbuild
  * (so the names and the order are esbuild's own), and every other file imports the same bindings from
