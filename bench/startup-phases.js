@@ -5,11 +5,13 @@
 // Each sample counts once, for the first phase below (in this order) that a frame of its stack matches;
 // the figure per phase is the median over the profiles (so the rows need not add up to the total).
 import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 const phases = [
   ['local store: open file (better-sqlite3 binding, open, pragmas)', /^openStoreFile /],
   ['local store: prepare statements', /^prepareStatements /],
   ['local store: other construction', /^_LocalBackend /],
-  ['command: oclif parse (flags, args)', /^parse chunks\/chunk(-[A-Z0-9]+)?\.js:1(7888|8169)$|^parse .*:17888/],
+  // A frame in oclif's parser gets its module's path (see moduleAt): the bundle's line numbers change with every build.
+  ['command: oclif parse (flags, args)', /^parse .*@oclif\/core\/lib\/parser\//],
   ['command run (list, print)', /^run commands\//],
   ['builtins compiled on first require (tty, net, stream...)', /^compileForInternalLoader /],
   ['ES module resolve', /^defaultResolve /],
@@ -20,13 +22,29 @@ const phases = [
   ['Kafka client at run time (requests, responses, connection)', /chunks\/kafka-backend/],
   ['waiting (idle: the network, the broker)', /^\(idle\)/],
 ]
+/** The bundled module a line of a bundle file belongs to, from the path esbuild writes above each (`// path`, `//! path` in merged modules). */
+const starts = new Map()
+function moduleAt(url, line) {
+  if (!starts.has(url)) {
+    let lines = []
+    try {
+      lines = readFileSync(fileURLToPath(url), 'utf8').split('\n')
+    } catch {}
+    starts.set(url, lines.flatMap((text, i) => (/^\/\/!? \S+$/.test(text) ? [[i, text.replace(/^\/\/!? /, '')]] : [])))
+  }
+  return starts.get(url).findLast(([start]) => start <= line)?.[1]
+}
 const files = process.argv.slice(2)
 const per = []
 for (const f of files) {
   const p = JSON.parse(readFileSync(f, 'utf8'))
   const byId = new Map(p.nodes.map((n) => [n.id, n])), parent = new Map()
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const name = (n) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/.*\/dist\/bundle\//, '')}:${n.callFrame.lineNumber}`
+  const name = (n) => {
+    const {functionName, url, lineNumber} = n.callFrame
+    const module = url.includes('/dist/bundle/') ? moduleAt(url, lineNumber) : undefined
+    return `${functionName || '(anon)'} ${url.replace(/.*\/dist\/bundle\//, '')}:${lineNumber}${module ? ` ${module}` : ''}`
+  }
   const m = {TOTAL: 0, other: 0}
   for (let i = 0; i < p.samples.length; i++) {
     const d = (p.timeDeltas[i] ?? 0) / 1000; m.TOTAL += d

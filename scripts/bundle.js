@@ -1,11 +1,13 @@
 // Bundles the CLI into dist/bundle with esbuild: one shared chunk of @oclif/core instead of ~150 small
 // CommonJS modules cuts start-up by about a third. Each command stays its own entry so oclif's manifest
 // loads only the command that runs; drivers load on demand (native addons stay external; the Kafka client is bundled
-// into the Kafka backend's chunk, see kafkaClient below).
+// into the Kafka backend's chunk, see kafkaClient below). The chunks the commands share are then merged into
+// two modules (mergeCommonChunks below), so that a command loads 4-5 files of the bundle instead of 25-30.
 import {build} from 'esbuild'
+import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules} from 'node:module'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -202,7 +204,13 @@ const kafkaClient = {
 // Chunk names carry content hashes: start clean so stale chunks of earlier builds do not pile up.
 rmSync(join(root, 'dist/bundle'), {recursive: true, force: true})
 
-await build({
+// Bundled CommonJS (oclif and its dependencies) still calls require(). One require serves every file
+// of the bundle (made by the first that runs): what is left to require() is a builtin or a package,
+// found alike from any directory of dist/bundle, and createRequire in each file a command loads cost
+// about 0.1 ms apiece.
+const banner = "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = (globalThis[Symbol.for('spool.require')] ??= __spoolCreateRequire(import.meta.url));"
+
+const {metafile} = await build({
   absWorkingDir: root,
   entryPoints: [
     {in: 'src/cli/entry.ts', out: 'run'},
@@ -221,14 +229,13 @@ await build({
   // (avsc, protobufjs, ajv) load only when a schema is involved, from their own files.
   // react-devtools-core is an optional development hook of ink.
   external: ['@node-rs/crc32', '@platformatic/wasm-utils', 'avsc', 'protobufjs', 'ajv', 'ajv-formats', 'react-devtools-core', 'typescript', 'ts-node', 'tsx'],
-  // Bundled CommonJS (oclif and its dependencies) still calls require(). One require serves every file
-  // of the bundle (made by the first that runs): what is left to require() is a builtin or a package,
-  // found alike from any directory of dist/bundle, and createRequire in each of the ~25 files a command
-  // loads cost about 0.1 ms apiece.
-  banner: {js: "import {createRequire as __spoolCreateRequire} from 'node:module'; const require = (globalThis[Symbol.for('spool.require')] ??= __spoolCreateRequire(import.meta.url));"},
+  banner: {js: banner},
   plugins: [lazyOclifRequires, sqliteBinding, kafkaClient],
+  metafile: true,
   logLevel: 'warning',
 })
+
+await mergeCommonChunks(metafile)
 
 // Node's built-in modules are required, not imported. An ESM import of a builtin builds a module namespace
 // from every export, reading each property (lazy getters included): on Node 24 the first import of
@@ -278,8 +285,202 @@ function checkKafkaChunk() {
   if (loaded.length > 0) throw new Error(`${chunks[0]} loads ${loaded.join(', ')} at start-up; see kafkaClient in scripts/bundle.js`)
 }
 
+/** A relative path as the metafile and import specifiers write it, with forward slashes. */
+function posixRelative(from, to) {
+  return relative(from, to).replaceAll('\\', '/')
+}
+
 function walkOutput(dir) {
   return readdirSync(join(root, dir), {withFileTypes: true}).flatMap((entry) =>
     entry.isDirectory() ? walkOutput(join(dir, entry.name)) : entry.name.endsWith('.js') ? [join(root, dir, entry.name)] : [],
   )
+}
+
+/**
+ * esbuild splits shared code by the exact set of entries that reach it, and with ~35 commands and ~20
+ * dynamic imports that is ~45 chunks, most under 8 KB: a local consume loaded 30 files of the bundle, each
+ * an ES module to resolve (realpath, package scope, URLs), read, compile and link, about 0.5-1 ms apiece.
+ * The chunks the commands import statically become two modules, each bundled from its chunks by esbuild
+ * (so the names and the order are esbuild's own), and every other file imports the same bindings from
+ * them instead:
+ * - core-HASH.js: what consume and produce (issue 14's start-up figures) and the two backends reach:
+ *   oclif's chunk, the flags, the engine, the output writers, the checksums, esbuild's runtime helpers.
+ * - rest-HASH.js: what only other commands reach: tables and chalk (whose colour detection loads
+ *   node:tty), the transform, completion... Kept out of core so that consume and produce do not run it.
+ * A command loads a little code it does not run (declarations mostly), in one or two files instead of
+ * 20-30. Left apart: the entries (the commands, and what is imported dynamically: the local store, the
+ * Kafka backend, ink and react, the schema codecs, ora, oclif's execute, all still lazy) and what the
+ * bundle entry imports (nothing, once dropBareRuntimeImports is done), so that `spool --version` stays small.
+ */
+async function mergeCommonChunks(metafile) {
+  const outputs = metafile.outputs
+  const dropped = dropBareRuntimeImports(outputs)
+  const staticImports = (output) =>
+    outputs[output].imports.filter((i) => i.kind === 'import-statement' && !i.external && !dropped.has(`${output} ${i.path}`)).map((i) => i.path)
+  /** Outputs reached from `starts` by static imports, dependencies first, each once. */
+  const closure = (starts) => {
+    const seen = new Set()
+    const order = []
+    const visit = (output) => {
+      if (seen.has(output)) return
+      seen.add(output)
+      for (const dependency of staticImports(output)) visit(dependency)
+      order.push(output)
+    }
+    for (const start of starts) visit(start)
+    return order
+  }
+  const outputOf = (source) => {
+    const found = Object.keys(outputs).filter((output) => outputs[output].entryPoint === source)
+    if (found.length !== 1) throw new Error(`${found.length} outputs for ${source}; see mergeCommonChunks in scripts/bundle.js`)
+    return found[0]
+  }
+  const apart = new Set(closure([outputOf('src/cli/entry.ts')]))
+  const chunksOf = (starts) => closure(starts).filter((output) => !outputs[output].entryPoint && !apart.has(output))
+  const commands = Object.keys(outputs).filter((output) => outputs[output].entryPoint?.startsWith('commands/')).sort()
+  const hot = ['commands/consume.ts', 'commands/produce.ts', 'src/backends/local/local-store.ts', 'src/backends/kafka/kafka-backend.ts'].map(outputOf)
+  const core = chunksOf(hot)
+  const rest = chunksOf(commands).filter((output) => !core.includes(output))
+  // Neither module may import the other both ways (core is closed under static imports, so rest imports core
+  // and never the reverse), nor may a file outside a module be between two of its chunks: that would be
+  // a cycle the chunks did not have.
+  for (const group of [core, rest]) {
+    const inGroup = new Set(group)
+    for (const output of Object.keys(outputs)) {
+      if (inGroup.has(output)) continue
+      const reachesGroup = closure([output]).some((o) => inGroup.has(o))
+      const reachedFromGroup = group.some((c) => closure([c]).includes(output))
+      if (reachesGroup && reachedFromGroup) throw new Error(`${output} is between two chunks merged into one module; see mergeCommonChunks in scripts/bundle.js`)
+    }
+  }
+  await mergeChunks(core, 'core', Object.keys(outputs))
+  await mergeChunks(rest, 'rest', Object.keys(outputs).filter((output) => !core.includes(output)))
+}
+
+/**
+ * esbuild's runtime helpers (__commonJS, __toESM, ...) are a chunk that every entry and most chunks
+ * import, most of them bare (`import "./chunk-X.js";`, to keep an order of evaluation), whether or not they
+ * use a helper. The helpers only define functions when loaded, so a bare import orders nothing; without
+ * it `spool --version` loads the bundle entry alone, and the helpers go with the modules that use them.
+ * Returns the import edges removed, as "importer imported".
+ */
+function dropBareRuntimeImports(outputs) {
+  const runtime = Object.keys(outputs).filter((output) => {
+    if (outputs[output].entryPoint) return false
+    const source = readFileSync(join(root, output), 'utf8')
+    // esbuild heads each module of the source with its path; the runtime is no module of the source.
+    return /^var __commonJS = /m.test(source) && !/^\/\/ \S+$/m.test(source)
+  })
+  if (runtime.length !== 1) throw new Error(`${runtime.length} chunks of esbuild's runtime helpers, expected 1; see dropBareRuntimeImports in scripts/bundle.js`)
+  const dropped = new Set()
+  for (const output of Object.keys(outputs)) {
+    if (!outputs[output].imports.some((i) => i.path === runtime[0])) continue
+    const file = join(root, output)
+    const source = readFileSync(file, 'utf8')
+    const specifier = posixRelative(dirname(file), join(root, runtime[0])).replace(/^(?!\.)/, './')
+    const rewritten = source.replace(`\nimport ${JSON.stringify(specifier)};\n`, '\n')
+    if (rewritten.includes(basename(runtime[0]))) continue
+    writeFileSync(file, rewritten)
+    dropped.add(`${output} ${runtime[0]}`)
+  }
+  return dropped
+}
+
+/** Bundles `chunks` (outputs, in the order given: dependencies first) into one module NAME-HASH.js; each of `files` imports from it. */
+async function mergeChunks(chunks, name, files) {
+  if (chunks.length < 2) return
+  const inGroup = new Set(chunks)
+  const chunkDir = join(root, 'dist', 'bundle', 'chunks')
+  const problem = (text) => new Error(`${text}; see mergeChunks in scripts/bundle.js`)
+  // Each chunk's exports, under a name unique in the module.
+  const exportsOf = new Map()
+  const taken = new Map()
+  for (const output of chunks) {
+    if (dirname(join(root, output)) !== chunkDir) throw problem(`${output} is not in ${chunkDir}`)
+    const source = readFileSync(join(root, output), 'utf8')
+    const statements = [...source.matchAll(/^export\b.*$/gm)]
+    const last = source.match(/^export \{([^}]*)\};\s*$/m)
+    if (statements.length > (last ? 1 : 0)) throw problem(`${output}: an export esbuild does not write for chunks`)
+    const names = last ? last[1].split(',').map((part) => part.trim()).filter(Boolean).map((part) => part.split(/\s+as\s+/).at(-1)) : []
+    for (const exported of names) taken.set(exported, (taken.get(exported) ?? 0) + 1)
+    exportsOf.set(output, names)
+  }
+  const alias = (output, exported) => (taken.get(exported) > 1 ? `${exported}$${chunks.indexOf(output)}` : exported)
+  for (const output of chunks) for (const exported of exportsOf.get(output)) if (alias(output, exported) !== exported && taken.has(alias(output, exported))) throw problem(`${alias(output, exported)}: taken`)
+
+  const entry = chunks
+    .map((output) => {
+      const specifier = JSON.stringify(`./${basename(output)}`)
+      const names = exportsOf.get(output)
+      return names.length === 0 ? `import ${specifier};` : `export { ${names.map((n) => (alias(output, n) === n ? n : `${n} as ${alias(output, n)}`)).join(', ')} } from ${specifier};`
+    })
+    .join('\n')
+  const bannerLine = `${banner}\n`
+  const result = await build({
+    absWorkingDir: root,
+    stdin: {contents: entry, resolveDir: chunkDir, sourcefile: `${name}.js`, loader: 'js'},
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    write: false,
+    // The module gets the banner; each chunk's `require` (from its banner) becomes one binding to the same
+    // function, under a name of its own, so that esbuild's names cannot collide with the banner's.
+    banner: {js: banner},
+    legalComments: 'inline',
+    plugins: [
+      {
+        name: 'merge-chunks',
+        setup(build) {
+          build.onResolve({filter: /.*/}, (args) => {
+            if (args.path === 'spool:require') return {path: 'spool:require', namespace: 'spool-require'}
+            const path = args.path.startsWith('.') ? posixRelative(root, join(args.resolveDir, args.path)) : undefined
+            return path && inGroup.has(path) ? {path: join(root, path)} : {path: args.path, external: true}
+          })
+          build.onLoad({filter: /.*/, namespace: 'spool-require'}, () => ({
+            contents: "import {createRequire} from 'node:module'\nexport const __spoolRequire = (globalThis[Symbol.for('spool.require')] ??= createRequire(import.meta.url))\n",
+            loader: 'js',
+            resolveDir: chunkDir,
+          }))
+          build.onLoad({filter: /\.js$/}, (args) => {
+            const source = readFileSync(args.path, 'utf8')
+            if (!source.startsWith(bannerLine)) throw problem(`${args.path}: no banner`)
+            // esbuild heads each module with its path (`// src/ops/consume.ts`); as legal comments, kept.
+            const contents = source.slice(bannerLine.length).replace(/^\/\/ (\S+)$/gm, '//! $1')
+            return {contents: `import {__spoolRequire as require} from 'spool:require';\n${contents}`, loader: 'js', resolveDir: chunkDir}
+          })
+        },
+      },
+    ],
+    logLevel: 'warning',
+  })
+  const text = result.outputFiles[0].text
+  // The chunks' code as it was: esbuild had nothing to convert (a require() it could not see would get its shim).
+  const shims = (source) => source.split('Dynamic require of').length - 1
+  if (shims(text) !== chunks.reduce((sum, output) => sum + shims(readFileSync(join(root, output), 'utf8')), 0)) throw problem(`the ${name} module calls require() unbound`)
+  const merged = join(chunkDir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase()}.js`)
+  writeFileSync(merged, text)
+
+  const chunkFiles = chunks.map((output) => basename(output))
+  for (const output of files) {
+    if (inGroup.has(output)) continue
+    const file = join(root, output)
+    const source = readFileSync(file, 'utf8')
+    const rewritten = source.replace(/^import (?:\{([^}]*)\} from )?"(\.[^"]+)";$/gm, (statement, named, specifier) => {
+      const target = posixRelative(root, join(dirname(file), specifier))
+      if (!inGroup.has(target)) return statement
+      const from = JSON.stringify(posixRelative(dirname(file), merged).replace(/^(?!\.)/, './'))
+      if (named === undefined) return `import ${from};`
+      const bindings = named.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+        const [imported, local = imported] = part.split(/\s+as\s+/)
+        const exported = alias(target, imported)
+        return exported === local ? local : `${exported} as ${local}`
+      })
+      return `import { ${bindings.join(', ')} } from ${from};`
+    })
+    const left = chunkFiles.filter((chunk) => rewritten.includes(chunk))
+    if (left.length > 0) throw problem(`${output} still refers to ${left.join(', ')}`)
+    if (rewritten !== source) writeFileSync(file, rewritten)
+  }
+  for (const output of chunks) rmSync(join(root, output))
 }

@@ -3,7 +3,9 @@ import {isAbsolute, join, resolve} from 'node:path'
 import type {Backend} from '../core/backend.js'
 import {UsageError} from '../core/errors.js'
 
-import type {KafkaSettings} from './kafka/settings.js'
+// Light (no client), and produce and context add import it anyway: in the bundle's core module, where an
+// import() of its own was one more file for a Kafka command to load (scripts/bundle.js).
+import {type KafkaSettings, kafkaConnection} from './kafka/settings.js'
 import type {StoreAccess} from './local/store-file.js'
 
 export type BrokerAddress = {kind: 'local'; path: string} | {kind: 'kafka'; brokers: string[]; settings?: KafkaSettings}
@@ -63,7 +65,7 @@ export async function openBackend(address: BrokerAddress, options: OpenOptions):
     return new LocalBackend({path: address.path, access: options.access, durable: options.durable})
   }
   // The Kafka client (bundled into this chunk) costs ~50 ms of CPU to load: only commands that talk to Kafka pay for it.
-  const [{KafkaBackend}, {kafkaConnection}] = await Promise.all([import('./kafka/kafka-backend.js'), import('./kafka/settings.js')])
+  const {KafkaBackend} = await import('./kafka/kafka-backend.js')
   const settings = {...address.settings}
   if (options.compression) settings.compression = options.compression
   if (options.acks !== undefined) settings.acks = options.acks

@@ -1,5 +1,4 @@
 import {currentStreams} from '../io/streams.js'
-import {spawn} from 'node:child_process'
 import {SpoolError, UsageError} from '../core/errors.js'
 import {ArrayRecordBatch, type FeedRecord, type Header} from '../core/record.js'
 import {decodeEnvelopeChanges, encodeEnvelope, EnvelopeError} from '../io/json-envelope.js'
@@ -129,6 +128,9 @@ export function execTransform(commandLine: string): Transform {
   const [program, ...args] = splitCommandLine(commandLine)
   // Its own process group: Ctrl-C at a terminal reaches spool alone, which then closes the program's
   // input, writes and commits what it answers, and stops it (within a second, else it is killed).
+  // node:child_process (and node:net under it, ~6 ms) only when --exec runs: this module is in the bundle's
+  // module of what commands other than consume and produce share (scripts/bundle.js), loaded by topic list.
+  const {spawn} = process.getBuiltinModule('node:child_process')
   const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'inherit'], shell: false, detached: true})
   // Requests in the order their records went to the program; answers come back in the same order.
   const requests: Request[] = []

@@ -68,6 +68,18 @@ describe('start-up', () => {
     }
   })
 
+  // Each file of the bundle is an ES module to resolve, read, compile and link (~0.5-1 ms apiece):
+  // scripts/bundle.js merges the chunks the commands share into core (what consume, produce and the
+  // backends reach) and rest (what only other commands reach). esbuild's own split was 25-30 files.
+  it('a command loads a handful of files of the bundle, --version one', () => {
+    const bundleFiles = (args: string[]) =>
+      [...new Set(modulesOf(args, {input: 'b\n'}).urls.filter((u) => u.includes('/dist/bundle/')).map((u) => u.replace(/.*\/dist\/bundle\//, '').replace(/-[A-Z0-9]{8}\.js$/, '.js')))].sort()
+    expect(bundleFiles(['--version'])).toEqual(['run.js'])
+    expect(bundleFiles(['consume', 'orders'])).toEqual(['chunks/core.js', 'chunks/local-store.js', 'commands/consume.js', 'run.js'])
+    expect(bundleFiles(['produce', 'orders'])).toEqual(['chunks/core.js', 'chunks/local-store.js', 'commands/produce.js', 'run.js'])
+    expect(bundleFiles(['topic', 'list'])).toEqual(['chunks/core.js', 'chunks/local-store.js', 'chunks/rest.js', 'commands/topic/list.js', 'run.js'])
+  })
+
   it('the schema codecs load only when a schema is involved (the check can see them)', () => {
     const schema = join(t.home, 'v.avsc')
     writeFileSync(schema, '"string"')
