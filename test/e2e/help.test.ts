@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {ROOT, run, tempHome} from '../helpers/cli.js'
+import {ROOT, run, sh, tempHome} from '../helpers/cli.js'
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {hidden?: boolean}>}
 const commands = Object.entries(manifest.commands)
@@ -9,6 +9,18 @@ const commands = Object.entries(manifest.commands)
   .map(([id]) => id)
 
 describe('--help', () => {
+  it('into a reader that stops at once (`| true`, `| head -1`) ends with status 0 and nothing on stderr', async () => {
+    const t = tempHome()
+    try {
+      for (const args of ['--help', 'consume --help', 'topic']) {
+        const result = await sh(`$bin ${args} | true; echo "status=\${PIPESTATUS[0]}" >&2`, {env: t.env})
+        expect(result.stderr.toString(), args).toBe('status=0\n')
+      }
+    } finally {
+      t.cleanup()
+    }
+  })
+
   it('covers the commands users rely on', () => {
     for (const id of ['produce', 'consume', 'tail', 'replay', 'pipe', 'topic:create', 'topic:list', 'topic:describe', 'topic:delete', 'group:list', 'group:describe', 'group:reset', 'group:delete'])
       expect(commands).toContain(id)
