@@ -24,6 +24,11 @@ export class BufferedOutput {
   private readonly written: Buffer[] = []
   /** Bytes handed over by writeShared: the caller's, never filled again as a chunk. */
   private readonly shared = new WeakSet<Buffer>()
+  /** Writes of shared bytes whose callback has not come yet. */
+  private sharedInFlight = 0
+  private readonly sharedWritten = () => {
+    this.sharedInFlight--
+  }
   private closed = false
   private failure: Error | undefined
   private readonly onError = (error: NodeJS.ErrnoException) => {
@@ -75,21 +80,25 @@ export class BufferedOutput {
   /**
    * Hands `bytes` to the stream as they are, after what is buffered before them, instead of copying them
    * into chunks: for a batch's values that are the output already (writeSeparated in record-writers.ts).
-   * The caller keeps them unchanged until `holdsNothing` is true: at once into a pipe, a file or a
-   * terminal on Linux, where Node writes stdout synchronously; else once a flush has waited for them.
+   * The caller keeps them unchanged while `sharesUnwrittenBytes` is true.
    */
   writeShared(bytes: Buffer): void {
     this.rotate()
-    if (this.ready.length === 0 && this.stream.writableLength === 0 && !this.closed && !this.failure && !this.stream.destroyed) this.stream.write(bytes)
+    this.sharedInFlight++
+    if (this.ready.length === 0 && this.stream.writableLength === 0 && !this.closed && !this.failure && !this.stream.destroyed) this.stream.write(bytes, this.sharedWritten)
     else {
       this.shared.add(bytes)
       this.ready.push(bytes)
     }
   }
 
-  /** Whether every byte handed to the stream has been written, so that bytes given to writeShared may change. */
-  get holdsNothing(): boolean {
-    return this.ready.length === 0 && this.stream.writableLength === 0
+  /**
+   * Whether bytes given to writeShared may not all be written yet. A write's callback can come a tick
+   * after the write itself (a pipe or file that took it at once): nothing held here or in the stream
+   * means all is written.
+   */
+  get sharesUnwrittenBytes(): boolean {
+    return this.sharedInFlight > 0 && !(this.ready.length === 0 && this.stream.writableLength === 0)
   }
 
   private rotate(): void {
@@ -123,8 +132,9 @@ export class BufferedOutput {
     const stream = this.stream
     for (const chunk of this.ready.splice(0)) {
       this.check()
-      if (this.written.length < MAX_SPARE && !this.shared.has(chunk)) this.written.push(chunk)
-      if (!stream.write(chunk)) await this.waitForDrain()
+      const shared = this.shared.has(chunk)
+      if (this.written.length < MAX_SPARE && !shared) this.written.push(chunk)
+      if (!stream.write(chunk, shared ? this.sharedWritten : undefined)) await this.waitForDrain()
     }
     this.check()
     // A chunk handed over as it filled (handOver) may still be queued: wait for it as for the others, so

@@ -77,19 +77,19 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       writer.write(view, 0, take, out)
       written += take
       const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
-      // The writer has copied what it prints (a decoded or filtered view is not used past this point), so
-      // the batch can be freed. The one before it is freed now, this one after the next batch is read: a
-      // blob freed while it is the last allocation would hand its memory back to the operating system,
-      // for the next read to fault it in again (2.5x the page faults); freed below the next one, its
-      // memory is reused.
-      // A batch's bytes the output still holds (BufferedOutput.writeShared) are left to the collector.
-      if (out.holdsNothing) previous?.release?.()
-      previous = batch
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()
         await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
       } else await out.flush()
+      // The writer has copied what it prints, or handed the stream bytes of the batch that it has written by
+      // now (a decoded or filtered view is not used past this point), so the batch can be freed. The one
+      // before it is freed now, this one after the next batch is read: a blob freed while it is the last
+      // allocation would hand its memory back to the operating system, for the next read to fault it in
+      // again (2.5x the page faults); freed below the next one, its memory is reused. Bytes the stream may
+      // still be writing (BufferedOutput.writeShared, into a stream that is behind) are left to the collector.
+      if (!out.sharesUnwrittenBytes) previous?.release?.()
+      previous = batch
       if (failure) throw failure
       if (limit !== undefined && written >= limit) {
         stop.abort()

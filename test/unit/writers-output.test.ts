@@ -163,6 +163,26 @@ describe('the value writer on another backend\'s column', () => {
 })
 
 describe('BufferedOutput', () => {
+  it('writes shared bytes in order, and says they may be unwritten until a slow stream has written them', async () => {
+    const sink = new Sink(5)
+    const out = new BufferedOutput(sink)
+    expect(out.sharesUnwrittenBytes).toBe(false)
+    out.writeString('head\n')
+    const shared = Buffer.alloc(100 * 1024, 0x61)
+    out.writeShared(shared)
+    out.writeString('tail\n')
+    expect(out.sharesUnwrittenBytes).toBe(true)
+    await out.flush()
+    expect(out.sharesUnwrittenBytes).toBe(false)
+    await out.end()
+    expect(sink.bytes.equals(Buffer.concat([Buffer.from('head\n'), shared, Buffer.from('tail\n')]))).toBe(true)
+    // A stream that takes each write at once has written them as soon as it returns.
+    const fast = new Sink()
+    const direct = new BufferedOutput(fast)
+    direct.writeShared(shared)
+    expect(direct.sharesUnwrittenBytes).toBe(false)
+  })
+
   it('delivers every byte, in order, to a slow stream, across many chunks and values larger than a chunk', async () => {
     const sink = new Sink(1)
     const out = new BufferedOutput(sink)
