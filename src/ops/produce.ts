@@ -424,8 +424,9 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     }
     if (nextQueued === queued.length) drainedAt = clock.now()
   }
-  // When the queue last ran dry: input that comes much later found the producer idle.
-  let drainedAt = clock.now()
+  // When the queue last ran dry: input that comes much later found the producer idle. Only paced
+  // input asks (without --rate, reading the clock would load perf_hooks for nothing: about 2 ms).
+  let drainedAt = rate ? clock.now() : 0
   /** Splits a chunk and paces it; a record the splitter refuses (too large) fails after the records before it. */
   const push = async (chunk: Buffer | undefined) => {
     if (bucket && clock.now() - drainedAt > IDLE_INPUT_MS) bucket.markIdle()
