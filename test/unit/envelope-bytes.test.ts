@@ -136,6 +136,9 @@ describe('consume --json from a stored batch', () => {
     // The same values as plain lines, each stored with a newline after it.
     const lines = linesBatch(inputs.map((input) => input.value ?? Buffer.alloc(0)), 1000)
     expect((await rendered((o) => new JsonWriter().write(lines, 0, lines.count, o))).equals(reference(lines))).toBe(true)
+    // And without a newline inside any value: every newline of the column is a separator.
+    const oneLineEach = linesBatch(inputs.map((input) => Buffer.from((input.value ?? Buffer.alloc(0)).map((byte) => (byte === 0x0a ? 0x41 : byte)))), 1000)
+    expect((await rendered((o) => new JsonWriter().write(oneLineEach, 0, oneLineEach.count, o))).equals(reference(oneLineEach))).toBe(true)
   })
 
   it('copies plain lines stored with their newline as they are: the newline after a value is not part of it', () => {
@@ -144,6 +147,11 @@ describe('consume --json from a stored batch', () => {
     expect(column.separator).toBe(0x0a)
     expect([...plainRecords(column, 0, values.length)]).toEqual([1, 1, 1, 0, 1, 0, 1, 1])
     expect([...plainRecords(column, 2, 6)]).toEqual([1, 0, 1, 0])
+    // A value with a newline of its own (a line split on another delimiter): the newlines no longer
+    // count the records, and each is told apart from the separators.
+    const withNewline = ['a', 'two\nlines', 'é', 'plain', '', 'tab\t', 'last'].map((text) => s(text))
+    expect([...plainRecords(linesBatch(withNewline).valueColumn(), 0, withNewline.length)]).toEqual([1, 0, 0, 1, 1, 0, 1])
+    expect([...plainRecords(linesBatch(withNewline).valueColumn(), 2, 5)]).toEqual([0, 1, 1])
   })
 })
 
