@@ -116,7 +116,14 @@ export class PackedValues {
     throw new Error('this layout keeps no keys')
   }
 
-  /** Copies bytes [start, end) of `chunk` in as record `index` (the next one). */
+  /**
+   * Copies in the bytes appended so far that a layout has kept to copy later, as runs (the local store's):
+   * an appender calls it before the chunks it appended from change or go, and a reader before it reads
+   * `data`. Nothing to do here: append copies at once.
+   */
+  settle(): void {}
+
+  /** Copies bytes [start, end) of `chunk` in as record `index` (the next one); a layout may wait for settle(). */
   append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
     const length = end - start
     if (index === this.lengths.length) this.growRecords()

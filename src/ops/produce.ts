@@ -301,6 +301,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
    * their companions: the linger time starts again for the next batch.
    */
   const seal = (batch: PendingBatch) => {
+    batch.packed?.settle()
     pending.delete(batch.partition)
     sealed.push(batch)
     packedBatch = undefined
@@ -452,6 +453,8 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
         continue
       }
       splitter.push(chunk)
+      // The next read may reuse the chunk's buffer (a file's): what the packed batch holds of it is copied now.
+      packedBatch?.packed?.settle()
       if (chunkPool && fileChunks) unflushedChunks.push(chunk)
       if (packedPath ? sealed.length >= packedBatchesPerCommit : pendingCount >= options.batchRecords || pendingBytes >= options.batchBytes) {
         // Double buffering: read the next batch while this one is written (a Kafka round trip), but never
@@ -477,7 +480,10 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     } else if (!flushError) {
       now = Date.now()
       if (rate) await push(undefined)
-      else splitter.end()
+      else {
+        splitter.end()
+        packedBatch?.packed?.settle()
+      }
     }
   } catch (error) {
     if (!(error instanceof InputFailure)) {

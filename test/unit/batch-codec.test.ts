@@ -120,6 +120,29 @@ describe('batch codec: plain lines with a newline after each value (store versio
     expect(end).toBe(blob.length)
   })
 
+  it('copies lines that follow one another in a chunk as one run, by settle(): later changes to the chunks do not reach the batch', () => {
+    const first = Buffer.from('one\ntwo\nthree\r\nfour\n\nsix')
+    const second = Buffer.from('seven\neight\n')
+    const pending = new PendingBatch(0)
+    // A small buffer, so that it grows while a run waits to be copied.
+    const storage = () => new NewlineSeparatedValues(4, 2)
+    const add = (chunk: Buffer, line: string, from: number) => pending.addPacked(chunk, from, from + line.length, 1764064800000, storage)
+    add(first, 'one', 0)
+    add(first, 'two', 4)
+    // "three" without its \r (produce --crlf): the next line does not follow it, a run of its own.
+    add(first, 'three', 8)
+    add(first, 'four', 15)
+    add(first, '', 20)
+    add(first, 'six', 21)
+    add(second, 'seven', 0)
+    add(second, 'eight', 6)
+    pending.packed!.settle()
+    first.fill(0x21)
+    second.fill(0x21)
+    const stored = new StoredBatch('t', 0, Buffer.from(encodeBatch(pending)), 0)
+    expect(Array.from({length: stored.count}, (_, i) => stored.valueAt(i)!.toString())).toEqual(['one', 'two', 'three', 'four', '', 'six', 'seven', 'eight'])
+  })
+
   it('refuses a batch whose newline is not where a length says (a damaged length)', () => {
     const blob = packed(lines)
     const {starts} = new StoredBatch('t', 0, blob, 0).valueColumn()

@@ -85,20 +85,48 @@ export function encodeBatch(batch: PendingBatch, scratch?: Buffer): Buffer {
  * the values column is the default output as it stands (NEWLINE_SEPARATED).
  */
 export class NewlineSeparatedValues extends PackedValues {
+  /**
+   * The lines appended since the last settle(), not copied yet: bytes [runStart, runEnd) of runChunk, the
+   * lines of a chunk that follow one another with a newline between each two, as the layout has them;
+   * their place is reserved at runAt. One copy per run instead of one per line (a tenth of a produce's
+   * CPU was the copy of each 100-byte line).
+   */
+  private runChunk: Buffer | undefined
+  private runStart = 0
+  private runEnd = 0
+  private runAt = 0
+
   override append(chunk: Buffer, start: number, end: number, timestamp: number, index: number): void {
     const length = end - start
     if (index === this.lengths.length) this.growRecords()
+    if (chunk === this.runChunk && start === this.runEnd + 1 && chunk[this.runEnd] === NEWLINE) this.runEnd = end
+    else {
+      this.settle()
+      this.runChunk = chunk
+      this.runStart = start
+      this.runEnd = end
+      this.runAt = this.used
+    }
+    // Grown, the buffer keeps the run's place: the run is copied into whichever buffer is there at settle().
     if (this.used + length + 1 > this.data.length) this.growBytes(length + 1)
-    this.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + start, length), this.used)
-    this.used += length
-    this.data[this.used++] = NEWLINE
+    this.used += length + 1
     this.lengths[index] = length
     this.timestamps[index] = timestamp
+  }
+
+  override settle(): void {
+    const chunk = this.runChunk
+    if (chunk === undefined) return
+    const length = this.runEnd - this.runStart
+    this.data.set(new Uint8Array(chunk.buffer, chunk.byteOffset + this.runStart, length), this.runAt)
+    this.data[this.runAt + length] = NEWLINE
+    this.runChunk = undefined
   }
 }
 
 /** A batch of plain values already laid out as the blob's columns: three copies. */
 function encodePacked(n: number, packed: PackedValues, scratch?: Buffer): Buffer {
+  packed.settle()
   const size = FIXED + n * 12 + packed.used
   const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size)
   out.writeUInt8(VERSION, 0)
