@@ -284,10 +284,7 @@ export function plainRecords(column: ByteColumn, start: number, end: number): Ui
   if (words > 0) {
     const column32 = new Int32Array(buf.buffer, buf.byteOffset + at, words)
     for (let k = 0; k < words; k++) {
-      const w = column32[k]!
-      const quote = w ^ 0x22222222
-      const backslash = w ^ 0x5c5c5c5c
-      if ((((w - 0x20202020) & ~w) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | w) & 0x80808080) {
+      if (specialIn(column32[k]!)) {
         const byte = at + k * 4
         for (let b = byte; b < byte + 4; b++) if (SPECIAL[buf[b]!]) mark(b)
       }

@@ -480,10 +480,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     } else if (!flushError) {
       now = Date.now()
       if (rate) await push(undefined)
-      else {
-        splitter.end()
-        packedBatch?.packed?.settle()
-      }
+      else splitter.end()
     }
   } catch (error) {
     if (!(error instanceof InputFailure)) {
