@@ -6,6 +6,7 @@ import type {Backend} from '../core/backend.js'
 import type {StoreAccess} from '../backends/local/store-file.js'
 import {selectedContext} from '../backends/contexts.js'
 import {durationFlag} from './flags.js'
+import {reportStdoutErrors} from './stdout-errors.js'
 import {withSpinner} from './progress.js'
 import {ExitCode, SpoolError, describeError, errorTree, exitCodeOf, isUnreachable} from '../core/errors.js'
 
@@ -40,6 +41,16 @@ export abstract class SpoolCommand extends Command {
   static failureExitCode: number = ExitCode.failure
 
   private backends: Backend[] = []
+
+  /**
+   * oclif's lifecycle calls this before run(): by now oclif's Command module has added its stdout error
+   * listener, which turns a full disk into a stack trace; ./stdout-errors.ts puts spool's in its place.
+   * Not for a test's captured streams (commands run in process): the process's stdout is vitest's then.
+   */
+  protected override async init(): Promise<void> {
+    if (isProcessStreams(this.streams)) reportStdoutErrors()
+    await super.init()
+  }
 
   /** stdout (data) and stderr (notes): the process's, or a test's captured ones (src/io/streams.ts). */
   protected get streams(): Streams {

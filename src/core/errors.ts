@@ -88,6 +88,13 @@ export function isUnreachable(error: unknown): boolean {
 /** The store a command was writing to was removed (or replaced) under it: what it wrote since is gone. */
 export class StoreGoneError extends SpoolError {}
 
+/** stdout (or the stream a command writes its data to) refused a write: a full disk, an I/O error. */
+export class OutputError extends SpoolError {
+  constructor(cause: NodeJS.ErrnoException) {
+    super(`cannot write the output: ${cause.message}`, {cause})
+  }
+}
+
 export class InterruptedError extends SpoolError {
   constructor(message: string, exitCode: number = ExitCode.interrupted) {
     super(message, {exitCode})

@@ -1,4 +1,5 @@
 import type {Writable} from 'node:stream'
+import {OutputError} from '../core/errors.js'
 
 const CHUNK_BYTES = 64 * 1024
 const MAX_SPARE = 64
@@ -8,6 +9,14 @@ export class OutputClosedError extends Error {
   constructor() {
     super('output closed')
   }
+}
+
+/** The error listeners of BufferedOutputs: a stream one of them watches has its errors handled. */
+const watchers = new WeakSet<object>()
+
+/** Whether `listener` is a BufferedOutput's (src/cli/stdout-errors.ts leaves stdout's errors to it). */
+export function isOutputWatcher(listener: unknown): boolean {
+  return typeof listener === 'function' && watchers.has(listener)
 }
 
 /**
@@ -30,13 +39,14 @@ export class BufferedOutput {
     this.sharedInFlight--
   }
   private closed = false
-  private failure: Error | undefined
+  private failure: OutputError | undefined
   private readonly onError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') this.closed = true
-    else this.failure = error
+    else this.failure ??= new OutputError(error)
   }
 
   constructor(private readonly stream: Writable) {
+    watchers.add(this.onError)
     stream.on('error', this.onError)
   }
 
