@@ -24,6 +24,13 @@ export async function runFast(argv: string[], launcher: string): Promise<boolean
   const start = fastStart(argv, launcher)
   if (!start) return false
   if (start.kind === 'version') {
+    // Nothing else watches stdout on this path, and an error event nobody listens to is a crash: a closed
+    // pipe ends the run quietly, a full disk with the line ./stdout-errors.ts prints (not imported: it
+    // would load the bundle's core module for --version).
+    process.stdout.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') process.stderr.write(`spool: cannot write the output: ${error.message}\n`)
+      process.exit(error.code === 'EPIPE' ? 0 : 1)
+    })
     // oclif: `ux.stdout(config.userAgent)`, then the flush of stdout.
     process.stdout.write(`${await userAgent(start.pjson)}\n`)
     try {
