@@ -40,9 +40,20 @@ export class BufferedOutput {
   }
   private closed = false
   private failure: OutputError | undefined
+  private readonly ended = new AbortController()
   private readonly onError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') this.closed = true
     else this.failure ??= new OutputError(error)
+    this.ended.abort()
+  }
+
+  /**
+   * Aborted once the stream has failed or closed. A read that waits for new records (a follow) takes it
+   * into its signal: it learns of a failed write now, not at the next record (`tail T > /dev/full` wrote
+   * its first records, failed, and went on waiting).
+   */
+  get broken(): AbortSignal {
+    return this.ended.signal
   }
 
   constructor(private readonly stream: Writable) {

@@ -47,7 +47,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   let written = 0
   if (limit !== undefined && limit <= 0) return {written, outputClosed: false}
   const stop = new AbortController()
-  const signal = AbortSignal.any([options.signal, stop.signal])
+  // A failed or closed output ends the read too: out.end() below then reports it.
+  const signal = AbortSignal.any([options.signal, stop.signal, out.broken])
   let previous: RecordBatch | undefined
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})) {

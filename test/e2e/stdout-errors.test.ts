@@ -9,8 +9,9 @@ describe.runIf(existsSync('/dev/full'))('a write to stdout that fails (a full di
     try {
       const lines = Array.from({length: 50_000}, (_, i) => `line ${i}`).join('\n')
       expect((await run(['produce', 't'], {env: t.env, input: lines})).code).toBe(0)
-      // consume's writers (plain lines, --json, a format), a command's own table, count, oclif's help.
-      for (const args of ['consume t', 'consume t --json', "consume t --format '%o %v\\n'", 'topic list', 'count t', '--help', 'topic', '--version']) {
+      // consume's writers (plain lines, --json, a format), a command's own table, count, oclif's help; and
+      // follows, which must not go on waiting for new records after their first write failed.
+      for (const args of ['consume t', 'consume t --json', "consume t --format '%o %v\\n'", 'topic list', 'count t', '--help', 'topic', '--version', 'tail t -n 5', 'consume t -f']) {
         const result = await sh(`$bin ${args} > /dev/full`, {env: t.env})
         expect(result.code, args).toBe(1)
         expect(result.stderr, args).toMatch(/^spool: cannot write the output: ENOSPC: no space left on device[^\n]*\n$/)
