@@ -81,6 +81,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
     const headers = (flags.header ?? []).map(parseHeader)
     const maxRecordBytes = flags['max-record-size']
     const lingerMs = flags.linger
+    const input = openInput()
     const backend = await this.openBackend(flags, 'write')
     const schemas = await this.writeSchemas(backend, args.topic, flags)
     // A fixed key is a JSON document too when keys have a schema: encoded once.
@@ -90,7 +91,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
       (signal) =>
         produce(backend, {
         topic: args.topic,
-        input: openInput(),
+        input,
         format: flags.input as 'lines' | 'json',
         delimiter,
         keyDelimiter: flags['key-delimiter'],

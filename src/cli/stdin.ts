@@ -1,5 +1,6 @@
 import {createReadStream, fstatSync} from 'node:fs'
 import type {Readable} from 'node:stream'
+import {UsageError} from '../core/errors.js'
 
 /**
  * stdin as a stream. A regular file is read with large chunks through its own stream; anything else goes
@@ -7,10 +8,16 @@ import type {Readable} from 'node:stream'
  * until the writer closes.
  */
 export function openInput(): Readable {
+  let stats
   try {
-    if (fstatSync(0).isFile()) return createReadStream('', {fd: 0, highWaterMark: 256 * 1024, autoClose: false})
+    stats = fstatSync(0)
   } catch {
-    // No stdin at all: fall through to process.stdin, which reads as empty.
+    // No stdin at all: process.stdin reads as empty.
+    return process.stdin
   }
+  // Node reads a directory on stdin as empty input (`cat` says "Is a directory"): a produce would store
+  // nothing and succeed. Asked before anything is opened or created.
+  if (stats.isDirectory()) throw new UsageError('stdin is a directory, not the input', 'give produce a file, as in spool produce T < FILE, or a pipe')
+  if (stats.isFile()) return createReadStream('', {fd: 0, highWaterMark: 256 * 1024, autoClose: false})
   return process.stdin
 }

@@ -1,4 +1,6 @@
 import {spawnSync} from 'node:child_process'
+import {existsSync, openSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {partitionForKey} from '../../src/core/partitioner.js'
 import {BIN, envelopes, run, tempHome} from '../helpers/cli.js'
@@ -153,6 +155,13 @@ describe('produce', () => {
     expect(produced.stderr).toMatch(/^spool: created topic 'fresh' \(2 partitions\) in .*spool\.db\n$/)
     const again = await run(['produce', 'fresh'], {env: t.env, input: 'y\n'})
     expect(again.stderr).toBe('')
+  })
+
+  it('refuses a directory on stdin (Node reads it as empty input) with a usage error, before creating anything', async () => {
+    const refused = spawnSync(process.execPath, [BIN, 'produce', 'dir'], {env: t.env, stdio: [openSync(tmpdir(), 'r'), 'pipe', 'pipe'], encoding: 'utf8'})
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toBe('spool: stdin is a directory, not the input (give produce a file, as in spool produce T < FILE, or a pipe)\n')
+    expect(existsSync(t.store)).toBe(false)
   })
 
   it('strips CR only with --crlf', async () => {
