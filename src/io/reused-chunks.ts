@@ -3,8 +3,8 @@ import type {Readable} from 'node:stream'
 
 /**
  * A regular file's bytes read into two buffers in turn, again and again, instead of a new buffer per read
- * (one is read into while the reader has the other): for a reader that copies every chunk out before it asks for the next (produce of plain lines). A stream
- * allocates each chunk anew, and V8 frees them only when external memory has grown by tens of megabytes:
+ * (one is read into while the reader has the other): for a reader that copies every chunk out before it
+ * asks for the next (produce of plain lines). A stream allocates each chunk anew, and V8 frees them only when external memory has grown by tens of megabytes:
  * reading a 100 MB file that way peaked at about 100 MiB of dead chunks.
  *
  * With a `pool`, each read takes a buffer from it instead (a new one when it is empty): for a reader that
@@ -23,6 +23,10 @@ export function reusedFileChunks(input: Readable, bytes: number, pool?: Buffer[]
   if (typeof fd !== 'number' || bytesRead !== 0 || !isRegularFile(fd)) return undefined
   // Two buffers without a pool: one the reader holds, one being read into.
   const shared = pool ? undefined : [Buffer.allocUnsafeSlow(bytes), Buffer.allocUnsafeSlow(bytes)]
+  /** A buffer to read into other than `current` (the one whose chunk goes to the reader now). */
+  const free = (current?: Buffer) => (shared ? (current === shared[0] ? shared[1]! : shared[0]!) : (pool!.pop() ?? Buffer.allocUnsafeSlow(bytes)))
+  // No position: from wherever the descriptor is, as the stream would (a file opened by the shell at an
+  // offset stays at it).
   const readInto = (buffer: Buffer) =>
     new Promise<number>((resolve, reject) => read(fd, buffer, 0, bytes, null, (error, n) => (error ? reject(error) : resolve(n))))
   return {
@@ -30,7 +34,7 @@ export function reusedFileChunks(input: Readable, bytes: number, pool?: Buffer[]
       // One read ahead: the next chunk is read on libuv's threads while the reader splits this one. Read
       // when asked, the main thread waited for each read (a thread hop and a 256 KiB copy, 400 times in a
       // 100 MB produce).
-      let buffer = shared ? shared[0]! : (pool!.pop() ?? Buffer.allocUnsafeSlow(bytes))
+      let buffer = free()
       let reading = readInto(buffer)
       try {
         for (;;) {
@@ -41,7 +45,7 @@ export function reusedFileChunks(input: Readable, bytes: number, pool?: Buffer[]
           }
           const chunk = buffer.subarray(0, got)
           // The reader has asked for this chunk, so it is done with the one before: that buffer is free.
-          buffer = shared ? (buffer === shared[0] ? shared[1]! : shared[0]!) : (pool!.pop() ?? Buffer.allocUnsafeSlow(bytes))
+          buffer = free(buffer)
           reading = readInto(buffer)
           yield chunk
         }
