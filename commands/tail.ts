@@ -41,7 +41,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     filter: filterFlag,
     partition: partitionsFlag,
     key: keyFlag,
-    group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window) and commit as records are written.'},
+    group: {...groupFlag, summary: 'Follow as this consumer group: continue from its committed offsets (without the -n window; partitions added since start at their beginning) and commit as records are written.'},
     ...cursorFlags,
     ...outputFlags,
     ...decodeFlags,
@@ -58,10 +58,12 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
-      const resuming =
-        (flags.group !== undefined && (await backend.groupOffsets(flags.group)).some((o) => topics.includes(o.topic))) || (resume !== undefined && resume.offsets.length > 0)
+      const groupOffsets = flags.group === undefined ? [] : (await backend.groupOffsets(flags.group)).filter((o) => topics.includes(o.topic))
+      const resuming = groupOffsets.length > 0 || (resume !== undefined && resume.offsets.length > 0)
       let next
-      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, group: flags.group, resume: resume?.offsets})
+      // Resumed as a cursor is: a partition of a topic the group follows that has no commit (added since)
+      // starts at its beginning, not at its end, which would skip what was written to it in between.
+      if (resuming) next = await planRead(backend, {topics, partitions, from: {kind: 'latest'}, follow: true, resume: [...groupOffsets, ...(resume?.offsets ?? [])]})
       else {
         const window = keys ? await planRead(backend, {topics, partitions, from: {kind: 'earliest'}, follow: false}) : []
         const scan = await keyScanProgress(backend, keys, window, topics.join(', '))

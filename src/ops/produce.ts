@@ -80,11 +80,17 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
   validateTopicName(topic)
   // A new topic gets the partitions asked for (or the default), never more: a record naming a partition
   // the topic lacks is bad input, not a reason to grow the topic. The first append creates it.
-  const {partitions} = await topicPartitions(backend, topic, options.createWith)
+  const {partitions, exists} = await topicPartitions(backend, topic, options.createWith)
   const router = new PartitionRouter(partitions)
   const partitionCount = `${partitions} partition${partitions === 1 ? '' : 's'}`
-  if (options.partition !== undefined && options.partition >= partitions)
+  if (options.partition !== undefined && options.partition >= partitions) {
+    if (!exists)
+      throw new UsageError(
+        `topic '${topic}' does not exist and would be created with ${partitionCount}; there is no partition ${options.partition}`,
+        `-p pins one partition; --partitions N sets how many the new topic gets`,
+      )
     throw new UsageError(`topic '${topic}' has ${partitionCount}; there is no partition ${options.partition}`, 'partitions are numbered from 0')
+  }
 
   let stored = 0
   let created = false

@@ -109,6 +109,28 @@ describe('follow', () => {
     expect(await closed).toBe(0)
   })
 
+  it('tail -g reads a partition added since its last run from the beginning, not from its end', async () => {
+    await run(['produce', 'grows'], {env: t.env, input: 'first\n'})
+    const once = async (...expected: string[]) => {
+      const tail = start(['tail', 'grows', '-g', 'g1'], {env: t.env})
+      const output = await waitForOutput(tail.stdout!, (s) => expected.every((e) => s.includes(e)))
+      const closed = new Promise<number | null>((resolve) => tail.on('close', (code) => resolve(code)))
+      tail.kill('SIGINT')
+      expect(await closed).toBe(0)
+      return output
+    }
+    expect(await once('first\n')).toBe('first\n')
+    expect((await run(['topic', 'alter', 'grows', '-p', '2'], {env: t.env})).code).toBe(0)
+    await run(['produce', 'grows', '-p', '1'], {env: t.env, input: 'second\n'})
+    await run(['produce', 'grows', '-p', '0'], {env: t.env, input: 'third\n'})
+    expect(await once('second\n', 'third\n')).toBe('third\nsecond\n')
+    const described = await run(['group', 'describe', 'g1', '--json'], {env: t.env})
+    expect(JSON.parse(described.stdout).map((p: {partition: number; lag: number}) => [p.partition, p.lag])).toEqual([
+      [0, 0],
+      [1, 0],
+    ])
+  })
+
   it('tail with the default -n prints the last 10', async () => {
     await run(['produce', 'ten'], {env: t.env, input: lines(25)})
     const tail = start(['tail', 'ten'], {env: t.env})

@@ -95,6 +95,15 @@ describe('produce', () => {
     expect(produced.stderr).toBe("spool: topic 'two' has 2 partitions; there is no partition 2 (partitions are numbered from 0)\n")
   })
 
+  it('refuses -p past the partitions a new topic would get, and creates nothing', async () => {
+    const produced = await run(['produce', 'fresh', '-p', '3'], {env: t.env, input: 'x\n'})
+    expect(produced.code).toBe(2)
+    expect(produced.stderr).toBe(
+      "spool: topic 'fresh' does not exist and would be created with 1 partition; there is no partition 3 (-p pins one partition; --partitions N sets how many the new topic gets)\n",
+    )
+    expect((await run(['topic', 'list'], {env: t.env})).stdout).not.toContain('fresh')
+  })
+
   it('reads --input json envelopes: timestamps, partitions, base64 and null kept', async () => {
     const lines = [
       '{"key":"k","value":"v","timestamp":1700000000123,"partition":1,"headers":[{"key":"a","value":"1"},{"key":"a","value":null}]}',
