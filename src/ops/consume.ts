@@ -8,7 +8,7 @@ import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
 import type {ReadCursor} from './cursors.js'
 import type {RecordFilter} from './record-filter.js'
-import {DecodingOutputSink, OutputSink, commitPosition, positionCommit} from './sinks.js'
+import {DecodingOutputSink, OutputSink, commitPosition, positionCommit, readToEnd} from './sinks.js'
 
 export {planRead} from './read-plan.js'
 
@@ -95,6 +95,14 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       if (limit !== undefined && written >= limit) {
         stop.abort()
         break
+      }
+    }
+    // A read by key hands out only its records; once it has read to the end, so has the group.
+    if (options.keys && !signal.aborted) {
+      const commit = positionCommit(backend, options, readToEnd(assignments))
+      if (commit) {
+        await out.settle()
+        await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
       }
     }
     await out.end()

@@ -3,7 +3,7 @@ import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
 import type {ReadCursor} from './cursors.js'
-import {type RecordSink, positionCommit} from './sinks.js'
+import {type RecordSink, positionCommit, readToEnd} from './sinks.js'
 import type {Transform} from './transform.js'
 
 export interface PipeOptions {
@@ -80,6 +80,7 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
       total += batch.count
       options.onBatch?.(read, total)
     }
+    if (options.keys && !options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
     return {read, written: total}
   }
 
@@ -117,5 +118,6 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   else await writes
   // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
   if (failure && !options.signal.aborted) throw failure
+  if (options.keys && !options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
   return {read, written: total}
 }

@@ -1,4 +1,4 @@
-import type {Backend, GroupOffset} from '../core/backend.js'
+import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
 import {SpoolError} from '../core/errors.js'
 import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, type FeedRecord, type Header, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
@@ -19,6 +19,16 @@ export function positionCommit(source: Backend, by: {group?: string; cursor?: Re
   if (by.group !== undefined) return {source, group: by.group, offsets}
   if (by.cursor) return {cursor: by.cursor, offsets}
   return undefined
+}
+
+/**
+ * Where a read by key that ran to its end leaves each partition it read up to an end: at that end, as a
+ * read of every record does (the records without the key were read past too). Committed after such a
+ * read; without it a group stayed after the last record with the key, or had no commit in a partition
+ * without one, and its lag never reached 0.
+ */
+export function readToEnd(assignments: readonly Assignment[]): GroupOffset[] {
+  return assignments.filter((a) => a.until !== undefined).map((a) => ({topic: a.topic, partition: a.partition, offset: a.until!}))
 }
 
 /**

@@ -202,6 +202,34 @@ describe('--key on the local store', () => {
     expect(strip(copy)).toEqual(strip(withKey(all, 'k9')))
   })
 
+  it('consume -g --key and pipe -g --key commit every partition to the end they read to, as --filter does; with -c, just past the last record out', async () => {
+    await keyedTopic()
+    const lags = async (group: string) => {
+      const described = await run(['group', 'describe', group, '--json'], {env: t.env})
+      expect(described.code).toBe(0)
+      return (JSON.parse(described.stdout) as Array<{partition: number; committed: number | null; lag: number}>).map((p) => [p.partition, p.lag])
+    }
+    const zero = [[0, 0], [1, 0], [2, 0]]
+    // k9 is routed to one partition by murmur2 and pinned to partition 2 by -p in keyedTopic: another
+    // partition holds none of it, and its commit still reaches the end.
+    expect((await run(['consume', 'orders', '-g', 'byKey', '--key', 'k9'], {env: t.env})).code).toBe(0)
+    expect(await lags('byKey')).toEqual(zero)
+    expect((await run(['consume', 'orders', '-g', 'none', '--key', 'no-such-key'], {env: t.env})).code).toBe(0)
+    expect(await lags('none')).toEqual(zero)
+    const piped = await run(['pipe', 'orders', 'k9-copy', '-g', 'copier', '--key', 'k9'], {env: t.env})
+    expect(piped.code).toBe(0)
+    expect(await lags('copier')).toEqual(zero)
+    // Run again, it copies nothing more.
+    const before = (await envelopes(['k9-copy'], t.env)).length
+    expect((await run(['pipe', 'orders', 'k9-copy', '-g', 'copier', '--key', 'k9'], {env: t.env})).code).toBe(0)
+    expect(await envelopes(['k9-copy'], t.env)).toHaveLength(before)
+    // Stopped by -c, the group commits only past the record it printed.
+    const first = await run(['consume', 'orders', '-g', 'one', '--key', 'k9', '-c', '1', '--format', '%p %o\n'], {env: t.env})
+    const [partition, offset] = first.stdout.toString().trim().split(' ').map(Number)
+    const described = JSON.parse((await run(['group', 'describe', 'one', '--json'], {env: t.env})).stdout) as Array<{partition: number; committed: number | null}>
+    expect(described.filter((p) => p.committed !== null).map((p) => [p.partition, p.committed])).toEqual([[partition, offset! + 1]])
+  })
+
   it('reads through the index: a filter that says "not here" hides the records; spool check reports it', async () => {
     await keyedTopic()
     const all = await envelopes(['orders'], t.env)
