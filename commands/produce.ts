@@ -22,7 +22,7 @@ With --input json each line is an envelope as printed by \`spool consume --json\
 
 With --value-schema (and --key-schema) each value (key) is a JSON document in the schema format's canonical JSON form, validated, encoded and framed for a schema registry; the schema is registered under TOPIC-value (TOPIC-key) unless it is there already. On the local store the store is the registry; on Kafka name one with --registry, SPOOL_REGISTRY or the context.
 
-With --rate N/s records are paced by a token bucket: the first --burst at once (default: 50 ms worth), then spread evenly, committed in slices of about 5 ms (never more than --burst) as they go, each slice stamped with the time it is written. An idle input saves up one burst at most; a process slowed by a busy machine catches up, so the average rate holds. stdin is read only as fast as the rate, so a large file is backfilled gently and a killed produce has stored a prefix of it.
+With --rate N/s records are paced by a token bucket: the first --burst at once (default: 50 ms worth), then spread evenly, committed in slices of about 5 ms (never more than --burst) as they go, each slice stamped with the time it is written. An idle input saves up one burst at most; a process slowed by a busy machine catches up, so the average rate holds. stdin is read only as fast as the rate, so a large file is backfilled gently and a killed produce has stored a prefix of it; Ctrl-C stops where the pace has got to too (the records read ahead are counted on stderr, not written).
 
 Bad input stops the produce with a one-line error naming the line; the records before it stay stored. Ctrl-C stores what was read and exits 130.`
 
@@ -110,6 +110,7 @@ Bad input stops the produce with a one-line error naming the line; the records b
       (result) =>
         result.interrupted
           ? `interrupted: stored ${result.stored} record${result.stored === 1 ? '' : 's'}` +
+            (result.unpacedRecords > 0 ? `; did not write the ${result.unpacedRecords} record${result.unpacedRecords === 1 ? '' : 's'} read after them and not yet paced` : '') +
             (result.discardedBytes > 0 ? `; dropped an unfinished last line of ${result.discardedBytes} bytes` : '')
           : undefined,
     )

@@ -66,6 +66,8 @@ export interface ProduceResult {
   created: boolean
   /** The signal stopped the input before it ended. */
   interrupted: boolean
+  /** With --rate: records read but not yet admitted by the pace when the input was interrupted, not written. */
+  unpacedRecords: number
   /** Bytes after the last delimiter that were dropped because the input was interrupted. */
   discardedBytes: number
 }
@@ -450,6 +452,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
 
   let interrupted = false
   let discardedBytes = 0
+  let unpacedRecords = 0
   try {
     for await (const chunk of readUntilAborted(options.input, fileChunks ?? options.input, options.signal)) {
       now = Date.now()
@@ -477,12 +480,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     if (options.signal.aborted) {
       interrupted = true
       discardedBytes = splitter.pendingBytes
-      // What was read is stored on Ctrl-C, paced or not: the input cannot give it back.
-      now = Date.now()
-      while (queued.length > 0) {
-        admitQueued(queued.length - nextQueued)
-        await commitSlice()
-      }
+      // Ctrl-C stops a paced produce where the pace has got to, as a kill would: the records read ahead
+      // (up to a chunk of input, thousands of short lines) are not written in one burst, which a gentle
+      // backfill asked never to happen. They are counted for the closing note.
+      unpacedRecords = queued.length - nextQueued
+      queued.length = 0
+      queuedNumbers.length = 0
+      nextQueued = 0
     } else if (!flushError) {
       now = Date.now()
       if (rate) await push(undefined)
@@ -508,7 +512,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     }
     throw flushError
   }
-  return {stored, created, interrupted, discardedBytes}
+  return {stored, created, interrupted, discardedBytes, unpacedRecords}
 }
 
 

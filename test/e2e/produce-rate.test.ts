@@ -70,6 +70,32 @@ describe('produce --rate', () => {
     expect(values).toEqual(Array.from({length: values.length}, (_, i) => i + 1))
   })
 
+  it('Ctrl-C stops where the pace has got to: the records read ahead are counted, not written at once', async () => {
+    const producer = start(['produce', 'gentle', '--rate', '200/s', '--burst', '5'], {env: t.env})
+    producer.stdin!.end(numbers(5000))
+    let stderr = ''
+    producer.stderr!.on('data', (chunk) => (stderr += chunk))
+    for (;;) {
+      const seen = await run(['consume', 'gentle', '-c', '20'], {env: t.env})
+      if (seen.code === 0 && seen.stdout.toString().split('\n').filter(Boolean).length >= 20) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const closed = new Promise<number | null>((resolve) => producer.on('close', resolve))
+    producer.kill('SIGINT')
+    expect(await closed).toBe(130)
+    const records = await stamped('gentle')
+    const values = records.map(([, v]) => Number(v))
+    expect(values).toEqual(Array.from({length: values.length}, (_, i) => i + 1))
+    // 5000 short lines arrive in one read: before, all of them were written at the Ctrl-C, in one instant.
+    expect(values.length).toBeLessThan(1000)
+    expect(Math.max(...perInstant(records))).toBeLessThanOrEqual(5)
+    const note = /interrupted: stored (\d+) records; did not write the (\d+) records read after them and not yet paced/.exec(stderr)
+    expect(note, stderr).not.toBeNull()
+    expect(Number(note![1])).toBe(values.length)
+    expect(Number(note![2])).toBeGreaterThan(0)
+    expect(Number(note![1]) + Number(note![2])).toBeLessThanOrEqual(5000)
+  })
+
   it('bad input stops at its line, with the records before it stored', async () => {
     const lines = ['{"value":"1"}', '{"value":"2"}', 'not json', '{"value":"4"}'].join('\n') + '\n'
     const result = await run(['produce', 'env', '--input', 'json', '--rate', '1000/s', '--burst', '1'], {env: t.env, input: lines})
