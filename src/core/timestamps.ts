@@ -11,12 +11,24 @@
  */
 export const ABSOLUTE_TIME_HELP = 'epoch milliseconds, RFC 3339 with a zone (2026-11-25T10:00:00Z) or a UTC date (2026-11-25)'
 
+/**
+ * The latest time a record may carry (+275760-09-13, epoch 8,640,000,000,000,000 ms): the last instant a
+ * JavaScript Date can show. A later one could be stored but not printed as a time (topic describe, count
+ * --by), so envelopes and positions refuse it.
+ */
+export const LATEST_TIME = 8_640_000_000_000_000
+
+/** A time as RFC 3339 in UTC; epoch milliseconds past what a Date can show (another client's record in Kafka). */
+export function isoTime(ms: number): string {
+  return ms >= -LATEST_TIME && ms <= LATEST_TIME ? new Date(ms).toISOString() : String(ms)
+}
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/
 
 export function parseAbsoluteTime(text: string): number | undefined {
   if (/^\d{1,16}$/.test(text)) {
     const ms = Number(text)
-    return Number.isSafeInteger(ms) ? ms : undefined
+    return ms <= LATEST_TIME ? ms : undefined
   }
   const match = RFC3339.exec(text)
   if (!match) return undefined

@@ -1,6 +1,6 @@
 import {isUtf8} from 'node:buffer'
 import type {Header, RecordBatch} from '../core/record.js'
-import {ABSOLUTE_TIME_HELP, parseAbsoluteTime} from '../core/timestamps.js'
+import {ABSOLUTE_TIME_HELP, LATEST_TIME, parseAbsoluteTime} from '../core/timestamps.js'
 import {type SchemaTag, isDecoded} from '../schemas/decoded.js'
 import {parseJson} from '../schemas/json-text.js'
 
@@ -185,8 +185,9 @@ function decodeFields(object: Record<string, unknown>): EnvelopeChanges {
   }
   if (object.timestamp !== undefined && object.timestamp !== null) {
     const ts = object.timestamp
-    const ms = typeof ts === 'number' ? (Number.isSafeInteger(ts) && ts >= 0 ? ts : undefined) : typeof ts === 'string' ? parseAbsoluteTime(ts) : undefined
-    if (ms === undefined || ms < 0) throw new EnvelopeError(`"timestamp" ${JSON.stringify(ts)} is not a time: use ${ABSOLUTE_TIME_HELP}`)
+    const ms = typeof ts === 'number' ? (Number.isSafeInteger(ts) && ts >= 0 && ts <= LATEST_TIME ? ts : undefined) : typeof ts === 'string' ? parseAbsoluteTime(ts) : undefined
+    if (ms === undefined || ms < 0)
+      throw new EnvelopeError(`"timestamp" ${JSON.stringify(ts)} is not a time: use ${ABSOLUTE_TIME_HELP}, from 0 to ${LATEST_TIME} (+275760-09-13)`)
     envelope.timestamp = ms
   }
   return envelope

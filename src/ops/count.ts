@@ -1,6 +1,7 @@
 import type {Assignment, Backend} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import {type FeedRecord, recordAt} from '../core/record.js'
+import {isoTime} from '../core/timestamps.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {expressionTransform} from './transform.js'
 
@@ -153,9 +154,12 @@ function buckets(by: CountBy, tally: Tally, bucketMs: number | undefined): Bucke
 export function bucketLabel(bucket: Bucket, by: CountBy, severalTopics: boolean): string {
   if (bucket.kind === 'partition') return severalTopics ? `${bucket.topic}/${bucket.partition}` : String(bucket.partition)
   if (bucket.kind === 'key') return bucket.key === null ? '(null)' : printableKey(bucket.key)
-  const iso = new Date(bucket.start).toISOString()
-  if (by === 'day') return iso.slice(0, 10)
-  return `${iso.slice(0, 16)}Z`
+  const iso = isoTime(bucket.start)
+  // Years past 9999 are written +YYYYYY: cut at the T, not at a fixed place.
+  const date = iso.indexOf('T')
+  if (date < 0) return iso
+  if (by === 'day') return iso.slice(0, date)
+  return `${iso.slice(0, date + 6)}Z`
 }
 
 /** Keys as text where they are UTF-8; control characters (a tab would break the columns) escaped. */

@@ -1,4 +1,5 @@
 import type {TopicInfo} from '../core/backend.js'
+import {isoTime} from '../core/timestamps.js'
 import {formatBytes, formatDuration} from '../core/units.js'
 
 /** What `topic list --json` and `topic describe --json` print: one shape for both backends. */
@@ -28,7 +29,7 @@ export interface TopicDetail extends TopicSummary {
   }>
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+const iso = (ms: number | undefined) => (ms === undefined ? null : isoTime(ms))
 
 export function summarizeTopic(info: TopicInfo): TopicSummary {
   return {

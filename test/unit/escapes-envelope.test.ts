@@ -84,6 +84,8 @@ describe('JSON envelopes', () => {
     expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"1764064800000"}')).timestamp).toBe(1764064800000)
     // Digits are epoch milliseconds, not a year (Date.parse reads "1" as 2001-01-01).
     expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":"1"}')).timestamp).toBe(1)
+    // The latest time a Date can show is the latest a record may carry.
+    expect(decodeEnvelope(Buffer.from('{"value":"v","timestamp":8640000000000000}')).timestamp).toBe(8_640_000_000_000_000)
   })
 
   it.each([
@@ -96,6 +98,9 @@ describe('JSON envelopes', () => {
     ['{"value":"v","partition":-1}', /"partition" must be a whole number/],
     ['{"value":"v","partition":1.5}', /"partition" must be a whole number/],
     ['{"value":"v","timestamp":"yesterday"}', /"timestamp" "yesterday" is not a time: use epoch milliseconds, RFC 3339 with a zone/],
+    // Past it, topic describe and count --by could not print the record's time.
+    ['{"value":"v","timestamp":8640000000000001}', /"timestamp" 8640000000000001 is not a time: .*from 0 to 8640000000000000/],
+    ['{"value":"v","timestamp":"8640000000000001"}', /"timestamp" "8640000000000001" is not a time/],
     // A time without a zone means different instants on different machines; Date.parse would take these.
     ['{"value":"v","timestamp":"2026-01-01 10:00"}', /"timestamp" "2026-01-01 10:00" is not a time/],
     ['{"value":"v","timestamp":"2026-01-01T10:00:00"}', /is not a time/],
