@@ -4,14 +4,14 @@ import {keyFlag, keysOf, partitionsFlag, partitionsOf, positionFlag, positionHel
 import {keyScanProgress} from '../src/cli/key-scan.js'
 import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {interruptible} from '../src/cli/signals.js'
-import {COUNT_BY, type CountBy, bucketJson, bucketLabel, countRecords, histogram} from '../src/ops/count.js'
+import {COUNT_BY, type CountBy, MAX_FILLED_BUCKETS, bucketJson, bucketLabel, countRecords, histogram} from '../src/ops/count.js'
 import {planRead, selectPartitions} from '../src/ops/read-plan.js'
 
 export default class Count extends SpoolCommand {
   static override summary = 'Count the records of one or more topics exactly, in all or by partition, key or time.'
   static override description = `Counts what \`spool consume\` with the same topics, partitions and positions would print. Several topics give one count (and, --by partition, a row per topic/partition). On Kafka, offsets are not counts (compaction and transaction markers leave gaps), so the records are read; the local store answers a total or --by partition from its batch metadata without reading records, and --by minute/hour/day reads only the batches that span two buckets.
 
---by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0; keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help); --key K (repeatable) only the records with key K, found through the local store's key index (on Kafka, a scan). With --decode, the filter sees and --by key counts keys and values decoded from their schemas, as consume --decode prints them.
+--by prints one row per bucket: on a terminal a bar chart, piped a bucket and its count separated by a tab, --json an object for scripts. Time buckets are UTC, listed from the first to the last with empty ones as 0 (over a span of more than 100,000 buckets only those with records, noted on stderr and in --json); keys are listed by count, most first. --filter counts only the records for which pipe's expression is truthy (see spool pipe --help); --key K (repeatable) only the records with key K, found through the local store's key index (on Kafka, a scan). With --decode, the filter sees and --by key counts keys and values decoded from their schemas, as consume --decode prints them.
 
 ${positionHelp} --until is exclusive.`
 
@@ -58,11 +58,17 @@ ${positionHelp} --until is exclusive.`
       (signal) => countRecords(backend, assignments, {by, filter: flags.filter, decoder, signal, partitions: listed.flat(), keys, onScanned: scan.onScanned}).finally(() => scan.stop()),
       () => 'interrupted: the count is incomplete',
     )
+    if (result.unfilledSpan !== undefined)
+      this.streams.err.write(
+        `spool: the records span ${result.unfilledSpan.toLocaleString('en-US')} ${by}s: only the ${result.buckets!.length.toLocaleString('en-US')} with records are listed` +
+          ` (empty ones are listed as 0 over at most ${MAX_FILLED_BUCKETS.toLocaleString('en-US')}; narrow it with --from/--until or count --by a longer bucket)\n`,
+      )
     if (this.jsonEnabled())
       return {
         topics: distinct,
         count: result.total,
         ...(by === undefined ? {} : {by, buckets: result.buckets!.map((bucket) => bucketJson(bucket, by))}),
+        ...(result.unfilledSpan === undefined ? {} : {empty_buckets_listed: false}),
         read_records: result.recordsRead,
       }
     const out = this.streams.out

@@ -9,8 +9,11 @@ export const COUNT_BY = ['partition', 'key', 'minute', 'hour', 'day'] as const
 export type CountBy = (typeof COUNT_BY)[number]
 
 const BUCKET_MS = {minute: 60_000, hour: 3_600_000, day: 86_400_000} as const
-/** Time buckets between the first and the last are listed even when empty, up to this many. */
-const MAX_FILLED_BUCKETS = 10_000
+/**
+ * Time buckets between the first and the last are listed even when empty, over a span of up to this many
+ * (69 days by minute, 11 years by hour): a stray record years off would otherwise list millions of zeros.
+ */
+export const MAX_FILLED_BUCKETS = 100_000
 
 export interface CountOptions {
   by?: CountBy
@@ -37,6 +40,8 @@ export type Bucket =
 export interface CountResult {
   total: number
   buckets?: Bucket[]
+  /** Time buckets from the first to the last, when more than MAX_FILLED_BUCKETS: only those with records are listed. */
+  unfilledSpan?: number
   /** Records that had to be read; the rest were counted from batch metadata. */
   recordsRead: number
 }
@@ -65,7 +70,8 @@ export async function countRecords(backend: Backend, assignments: Assignment[], 
     toRead.push(...(await countFromMetadata(backend, {...assignment, until: assignment.until}, bucketMs, tally)))
   }
   if (toRead.length > 0) await countByReading(backend, toRead, {...options, bucketMs}, tally)
-  return {total: tally.total, recordsRead: tally.recordsRead, buckets: by === undefined ? undefined : buckets(by, tally, bucketMs)}
+  if (by === undefined) return {total: tally.total, recordsRead: tally.recordsRead}
+  return {total: tally.total, recordsRead: tally.recordsRead, ...buckets(by, tally, bucketMs)}
 }
 
 /** Adds what batch metadata answers exactly; returns the ranges that must be read. */
@@ -131,23 +137,28 @@ function addRecord(tally: Tally, by: CountBy | undefined, bucketMs: number | und
 }
 
 /** Partitions in order; keys by count, most first (ties by key); time buckets in order, gaps as zeros. */
-function buckets(by: CountBy, tally: Tally, bucketMs: number | undefined): Bucket[] {
+function buckets(by: CountBy, tally: Tally, bucketMs: number | undefined): {buckets: Bucket[]; unfilledSpan?: number} {
   if (by === 'partition')
-    return [...tally.partitions.values()]
-      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
-      .map((p) => ({kind: 'partition', ...p}))
+    return {
+      buckets: [...tally.partitions.values()]
+        .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
+        .map((p) => ({kind: 'partition', ...p})),
+    }
   if (by === 'key')
-    return [...tally.keys.entries()]
-      .sort(([ka, a], [kb, b]) => b - a || (ka === kb ? 0 : ka === null ? -1 : kb === null ? 1 : ka < kb ? -1 : 1))
-      .map(([key, count]) => ({kind: 'key', key: key === null ? null : Buffer.from(key, 'latin1'), count}))
+    return {
+      buckets: [...tally.keys.entries()]
+        .sort(([ka, a], [kb, b]) => b - a || (ka === kb ? 0 : ka === null ? -1 : kb === null ? 1 : ka < kb ? -1 : 1))
+        .map(([key, count]) => ({kind: 'key', key: key === null ? null : Buffer.from(key, 'latin1'), count})),
+    }
   const starts = [...tally.times.keys()].sort((a, b) => a - b)
-  if (starts.length === 0) return []
+  if (starts.length === 0) return {buckets: []}
   const first = starts[0]!
   const last = starts.at(-1)!
-  if ((last - first) / bucketMs! >= MAX_FILLED_BUCKETS) return starts.map((start) => ({kind: 'time', start, count: tally.times.get(start)!}))
+  const span = (last - first) / bucketMs! + 1
+  if (span > MAX_FILLED_BUCKETS) return {buckets: starts.map((start) => ({kind: 'time', start, count: tally.times.get(start)!})), unfilledSpan: span}
   const out: Bucket[] = []
   for (let start = first; start <= last; start += bucketMs!) out.push({kind: 'time', start, count: tally.times.get(start) ?? 0})
-  return out
+  return {buckets: out}
 }
 
 /** A bucket's name in plain output: the partition (topic/partition for several topics), the key, or the UTC time. */

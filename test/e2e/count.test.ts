@@ -86,6 +86,23 @@ describe('spool count', () => {
     expect((await countJson(['events', '--by', 'hour'])).read_records).toBe(0)
   })
 
+  it('--by minute over a span of more than 100,000 minutes lists the buckets with records and says so', async () => {
+    // 7 days by minute (10,081 buckets) is listed whole; one record in 1970 makes the span 29 million.
+    const input = ['2026-01-01T00:00:00Z', '2026-01-01T00:05:00Z', '2026-01-08T00:00:00Z'].map((ts) => JSON.stringify({timestamp: ts, value: 'v'})).join('\n')
+    await run(['produce', 'sparse', '--input', 'json'], {env: t.env, input})
+    const week = await run(['count', 'sparse', '--by', 'minute'], {env: t.env})
+    expect(week.stdout.toString().split('\n').filter(Boolean)).toHaveLength(7 * 24 * 60 + 1)
+    expect(week.stderr).toBe('')
+    await run(['produce', 'sparse', '--input', 'json'], {env: t.env, input: '{"timestamp":0,"value":"v"}\n'})
+    const wide = await run(['count', 'sparse', '--by', 'minute'], {env: t.env})
+    expect(wide.code).toBe(0)
+    expect(wide.stdout.toString()).toBe('1970-01-01T00:00Z\t1\n2026-01-01T00:00Z\t1\n2026-01-01T00:05Z\t1\n2026-01-08T00:00Z\t1\n')
+    expect(wide.stderr).toMatch(/^spool: the records span 29,463,841 minutes: only the 4 with records are listed \(empty ones are listed as 0 over at most 100,000; .*\)\n$/)
+    const json = await countJson(['sparse', '--by', 'minute'])
+    expect(json.buckets).toHaveLength(4)
+    expect(json.empty_buckets_listed).toBe(false)
+  })
+
   it('counts what consume prints for the same positions and partitions', async () => {
     await feed()
     const cases = [
