@@ -59,6 +59,30 @@ describe('signals', () => {
     expect(Buffer.concat(stderr).toString()).toMatch(/interrupted.*stored 3 records/)
   })
 
+  it('Ctrl-C stops a pipe between topics of one store mid-copy (exit 130); run again, it finishes the copy exactly', async () => {
+    // Three million records: the copy takes seconds, and every await of a local-to-local copy resolved
+    // at once, so Node never handled the signal: the copy ran to its end and exited 0.
+    expect((await sh('seq 1 3000000 | $bin produce src', {env: t.env})).code).toBe(0)
+    const piper = start(['pipe', 'src', 'dst', '-g', 'copier'], {env: t.env})
+    let stderr = ''
+    piper.stderr!.on('data', (d: Buffer) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => piper.on('close', (code) => resolve(code)))
+    // Interrupt once the copy is under way (its first records are committed in the destination).
+    for (let i = 0; i < 400 && piper.exitCode === null; i++) {
+      const seen = await run(['count', 'dst'], {env: t.env})
+      if (seen.code === 0 && Number(seen.stdout.toString()) > 0) break
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    piper.kill('SIGINT')
+    expect(await closed, stderr).toBe(130)
+    const copied = Number((await run(['count', 'dst'], {env: t.env})).stdout.toString())
+    expect(copied).toBeLessThan(3_000_000)
+    expect(stderr).toContain(`interrupted after ${copied} records`)
+    expect((await run(['pipe', 'src', 'dst', '-g', 'copier'], {env: t.env})).code).toBe(0)
+    const diff = await run(['diff', 'src', 'dst'], {env: t.env})
+    expect(diff.stdout.toString()).toBe('equal (by offset): 3000000 equal, 0 only in A, 0 only in B, 0 changed\n')
+  })
+
   it('Ctrl-C of a follow exits 0', async () => {
     await run(['produce', 'x'], {env: t.env, input: 'a\n'})
     const follower = start(['tail', 'x'], {env: t.env})

@@ -45,6 +45,14 @@ export interface LocalStoreOptions {
 export const MAX_PARTITIONS = 10_000
 /** Rows a reader fetches at a time; a row is one batch of at most ~1 MiB, which bounds a reader's memory. */
 const BATCHES_PER_FETCH = 8
+/**
+ * A read hands out batches without waiting for anything: into a sink that does not wait either (pipe or
+ * replay --to into a local topic: SQLite is synchronous) every await resolves at once, and Node never
+ * got back to its event loop, where signals are handled: Ctrl-C did nothing until the copy ended. So a
+ * read gives the loop a turn after this long without one.
+ */
+const EVENT_LOOP_TURN_MS = 25
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 /** The largest encode buffer a store keeps between batches. */
 const SCRATCH_LIMIT = 8 << 20
 /** SQLite's own wal_autocheckpoint, restored when the checkpoint thread fails. */
@@ -466,11 +474,17 @@ export class LocalBackend implements Backend {
     if (follow) this.changeWatch ??= new StoreChangeWatch(this.location)
     // Idle followers sleep until an event (or the fallback poll); right after an event they recheck soon.
     let recheck = RECHECK_DELAYS_MS.length
+    let lastTurn = Date.now()
     while (!signal.aborted) {
       const since = this.changeWatch?.version ?? 0
       let progressed = false
       for (const cursor of cursors) {
         if (cursor.done || signal.aborted) continue
+        if (Date.now() - lastTurn >= EVENT_LOOP_TURN_MS) {
+          await nextTurn()
+          lastTurn = Date.now()
+          if (signal.aborted) return
+        }
         const before = cursor.next
         const {batches, damage} = this.reading(`cannot read topic '${cursor.topic}' in ${this.location}`, () =>
           options.keys ? this.fetchKeyed(cursor, options.keys, options.onScanned) : this.fetch(cursor),
