@@ -1,6 +1,6 @@
 import type {Readable} from 'node:stream'
 import type {Backend, TopicSettings} from '../core/backend.js'
-import {InputError, PartialAppendError, SpoolError, UsageError} from '../core/errors.js'
+import {InputError, PartialAppendError, SpoolError, UnknownTopicError, UsageError} from '../core/errors.js'
 import {type Header, PackedValues, PendingBatch, recordSize} from '../core/record.js'
 import {murmur2} from '../core/partitioner.js'
 import {validateTopicName} from '../core/topic-name.js'
@@ -129,9 +129,13 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
     pendingBytes = 0
     return batches
   }
+  // Only the first write may create the topic: one deleted while produce writes to it (topic delete)
+  // ends the produce, where it was quietly created again with the default settings.
+  let topicThere = exists
   const commit = async (batches: PendingBatch[]) => {
     try {
-      const result = await backend.append(topic, batches, {createWith: options.createWith})
+      const result = await backend.append(topic, batches, topicThere ? {} : {createWith: options.createWith})
+      topicThere = true
       // The store has copied the bytes: the buffers take the next batch's.
       for (const batch of batches) if (batch.packed) packedPool.push(Object.assign(batch.packed, {used: 0}))
       stored += result.count
@@ -141,7 +145,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       }
     } catch (error) {
       if (error instanceof PartialAppendError) stored += error.stored
-      flushError ??= error
+      flushError ??= error instanceof UnknownTopicError && topicThere ? new SpoolError(`topic '${topic}' was deleted while produce wrote to it`) : error
     }
   }
   /**

@@ -3,7 +3,7 @@ import {existsSync, openSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {partitionForKey} from '../../src/core/partitioner.js'
-import {BIN, envelopes, run, tempHome} from '../helpers/cli.js'
+import {BIN, envelopes, run, start, tempHome} from '../helpers/cli.js'
 
 let t: ReturnType<typeof tempHome>
 beforeEach(() => {
@@ -93,6 +93,25 @@ describe('produce', () => {
     const produced = await run(['produce', 'two', '-p', '2'], {env: t.env, input: 'x\n'})
     expect(produced.code).toBe(2)
     expect(produced.stderr).toBe("spool: topic 'two' has 2 partitions; there is no partition 2 (partitions are numbered from 0)\n")
+  })
+
+  it('a topic deleted while produce writes to it ends the produce (exit 1, one line); it is not created again with the defaults', async () => {
+    await run(['topic', 'create', 'doomed', '--retention', '1d'], {env: t.env})
+    const producer = start(['produce', 'doomed'], {env: t.env})
+    let stderr = ''
+    producer.stderr!.on('data', (d: Buffer) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => producer.on('close', (code) => resolve(code)))
+    producer.stdin!.write('1\n2\n')
+    for (let i = 0; i < 200; i++) {
+      const seen = await run(['count', 'doomed'], {env: t.env})
+      if (seen.stdout.toString() === '2\n') break
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    expect((await run(['topic', 'delete', 'doomed', '--yes'], {env: t.env})).code).toBe(0)
+    producer.stdin!.end('3\n4\n')
+    expect(await closed).toBe(1)
+    expect(stderr).toBe("spool: topic 'doomed' was deleted while produce wrote to it; 2 records were stored before the failure\n")
+    expect((await run(['topic', 'list', '--json'], {env: t.env})).stdout.toString()).not.toContain('doomed')
   })
 
   it('refuses -p past the partitions a new topic would get, and creates nothing', async () => {
