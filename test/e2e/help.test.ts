@@ -55,4 +55,17 @@ describe('--help', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toMatch(/^spool: .*--bogus/)
   })
+
+  it.each([
+    [['bogus'], 'bogus'],
+    [['bogus', '--help'], 'bogus'],
+    [['help', 'bogus'], 'bogus'],
+    [['topic', 'bogus'], 'topic bogus'],
+  ])('an unknown command (%j) is a usage error with exit 2 and one line in spool\'s form', async (args, name) => {
+    const t = tempHome()
+    const result = await run(args, {env: t.env})
+    t.cleanup()
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe(`spool: there is no command '${name}' (see the commands with: spool --help)\n`)
+  })
 })
