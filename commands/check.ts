@@ -18,10 +18,15 @@ export default class Check extends SpoolCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Check)
-    const backend = await this.openBackend(flags, 'read')
+    const backend = await this.openBackend(flags, 'read').catch(unreadable)
     if (backend.kind !== 'local')
       throw new UsageError('spool check verifies a local store', 'Kafka brokers check their own logs; spool verifies the CRC of every batch it fetches')
-    const report = (backend as LocalBackend).check()
+    let report
+    try {
+      report = (backend as LocalBackend).check()
+    } catch (error) {
+      unreadable(error)
+    }
     if (flags.json) printJson({...report, ok: report.damage.length === 0 && report.sqlite.length === 0})
     else {
       const lines = [
@@ -35,4 +40,14 @@ export default class Check extends SpoolCommand {
     const problems = report.damage.length + report.sqlite.length
     if (problems > 0) throw new SpoolError(`store ${report.location} is damaged: ${problems} problem${problems === 1 ? '' : 's'} found`, {hint: 'copy what still reads with: spool pipe (or consume --json) into a new store'})
   }
+}
+
+/**
+ * A store SQLite cannot read at all (its tables are gone: a truncated file) fails before there is
+ * anything to check: the usual "see what is damaged with: spool check" would send check to itself.
+ */
+function unreadable(error: unknown): never {
+  if (error instanceof SpoolError && error.hint?.startsWith('see what is damaged with: spool check'))
+    throw new SpoolError(error.message, {cause: error, hint: 'SQLite cannot read its tables, so there is nothing spool can check or copy: restore the store from a copy'})
+  throw error
 }

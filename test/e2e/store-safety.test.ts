@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -161,6 +161,17 @@ describe('files spool did not create', () => {
       expect(stderrLines(result.stderr), args.join(' ')).toEqual([expect.stringContaining(`store version ${SCHEMA_VERSION + 1}); upgrade spool`)])
     }
     expect(readFileSync(t.store).equals(before)).toBe(true)
+  })
+
+  it('a store cut short: reads and check say it is damaged in one line, and check does not send you to check', async () => {
+    await run(['produce', 't'], {env: t.env, input: seq(1, 50_000)})
+    truncateSync(t.store, 12_345)
+    const read = await run(['consume', 't'], {env: t.env})
+    expect(read.code).toBe(1)
+    expect(stderrLines(read.stderr)).toEqual([expect.stringMatching(/is damaged .*\(see what is damaged with: spool check -b file:/)])
+    const checked = await run(['check'], {env: t.env})
+    expect(checked.code).toBe(1)
+    expect(stderrLines(checked.stderr)).toEqual([expect.stringMatching(/is damaged \(SQLite: .*\) \(SQLite cannot read its tables, so there is nothing spool can check or copy: restore the store from a copy\)$/)])
   })
 
   it('an empty (0-byte) file becomes a store', async () => {
