@@ -7,7 +7,7 @@ import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {planRead, streamRecords} from '../src/ops/consume.js'
+import {planRead, streamRecords, wholeTopics} from '../src/ops/consume.js'
 import {DEFAULT_MAX_WAIT_MS, mergeRecords} from '../src/ops/merge.js'
 
 export default class Consume extends SpoolCommand {
@@ -73,7 +73,7 @@ Without --merge, records come partition by partition, each partition in offset o
     const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     await interruptible(
       (signal) => {
-        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder, filter: flags.filter, keys, onScanned: scan.onScanned, outage: flags.follow ? outageWithLines(signal, 'reading') : undefined}
+        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder, filter: flags.filter, keys, onScanned: scan.onScanned, outage: flags.follow ? outageWithLines(signal, 'reading') : undefined, addedPartitions: flags.follow ? wholeTopics(assignments, partitions) : undefined}
         return (flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)).finally(() => scan.stop())
       },
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.

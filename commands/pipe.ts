@@ -9,7 +9,7 @@ import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {isUnreachable, UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
-import {planRead, recordsInRange} from '../src/ops/read-plan.js'
+import {planRead, recordsInRange, wholeTopics} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
 import {execTransform, expressionTransform, type Transform} from '../src/ops/transform.js'
 
@@ -150,6 +150,7 @@ ${positionHelp}`
             sink,
             signal,
             follow: flags.follow,
+            addedPartitions: flags.follow ? wholeTopics(assignments, partitions) : undefined,
             group: flags.group,
             cursor,
             transform,

@@ -7,7 +7,7 @@ import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {lastRecords, passes, planRead, streamRecords, writeRecords} from '../src/ops/consume.js'
+import {lastRecords, passes, planRead, streamRecords, wholeTopics, writeRecords} from '../src/ops/consume.js'
 import {commitPosition, positionCommit} from '../src/ops/sinks.js'
 
 export default class Tail extends SpoolCommand {
@@ -73,7 +73,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
         if (committed && (await out.settle().then(() => true, () => false))) await commitPosition(committed)
         next = last.next
       }
-      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder, filter: flags.filter, limit: flags.count, keys, outage: outageWithLines(signal, 'reading')})
+      await streamRecords(backend, next, {writer, out, signal, follow: true, group: flags.group, cursor, decoder, filter: flags.filter, limit: flags.count, keys, outage: outageWithLines(signal, 'reading'), addedPartitions: wholeTopics(next, partitions)})
     }, () => undefined)
   }
 }

@@ -7,7 +7,7 @@ import {describeRetention, detailTopic} from '../../src/ops/topics.js'
 export default class TopicAlter extends SpoolCommand {
   static override enableJsonFlag = true
   static override summary = 'Add partitions to a topic, or change its retention and configs.'
-  static override description = `Partitions can only be added (as in Kafka): records already stored stay in their partitions, and keys are routed over the new count from then on, so a key may land on another partition than its older records. On the local store the change is one transaction, safe while other processes produce and read. The local store knows the configs retention.ms and retention.bytes; on Kafka -c takes any topic config, changing only those named.`
+  static override description = `Partitions can only be added (as in Kafka): records already stored stay in their partitions, and keys are routed over the new count from then on, so a key may land on another partition than its older records. On the local store the change is one transaction, safe while other processes produce and read. Readers that follow the whole topic (tail, consume -f, pipe -f, without -p) read the new partitions from their first record: on the local store at once, on Kafka within 5 seconds; consume --merge -f keeps the partitions it started with. The local store knows the configs retention.ms and retention.bytes; on Kafka -c takes any topic config, changing only those named.`
   static override examples = [
     {description: 'Grow to 6 partitions', command: '<%= config.bin %> <%= command.id %> clicks -p 6'},
     {description: 'Keep a day of records, at most 1 GiB per partition', command: '<%= config.bin %> <%= command.id %> clicks --retention 1d --retention-bytes 1GiB'},

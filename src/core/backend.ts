@@ -75,6 +75,12 @@ export interface ReadOptions {
   onScanned?: (records: number) => void
   /** Waits out outages of a remote backend instead of failing (following reads, -f). */
   outage?: Outage
+  /**
+   * Following reads of whole topics (every partition, no end): how many partitions each had when the
+   * read was planned. Partitions added since (topic alter -p) are read too, from their first record,
+   * once the read sees them (wholeTopics in ops/read-plan.ts makes this).
+   */
+  addedPartitions?: ReadonlyArray<{topic: string; partitions: number}>
 }
 
 /** What a store knows of one stored batch without reading its records. */

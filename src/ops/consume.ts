@@ -1,4 +1,4 @@
-import type {Assignment, Backend} from '../core/backend.js'
+import type {Assignment, Backend, ReadOptions} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
 import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
@@ -10,7 +10,7 @@ import type {ReadCursor} from './cursors.js'
 import type {RecordFilter} from './record-filter.js'
 import {DecodingOutputSink, OutputSink, commitPosition, positionCommit, readToEnd} from './sinks.js'
 
-export {planRead} from './read-plan.js'
+export {planRead, wholeTopics} from './read-plan.js'
 
 export interface StreamOptions {
   writer: RecordWriter
@@ -33,6 +33,8 @@ export interface StreamOptions {
   onScanned?: (records: number) => void
   /** Waits out Kafka outages (following reads): the reads and the group's commits are retried. */
   outage?: Outage
+  /** Following whole topics: read the partitions added to them too (ReadOptions.addedPartitions). */
+  addedPartitions?: ReadOptions['addedPartitions']
 }
 
 export interface StreamResult {
@@ -51,7 +53,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   const signal = AbortSignal.any([options.signal, stop.signal, out.broken])
   let previous: RecordBatch | undefined
   try {
-    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage})) {
+    for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage, addedPartitions: options.addedPartitions})) {
       const {filter} = options
       // With a filter the limit counts passing records, so the whole batch is looked at.
       let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)

@@ -1,4 +1,4 @@
-import type {Assignment, Backend} from '../core/backend.js'
+import type {Assignment, Backend, ReadOptions} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, recordAt} from '../core/record.js'
@@ -22,6 +22,8 @@ export interface PipeOptions {
   onScanned?: (records: number) => void
   /** Waits out outages of a Kafka source (the sink waits out its own). */
   outage?: Outage
+  /** Following a whole topic: copy the partitions added to it too (ReadOptions.addedPartitions). */
+  addedPartitions?: ReadOptions['addedPartitions']
 }
 
 export interface PipeResult {
@@ -63,7 +65,7 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   })
   async function* reading() {
     for (const a of first) yield* source.read([a], {...readOptions, follow: false})
-    yield* source.read(rest, {...readOptions, follow: options.follow})
+    yield* source.read(rest, {...readOptions, follow: options.follow, addedPartitions: options.addedPartitions})
   }
   const reader = reading()
   if (!transform) {

@@ -69,3 +69,15 @@ export function selectPartitions(info: TopicInfo, wanted: number[] | undefined):
       throw new UsageError(`topic '${info.name}' has no partition ${p}`, `it has partitions 0 to ${info.partitions - 1}`)
   return info.partitionInfo.filter((part) => wanted.includes(part.partition))
 }
+
+/**
+ * The partition counts of the topics a following read covers whole (every partition from 0 up, no
+ * end), for ReadOptions.addedPartitions; undefined for a read with an end or pinned partitions (-p).
+ */
+export function wholeTopics(assignments: readonly Assignment[], partitions: number[] | undefined): Array<{topic: string; partitions: number}> | undefined {
+  if (partitions !== undefined || assignments.some((a) => a.until !== undefined)) return undefined
+  const counts = new Map<string, Set<number>>()
+  for (const a of assignments) counts.set(a.topic, (counts.get(a.topic) ?? new Set()).add(a.partition))
+  const whole = [...counts].filter(([, set]) => Math.max(...set) + 1 === set.size).map(([topic, set]) => ({topic, partitions: set.size}))
+  return whole.length > 0 ? whole : undefined
+}

@@ -206,7 +206,8 @@ export interface TopicSinkOptions {
 
 /**
  * Records into a topic of any backend. Partitions are kept where the source and destination have the
- * same count; otherwise keys choose with murmur2 and keyless records go to one partition per flush.
+ * same count (a partition added to the source since goes by key); otherwise keys choose with murmur2 and
+ * keyless records go to one partition per flush.
  * Between two topics of one local store the records and the group's offsets commit in one transaction.
  */
 export class TopicSink implements RecordSink {
@@ -253,7 +254,9 @@ export class TopicSink implements RecordSink {
     const key = source.keyAt(index)
     const value = source.valueAt(index)
     const hash = key !== null ? murmur2(key) : 0
-    const partition = this.router.route(key !== null ? hash : null, this.keepPartitions ? source.partition : undefined)
+    // A partition added to the source while a copy follows it has no counterpart: its records go by key.
+    const kept = this.keepPartitions && source.partition < this.router.partitions
+    const partition = this.router.route(key !== null ? hash : null, kept ? source.partition : undefined)
     let batch = this.batches.get(partition)
     if (!batch) this.batches.set(partition, (batch = new PendingBatch(partition)))
     const headerList = extraHeader ? [...source.headersAt(index), extraHeader] : source.headersAt(index)

@@ -131,6 +131,34 @@ describe('follow', () => {
     ])
   })
 
+  it('followers of a whole topic (tail, consume -f, pipe -f) read the partitions topic alter adds; -p pins stay pinned', async () => {
+    await run(['topic', 'create', 'grows', '--partitions', '2'], {env: t.env})
+    await run(['produce', 'grows', '-p', '0'], {env: t.env, input: 'a\n'})
+    const tail = start(['tail', 'grows', '-n', '0'], {env: t.env})
+    const follower = start(['consume', 'grows', '-f'], {env: t.env})
+    const pinned = start(['consume', 'grows', '-f', '-p', '0'], {env: t.env})
+    const piper = start(['pipe', 'grows', 'copy', '-f', '-g', 'copier'], {env: t.env})
+    await waitForOutput(follower.stdout!, (s) => s === 'a\n')
+    // The copy has started when its destination has the first record.
+    for (let i = 0; i < 400 && (await run(['count', 'copy'], {env: t.env})).stdout.toString() !== '1\n'; i++) await new Promise((r) => setTimeout(r, 25))
+    expect((await run(['topic', 'alter', 'grows', '-p', '3'], {env: t.env})).code).toBe(0)
+    const both = (s: string) => s.includes('on-the-new-partition\n') && s.includes('on-0\n')
+    const seen = [waitForOutput(tail.stdout!, both), waitForOutput(follower.stdout!, both), waitForOutput(pinned.stdout!, (s) => s.includes('on-0\n'))]
+    await run(['produce', 'grows', '-p', '2'], {env: t.env, input: 'on-the-new-partition\n'})
+    await run(['produce', 'grows', '-p', '0'], {env: t.env, input: 'on-0\n'})
+    const [tailed, followed, pinnedOut] = await Promise.all(seen)
+    expect(tailed!.split('\n').filter(Boolean).sort()).toEqual(['on-0', 'on-the-new-partition'])
+    expect(followed!.split('\n').filter(Boolean).sort()).toEqual(['on-0', 'on-the-new-partition'])
+    // The reader pinned to partition 0 never reads the new partition (its record was written first).
+    expect(pinnedOut).toBe('a\non-0\n')
+    for (let i = 0; i < 400 && (await run(['count', 'copy'], {env: t.env})).stdout.toString() !== '3\n'; i++) await new Promise((r) => setTimeout(r, 25))
+    const stopped = [tail, follower, pinned, piper].map((p) => new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code))))
+    for (const p of [tail, follower, pinned, piper]) p.kill('SIGINT')
+    expect(await Promise.all(stopped)).toEqual([0, 0, 0, 0])
+    const copied = await run(['consume', 'copy'], {env: t.env})
+    expect(copied.stdout.toString().split('\n').filter(Boolean).sort()).toEqual(['a', 'on-0', 'on-the-new-partition'])
+  })
+
   it('tail with the default -n prints the last 10', async () => {
     await run(['produce', 'ten'], {env: t.env, input: lines(25)})
     const tail = start(['tail', 'ten'], {env: t.env})

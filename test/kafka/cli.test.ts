@@ -116,6 +116,27 @@ describe('spool against Kafka', () => {
     expect(await groupNames()).toEqual(groupsBefore)
   })
 
+  it('consume -f of a whole topic reads the partitions topic alter adds (from their metadata, every 5 s)', async () => {
+    await run(['topic', 'create', topic, '--partitions', '1'], {env})
+    await run(['produce', topic], {env, input: 'first\n'})
+    const follower = start(['consume', topic, '-f'], {env})
+    let seen = ''
+    let errors = ''
+    follower.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+    follower.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
+    const until = async (text: string) => {
+      for (let i = 0; i < 400 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(seen, errors).toContain(text)
+    }
+    await until('first\n')
+    expect((await run(['topic', 'alter', topic, '-p', '2'], {env})).code).toBe(0)
+    expect((await run(['produce', topic, '-p', '1'], {env, input: 'on-the-new-partition\n'})).code).toBe(0)
+    await until('on-the-new-partition\n')
+    follower.kill('SIGINT')
+    expect(await new Promise((r) => follower.on('close', r))).toBe(0)
+    expect(seen).toBe('first\non-the-new-partition\n')
+  })
+
   it('pipes local -> Kafka -> local and replays into Kafka, keeping records exactly', async () => {
     const local = {...env, SPOOL_BROKER: `file:${t.store}`}
     await run(['topic', 'create', 'orders', '--partitions', '2'], {env: local})

@@ -17,6 +17,12 @@ import type {Broker, FetchPartition} from './wire.js'
 const PARTITION_FETCH_BYTES = 4 << 20
 const FETCH_BYTES = 8 << 20
 
+/**
+ * How often a following read of whole topics reads their metadata for partitions added to them (Kafka's
+ * own consumers look every metadata.max.age.ms, 5 minutes by default; kcat never does).
+ */
+const GROWTH_CHECK_MS = 5000
+
 /** Errors of a partition that new metadata (a moved leader) fixes. */
 const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']
 
@@ -27,8 +33,21 @@ const STALE_LEADER = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_
  * on fresh metadata for up to the timeout, counted from the first failed fetch; with -f, what is still
  * failing after that (or Kafka not answering at all) is an outage, waited out for as long as it lasts.
  */
-export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assignments: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
+export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, planned: Assignment[], options: ReadOptions): AsyncGenerator<RecordBatch> {
+  const assignments = [...planned]
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
+  // Followed whole topics: partitions added to them are read from their first record, found in the
+  // metadata read every GROWTH_CHECK_MS (and whenever leaders are looked up again).
+  const known = options.follow ? options.addedPartitions?.map((t) => ({...t})) : undefined
+  let grownAt = Date.now()
+  const addPartitions = (counts: Map<string, number>) => {
+    for (const topic of known ?? [])
+      for (const count = counts.get(topic.topic) ?? 0; topic.partitions < count; topic.partitions++) {
+        const added = {topic: topic.topic, partition: topic.partitions, from: 0}
+        assignments.push(added)
+        next.set(added, 0)
+      }
+  }
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
   // Two waits, one inside the other. Failover: a leader that moved off a dead broker of a live cluster
   // is looked up again on fresh metadata, within --timeout counted from the first failed fetch. Outage: a
@@ -58,6 +77,16 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
   let prefetched: {node: number; offsets: string; response: Promise<FetchedTopic[]>} | undefined
   const offsetsOf = (group: Assignment[]) => group.map((a) => `${a.topic}/${a.partition}@${next.get(a)}`).join(',')
   while (!options.signal.aborted) {
+    if (known && Date.now() - grownAt >= GROWTH_CHECK_MS) {
+      grownAt = Date.now()
+      try {
+        routes = await patiently(() => leaders(admin, assignments))
+      } catch (error) {
+        if (options.signal.aborted) return
+        throw error
+      }
+      addPartitions(routes.counts)
+    }
     const waiting = live()
     if (waiting.length === 0) return
     const byLeader = new Map<number, Assignment[]>()
@@ -165,6 +194,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, assi
         if (options.signal.aborted) return
         throw error
       }
+      addPartitions(routes.counts)
     }
   }
 }
@@ -174,6 +204,10 @@ async function leaders(admin: KafkaAdmin, assignments: Assignment[]) {
   const names = [...new Set(assignments.map((a) => a.topic))]
   const {metadata, topics} = await admin.topicsMetadata(names, true)
   const leaders = new Map<string, number>()
-  topics.forEach((topic, i) => topic.partitions.forEach((p, index) => leaders.set(partitionKey(names[i]!, index), p.leader)))
-  return {leaders, brokers: metadata.brokers}
+  const counts = new Map<string, number>()
+  topics.forEach((topic, i) => {
+    counts.set(names[i]!, topic.partitions.length)
+    topic.partitions.forEach((p, index) => leaders.set(partitionKey(names[i]!, index), p.leader))
+  })
+  return {leaders, brokers: metadata.brokers, counts}
 }

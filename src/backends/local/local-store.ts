@@ -53,6 +53,8 @@ const BATCHES_PER_FETCH = 8
  */
 const EVENT_LOOP_TURN_MS = 25
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+/** How often a busy follower of whole topics looks for partitions added to them (an idle one looks at each wake-up). */
+const GROWTH_CHECK_MS = 1000
 /** The largest encode buffer a store keeps between batches. */
 const SCRATCH_LIMIT = 8 << 20
 /** SQLite's own wal_autocheckpoint, restored when the checkpoint thread fails. */
@@ -462,15 +464,31 @@ export class LocalBackend implements Backend {
   async *read(assignments: Assignment[], options: ReadOptions): AsyncIterable<RecordBatch> {
     const {signal} = options
     const now = Date.now()
-    const cursors: Cursor[] = assignments.map((a) => {
+    const cursorOf = (a: Assignment, now: number): Cursor => {
       const row = this.requireTopic(a.topic)
       const part = this.s.partition.get(row.id, a.partition)
       if (!part) throw new SpoolError(`topic '${a.topic}' has no partition ${a.partition}`)
       // Records retention has made unreadable are not served, deleted or not.
       const from = Math.max(a.from, retained(this.s, row, part, now).start)
       return {...a, topicId: row.id, from, next: from, batchEnd: undefined, done: a.until !== undefined && from >= a.until}
-    })
+    }
+    const cursors: Cursor[] = assignments.map((a) => cursorOf(a, now))
     const follow = options.follow ?? false
+    const known = follow ? options.addedPartitions?.map((t) => ({...t})) : undefined
+    let grownAt = Date.now()
+    /** Cursors for the partitions added to followed whole topics since the read began (or last looked). */
+    const addPartitions = (): boolean => {
+      grownAt = Date.now()
+      let added = false
+      for (const topic of known ?? []) {
+        const row = this.s.topicByName.get(topic.topic)
+        for (; row && topic.partitions < row.partitions; topic.partitions++) {
+          cursors.push(cursorOf({topic: topic.topic, partition: topic.partitions, from: 0}, grownAt))
+          added = true
+        }
+      }
+      return added
+    }
     if (follow) this.changeWatch ??= new StoreChangeWatch(this.location)
     // Idle followers sleep until an event (or the fallback poll); right after an event they recheck soon.
     let recheck = RECHECK_DELAYS_MS.length
@@ -499,11 +517,16 @@ export class LocalBackend implements Backend {
         if (damage) throw damage
       }
       if (cursors.every((c) => c.done)) return
-      if (progressed) continue
+      // Partitions added to a followed topic are looked for when the read has caught up, and at least
+      // once a second while it has not.
+      if (progressed && (!known || Date.now() - grownAt < GROWTH_CHECK_MS)) continue
       if (!follow) return
+      let grown = false
       this.reading(`cannot read store ${this.location}`, () => {
         for (const cursor of cursors) if (!this.s.topicById.get(cursor.topicId)) throw new SpoolError(`topic '${cursor.topic}' was deleted`)
+        grown = addPartitions()
       })
+      if (grown || progressed) continue
       const delay = recheck < RECHECK_DELAYS_MS.length ? RECHECK_DELAYS_MS[recheck++] : undefined
       if (await this.changeWatch!.next(signal, since, delay)) recheck = 0
     }
