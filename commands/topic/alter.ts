@@ -1,4 +1,4 @@
-import {durationFlag, sizeFlag} from '../../src/cli/flags.js'
+import {retentionBytesFlag, retentionFlag} from '../../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
@@ -17,8 +17,8 @@ export default class TopicAlter extends SpoolCommand {
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
     partitions: Flags.integer({char: 'p', summary: 'The new number of partitions (more than it has).', min: 1}),
-    retention: durationFlag({summary: 'Delete records older than this (e.g. 7d, 12h).'}),
-    'retention-bytes': sizeFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first.'}),
+    retention: retentionFlag({summary: 'Delete records older than this (e.g. 7d, 12h); forever takes the limit off.'}),
+    'retention-bytes': retentionBytesFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first; forever takes the limit off.'}),
     config: Flags.string({char: 'c', summary: 'A topic config name=value (e.g. cleanup.policy=compact on Kafka); repeat for more.', multiple: true}),
   }
 

@@ -1,4 +1,4 @@
-import {durationFlag, sizeFlag} from '../../src/cli/flags.js'
+import {retentionBytesFlag, retentionFlag} from '../../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
@@ -18,8 +18,8 @@ export default class TopicCreate extends SpoolCommand {
   static override args = {name: Args.string({description: 'Topic name.', required: true})}
   static override flags = {
     partitions: Flags.integer({char: 'p', summary: 'Number of partitions.', default: 1, min: 1}),
-    retention: durationFlag({summary: 'Delete records older than this (e.g. 7d, 12h); default: keep forever.'}),
-    'retention-bytes': sizeFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first.'}),
+    retention: retentionFlag({summary: 'Delete records older than this (e.g. 7d, 12h); default: forever.'}),
+    'retention-bytes': retentionBytesFlag({summary: 'Keep at most this much per partition (e.g. 1GiB), oldest deleted first; default: no limit.'}),
     'replication-factor': Flags.integer({char: 'r', summary: 'Kafka: copies of each partition (default: the cluster\'s).', min: 1}),
     config: Flags.string({char: 'c', summary: 'Kafka: a topic config name=value (e.g. cleanup.policy=compact); repeat for more.', multiple: true}),
   }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {UsageError} from '../core/errors.js'
 import {KeySelection} from '../core/key-selection.js'
 import {POSITION_HELP, type Position, parsePosition} from '../core/positions.js'
-import {parseDuration, parseRate, parseSize} from '../core/units.js'
+import {NO_LIMIT, parseDuration, parseRate, parseSize} from '../core/units.js'
 import {parseDelimiter} from '../io/escapes.js'
 import {RecordFilter} from '../ops/record-filter.js'
 import {FORMAT_HELP, FormatWriter, JsonWriter, type RecordWriter, ValueWriter} from '../io/record-writers.js'
@@ -51,6 +51,23 @@ export const rateFlag = Flags.custom<number>({parse: async (input, _context, fla
 
 /** A size (1048576, 512KiB, 1GB) as bytes. */
 export const sizeFlag = Flags.custom<number>({parse: async (input, _context, flag) => parseSize(input, `--${flag.name}`)})
+
+/** `forever`, or Kafka's -1: no limit. */
+const FOREVER = /^\s*(forever|-1)\s*$/i
+
+/** topic alter's --retention: a duration, or forever (NO_LIMIT) to keep records for good again. */
+export const retentionFlag = Flags.custom<number>({parse: async (input, _context, flag) => (FOREVER.test(input) ? NO_LIMIT : parseDuration(input, `--${flag.name}`))})
+
+/** --retention-bytes: a size per partition above 0, or forever (NO_LIMIT) for no limit. */
+export const retentionBytesFlag = Flags.custom<number>({
+  parse: async (input, _context, flag) => {
+    if (FOREVER.test(input)) return NO_LIMIT
+    const bytes = parseSize(input, `--${flag.name}`)
+    // Kafka keeps the segment being written; the local store has none, and would delete every record as it is written.
+    if (bytes === 0) throw new UsageError(`--${flag.name} 0 would delete every record as soon as it is written`, 'give a size such as 1GiB, or forever for no limit')
+    return bytes
+  },
+})
 
 /** A position of the one grammar (earliest, latest, N, +N, -N, @TIME, @-DURATION). */
 export const positionFlag = Flags.custom<Position>({parse: async (input, _context, flag) => parsePosition(input, `--${flag.name}`)})

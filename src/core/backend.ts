@@ -20,7 +20,9 @@ export interface TopicSettings {
 export interface TopicChanges {
   /** The new partition count: only more than the topic has (records never move between partitions). */
   partitions?: number
+  /** Milliseconds; NO_LIMIT (units.ts: -1, as Kafka writes it) takes the limit off: records are kept forever. */
   retentionMs?: number
+  /** Bytes per partition; NO_LIMIT takes the limit off. */
   retentionBytes?: number
   /** Topic configs by Kafka name; the local store knows retention.ms and retention.bytes only. */
   configs?: Record<string, string>

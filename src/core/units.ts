@@ -24,6 +24,9 @@ export function tryParseDuration(text: string): number | undefined {
   return Math.round(total)
 }
 
+/** A retention of no limit in topic changes (`--retention forever`): Kafka's -1. */
+export const NO_LIMIT = -1
+
 export function parseDuration(text: string, what: string): number {
   const ms = tryParseDuration(text.trim())
   if (ms === undefined)

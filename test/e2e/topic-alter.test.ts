@@ -82,6 +82,29 @@ describe('spool topic alter', () => {
     expect([configured.retention_ms, configured.retention_bytes]).toEqual([60_000, 1_048_576])
   })
 
+  it('forever (or -1, as Kafka writes it) takes a retention off; --retention-bytes 0 is refused before it deletes anything', async () => {
+    await spool(['topic', 'create', 'limited', '--retention', '1d', '--retention-bytes', '1MiB'])
+    const json = async (args: string[]) => {
+      const result = await spool(['topic', 'alter', 'limited', ...args, '--json'])
+      expect(result.code, result.stderr).toBe(0)
+      const info = JSON.parse(result.stdout.toString())
+      return [info.retention_ms, info.retention_bytes]
+    }
+    expect(await json(['--retention', 'forever'])).toEqual([null, 1_048_576])
+    expect(await json(['--retention-bytes', 'forever'])).toEqual([null, null])
+    expect(await json(['-c', 'retention.ms=60000', '-c', 'retention.bytes=2048'])).toEqual([60_000, 2048])
+    expect(await json(['-c', 'retention.ms=-1', '--retention-bytes=-1'])).toEqual([null, null])
+    await spool(['produce', 'limited'], '1\n2\n3\n')
+    for (const args of [['--retention-bytes', '0'], ['-c', 'retention.bytes=0']]) {
+      const refused = await spool(['topic', 'alter', 'limited', ...args])
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toMatch(/^spool: .*0 would delete every record as soon as it is written \(.*\)\n$/)
+    }
+    expect((await spool(['count', 'limited'])).stdout.toString()).toBe('3\n')
+    const created = JSON.parse((await spool(['topic', 'create', 'kept-forever', '--retention', 'forever', '--json'])).stdout.toString())
+    expect([created.retention_ms, created.retention_bytes]).toEqual([null, null])
+  })
+
   it('refuses fewer or as many partitions, an unknown config, nothing to change and an unknown topic, each in one line', async () => {
     await spool(['topic', 'create', 'three', '-p', '3'])
     const same = await spool(['topic', 'alter', 'three', '-p', '3'])

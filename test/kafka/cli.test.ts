@@ -336,6 +336,10 @@ describe('spool against Kafka', () => {
     } finally {
       await admin.close()
     }
+    // forever takes the retention off again (Kafka's -1).
+    const forever = await run(['topic', 'alter', topic, '--retention', 'forever', '--json'], {env})
+    expect(forever.code, forever.stderr).toBe(0)
+    expect(JSON.parse(forever.stdout.toString())).toMatchObject({name: topic, retention_ms: null})
     const fewer = await run(['topic', 'alter', topic, '-p', '3'], {env})
     expect([fewer.code, fewer.stderr]).toEqual([2, `spool: topic '${topic}' has 4 partitions; partitions cannot be removed, so -p 3 is refused (partitions can only be added: -p 5 or more)\n`])
     const bad = await run(['topic', 'alter', topic, '-c', 'no.such.config=1'], {env})

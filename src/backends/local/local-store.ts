@@ -18,6 +18,7 @@ import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, 
 import type {KeySelection} from '../../core/key-selection.js'
 import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
+import {NO_LIMIT} from '../../core/units.js'
 import {BatchDamage, NewlineSeparatedValues, encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
 import {CHECKPOINT_WORKER_AFTER_BYTES, Checkpointer} from './checkpointer.js'
@@ -211,7 +212,8 @@ export class LocalBackend implements Backend {
 
   private insertTopic(name: string, settings: TopicSettings): TopicRow {
     checkSettings(settings)
-    const result = this.s.insertTopic.run(name, settings.partitions, settings.retentionMs ?? null, settings.retentionBytes ?? null, Date.now())
+    const limit = (value: number | undefined) => (value === undefined || value === NO_LIMIT ? null : value)
+    const result = this.s.insertTopic.run(name, settings.partitions, limit(settings.retentionMs), limit(settings.retentionBytes), Date.now())
     const id = Number(result.lastInsertRowid)
     for (let p = 0; p < settings.partitions; p++) this.s.insertPartition.run(id, p)
     return this.s.topicById.get(id)!
@@ -263,7 +265,8 @@ export class LocalBackend implements Backend {
         this.s.setTopicPartitions.run(changes.partitions, row.id)
       }
       if (retentionMs !== undefined || retentionBytes !== undefined) {
-        const updated = {...row, retention_ms: retentionMs ?? row.retention_ms, retention_bytes: retentionBytes ?? row.retention_bytes}
+        const limit = (value: number | undefined, before: number | null) => (value === undefined ? before : value === NO_LIMIT ? null : value)
+        const updated = {...row, retention_ms: limit(retentionMs, row.retention_ms), retention_bytes: limit(retentionBytes, row.retention_bytes)}
         this.s.setTopicRetention.run(updated.retention_ms, updated.retention_bytes, row.id)
         // A tighter limit applies at once, as a write would apply it.
         for (let p = 0; p < row.partitions; p++) deleteExpired(this.s, updated, p, Date.now())
@@ -833,6 +836,12 @@ function localRetention(changes: TopicChanges): {retentionMs?: number; retention
   for (const [name, value] of Object.entries(changes.configs ?? {})) {
     if (!LOCAL_CONFIGS.includes(name))
       throw new UsageError(`the local store has no topic config '${name}'`, `it knows ${LOCAL_CONFIGS.join(' and ')}; other configs are Kafka's, with -b kafka://host:port`)
+    if (value.trim() === String(NO_LIMIT)) {
+      if (name === 'retention.ms') retentionMs = NO_LIMIT
+      else retentionBytes = NO_LIMIT
+      continue
+    }
+    if (name === 'retention.bytes' && /^0+$/.test(value)) throw new UsageError(`-c ${name}=0 would delete every record as soon as it is written`, 'give a number of bytes, or -1 for no limit')
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`-c ${name}=${value}: the value must be a whole number`, name === 'retention.ms' ? 'milliseconds, e.g. -c retention.ms=86400000 (or --retention 1d)' : 'bytes, e.g. -c retention.bytes=1073741824 (or --retention-bytes 1GiB)')
     if (name === 'retention.ms') retentionMs = Number(value)
     else retentionBytes = Number(value)
