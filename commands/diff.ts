@@ -3,7 +3,7 @@ import {parseTopicRef} from '../src/backends/index.js'
 import {SpoolCommand} from '../src/cli/base-command.js'
 import {partitionsFlag, partitionsOf, positionFlag, positionHelp} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
-import {ExitCode, SpoolError, UnknownTopicError} from '../src/core/errors.js'
+import {ExitCode, SpoolError, UnknownTopicError, UsageError} from '../src/core/errors.js'
 import {BufferedOutput, OutputClosedError} from '../src/io/output.js'
 import {DEFAULT_DIFF_FIELDS, DIFF_FIELDS, type DiffMode, diffTopics, parseDiffFields} from '../src/ops/diff.js'
 import {diffJson, diffText} from '../src/ops/diff-output.js'
@@ -57,6 +57,8 @@ ${positionHelp}`
     const own = refA.address && refB.address ? undefined : await this.openBackend(flags, 'read')
     const a = refA.address ? await this.openBackendAt(refA.address, flags, 'read') : own!
     const b = refB.address ? await this.openBackendAt(refB.address, flags, 'read') : own!
+    if (flags.by === 'offset' && flags.fields?.includes('partition'))
+      throw new UsageError('--fields partition compares nothing with --by offset: records are matched within one partition', 'use --by key or --by value to compare partitions')
     const result = await interruptible(
       (signal) =>
         diffTopics({backend: a, topic: refA.topic}, {backend: b, topic: refB.topic}, {

@@ -60,7 +60,7 @@ export interface Difference {
   kind: DifferenceKind
   a?: FeedRecord
   b?: FeedRecord
-  /** changed: the compared fields that differ (offset mode; a digest says only that something does). */
+  /** changed: the compared fields that differ (offset and key modes; in value mode a digest says only that something does). */
   fields?: DiffField[]
   /** value mode: how many more copies of this record the side holds than the other. */
   copies?: number
@@ -463,13 +463,24 @@ async function diffByKey(sides: Sides, options: DiffOptions): Promise<DiffResult
     if (first.length > options.limit) first.pop()
   }
   slots.clear()
-  // Only positions were kept: the records shown are read again, one by one.
+  // Only positions were kept: the records shown are read again, one by one, and what changed is told from them.
   for (const found of first) {
     const a = found.a && (await recordAtPosition(sides.a, found.a, options.signal))
     const b = found.b && (await recordAtPosition(sides.b, found.b, options.signal))
-    result.differences.push({kind: found.kind, a, b})
+    result.differences.push({kind: found.kind, a, b, ...(found.kind === 'changed' && a && b ? {fields: changedFields(a, b, options.fields)} : {})})
   }
   return finish(result)
+}
+
+/** The compared fields of two records of a key that differ (--by key: their partitions may differ too). */
+function changedFields(a: FeedRecord, b: FeedRecord, fields: DiffField[]): DiffField[] {
+  return fields.filter((field) => {
+    if (field === 'key') return !sameBytes(a.key, b.key)
+    if (field === 'value') return !sameBytes(a.value, b.value)
+    if (field === 'headers') return !sameHeaders(a.headers, b.headers)
+    if (field === 'timestamp') return a.timestamp !== b.timestamp
+    return a.partition !== b.partition
+  })
 }
 
 async function recordAtPosition(side: DiffSide, at: {partition: number; offset: number}, signal: AbortSignal): Promise<FeedRecord | undefined> {

@@ -120,13 +120,23 @@ describe('spool diff', () => {
     const changed = await diff('a', 'c', '--by', 'key', '--fields', 'value')
     expect(changed.code).toBe(1)
     expect(lines(changed)).toEqual([
-      '~ key="k2"',
+      '~ key="k2" (value)',
       '< p0@1 key="k2" value="two"',
       '> p0@0 key="k2" value="TWO"',
       '> p0@2 key="k4" value="four"',
       '> p0@3 key="k3" value="back"',
       'different (by key): 1 equal, 0 only in A, 2 only in B, 1 changed; without a key (left out): A 1, B 0',
     ])
+    // What changed is named as in offset mode, in --json too, the partition among the fields when asked.
+    const json = JSON.parse((await diff('a', 'c', '--by', 'key', '--fields', 'value,timestamp,partition', '--json')).stdout.toString())
+    expect(json.differences.filter((d: {kind: string}) => d.kind === 'changed').map((d: {fields: string[]}) => d.fields)).toEqual([['value']])
+  })
+
+  it('--fields partition with --by offset is a usage error: it would compare nothing', async () => {
+    await put('a', [{key: 'k', value: 'v', timestamp: T0}])
+    const refused = await diff('a', 'a', '--fields', 'value,partition')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe('spool: --fields partition compares nothing with --by offset: records are matched within one partition (use --by key or --by value to compare partitions)\n')
   })
 
   it('--by key: a key in several partitions takes the latest of each partition, the later timestamp winning (ties: the higher partition)', async () => {
@@ -154,7 +164,7 @@ describe('spool diff', () => {
     expect(lines(await diff('a', 'b', '--by', 'key'))).toEqual(['equal (by key): 3 equal, 0 only in A, 0 only in B, 0 changed'])
     await put('c', [0, 1].map((i) => ({key: long(i), value: i === 1 ? 'changed' : `v${i}`, timestamp: T0})))
     expect(lines(await diff('a', 'c', '--by', 'key', '--fields', 'value'))).toEqual([
-      `~ key="${long(1)}"`,
+      `~ key="${long(1)}" (value)`,
       `< p0@1 key="${long(1)}" value="v1"`,
       `> p0@1 key="${long(1)}" value="changed"`,
       `< p0@2 key="${long(2)}" value="v2"`,
