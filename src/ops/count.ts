@@ -176,7 +176,9 @@ export function bucketLabel(bucket: Bucket, by: CountBy, severalTopics: boolean)
 /** Keys as text where they are UTF-8; control characters (a tab would break the columns) escaped. */
 function printableKey(key: Buffer): string {
   const text = key.toString('utf8')
-  if (!Buffer.from(text, 'utf8').equals(key)) return `base64:${key.toString('base64')}`
+  // Keys that are not UTF-8, or that spell one of the labels' own forms ("(null)" for no key, base64:),
+  // are written in base64, so that no two keys print alike.
+  if (!Buffer.from(text, 'utf8').equals(key) || text === '(null)' || text.startsWith('base64:')) return `base64:${key.toString('base64')}`
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f\\]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
 }

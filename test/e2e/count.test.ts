@@ -136,6 +136,9 @@ describe('spool count', () => {
       {key: null, count: 50},
       {key: 'k0', count: 20},
     ])
+    // A key that spells a label's own form is written in base64, so that it cannot pass for no key.
+    await produceJson('spelled', [{value: 'x', key: '(null)'}, {value: 'y', key: null}, {value: 'z', key: 'base64:AA=='}])
+    expect((await count(['spelled', '--by', 'key'])).split('\n').filter(Boolean).sort()).toEqual(['(null)\t1', `base64:${Buffer.from('(null)').toString('base64')}\t1`, `base64:${Buffer.from('base64:AA==').toString('base64')}\t1`].sort())
   })
 
   it('draws a bar per bucket on a terminal and prints columns in a pipe', async () => {
