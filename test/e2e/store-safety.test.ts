@@ -260,6 +260,19 @@ describe('a store or topic removed under spool', () => {
     expect(Buffer.concat(stderr).toString()).toMatch(/store .* was removed while spool was writing to it/)
   })
 
+  it('a follower whose store file is removed stops with one line and exit 1, not blind to a new store at its path', async () => {
+    await run(['produce', 't'], {env: t.env, input: 'one\n'})
+    const follower = start(['tail', 't'], {env: t.env})
+    let stderr = ''
+    follower.stderr!.on('data', (d: Buffer) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => follower.on('close', resolve))
+    await waitForOutput(follower.stdout!, (s) => s === 'one\n')
+    for (const name of readdirSync(t.home)) if (name.startsWith('spool.db')) spawnSync('rm', ['-f', join(t.home, name)])
+    await run(['produce', 't'], {env: t.env, input: 'two\n'})
+    expect(await closed).toBe(1)
+    expect(stderr).toMatch(/^spool: store .* was removed while spool was following it \(.*\)\n$/)
+  })
+
   it('a follower of a topic that is deleted stops with one line and exit 1', async () => {
     await run(['produce', 'd'], {env: t.env, input: 'x\n'})
     const follower = start(['consume', 'd', '-f'], {env: t.env})

@@ -418,7 +418,7 @@ export class LocalBackend implements Backend {
    * SQLite goes on writing to a store file that was removed (rm spool.db*), and those writes vanish with
    * it: a writer notices after each commit and fails instead of reporting records as stored.
    */
-  private checkStillThere(): void {
+  private checkStillThere(following = false): void {
     const was = this.file.identity
     if (!was) return
     let now: {dev: number; ino: number} | undefined
@@ -428,7 +428,12 @@ export class LocalBackend implements Backend {
       now = undefined
     }
     if (!now || now.ino !== was.ino || now.dev !== was.dev)
-      throw new StoreGoneError(`store ${this.location} was removed while spool was writing to it; what was written to it since is gone`)
+      throw new StoreGoneError(
+        following
+          ? `store ${this.location} was removed while spool was following it`
+          : `store ${this.location} was removed while spool was writing to it; what was written to it since is gone`,
+        following ? {hint: 'a store made since at the same path is another store: read it anew'} : {},
+      )
   }
 
   async offsetForTime(topic: string, partition: number, timestamp: number): Promise<number> {
@@ -526,6 +531,8 @@ export class LocalBackend implements Backend {
       if (!follow) return
       let grown = false
       this.reading(`cannot read store ${this.location}`, () => {
+        // A follower of a removed file would wait on it for ever, blind to a new store at its path.
+        this.checkStillThere(true)
         for (const cursor of cursors) if (!this.s.topicById.get(cursor.topicId)) throw new SpoolError(`topic '${cursor.topic}' was deleted`)
         grown = addPartitions()
       })
