@@ -18,7 +18,7 @@ export default class Produce extends SpoolCommand {
   static override summary = 'Write records from stdin to a topic, one per line.'
   static override description = `Each line of stdin becomes one record; a last line without a newline is a record too, and bytes are stored as they are (binary-safe with -0 or -D). The topic is created on first use (noted on stderr). Records are committed in batches, by count and by a short linger, so a slow writer's lines appear to readers within milliseconds.
 
-With --input json each line is an envelope as printed by \`spool consume --json\`: key, value, headers, timestamp and partition are kept, so consume --json | produce --input json copies a topic exactly.
+With --input json each line is an envelope as printed by \`spool consume --json\`: key, value, headers, timestamp and partition are kept, so consume --json | produce --input json copies a topic exactly. Blank lines are skipped, and a UTF-8 byte order mark before the first line is ignored.
 
 With --value-schema (and --key-schema) each value (key) is a JSON document in the schema format's canonical JSON form, validated, encoded and framed for a schema registry; the schema is registered under TOPIC-value (TOPIC-key) unless it is there already. On the local store the store is the registry; on Kafka name one with --registry, SPOOL_REGISTRY or the context.
 

@@ -329,8 +329,11 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       add(encodeText(valueSchema, chunk, start, end, record, ''), options.key ?? null, fixedHeaders, now, options.partition, record)
       return
     }
-    const line = chunk.subarray(start, end)
     if (options.format === 'json') {
+      // A blank line is no envelope (JSON Lines files often end with one); a BOM opens some files.
+      if (record === 1 && end - start >= 3 && chunk[start] === 0xef && chunk[start + 1] === 0xbb && chunk[start + 2] === 0xbf) start += 3
+      if (blank(chunk, start, end)) return
+      const line = chunk.subarray(start, end)
       let envelope
       try {
         envelope = decodeEnvelope(line, schemaFields)
@@ -349,6 +352,7 @@ export async function produce(backend: Backend, options: ProduceOptions): Promis
       }
       return
     }
+    const line = chunk.subarray(start, end)
     let key: Buffer | null = options.key ?? null
     let value = line
     if (keyDelimiter) {
@@ -567,4 +571,13 @@ function nextUnlessAborted(iterator: AsyncIterator<Buffer | string>, signal: Abo
       },
     )
   })
+}
+
+/** Whether chunk[start, end) holds only spaces, tabs and carriage returns (or nothing). */
+function blank(chunk: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = chunk[i]
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false
+  }
+  return true
 }

@@ -114,6 +114,16 @@ describe('produce', () => {
     expect((await run(['topic', 'list', '--json'], {env: t.env})).stdout.toString()).not.toContain('doomed')
   })
 
+  it('--input json skips blank lines and a byte order mark; a bad line is still named by its number in the input', async () => {
+    const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"value":"a"}\n\n{"value":"b"}\n \t\r\n')])
+    const produced = await run(['produce', 'jl', '--input', 'json'], {env: t.env, input})
+    expect(produced.code, produced.stderr).toBe(0)
+    expect((await run(['consume', 'jl'], {env: t.env})).stdout.toString()).toBe('a\nb\n')
+    const bad = await run(['produce', 'jl', '--input', 'json'], {env: t.env, input: '\n{"value":"c"}\n\nnot json\n'})
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^spool: line 4: not valid JSON .*; stored the 1 record before it\n$/)
+  })
+
   it('refuses -p past the partitions a new topic would get, and creates nothing', async () => {
     const produced = await run(['produce', 'fresh', '-p', '3'], {env: t.env, input: 'x\n'})
     expect(produced.code).toBe(2)
