@@ -39,9 +39,12 @@ export function compileExpression(expression: string, flag: string): (r: unknown
   try {
     // The expression is the user's own code from their own command line, evaluated in-process:
     // nothing goes through a shell, and it sees only the record.
-    return new Function('r', `"use strict"; return (${expression});`) as (r: unknown) => unknown
+    // On lines of its own, so that a trailing // comment does not swallow the closing parenthesis.
+    return new Function('r', `"use strict"; return (\n${expression}\n);`) as (r: unknown) => unknown
   } catch (error) {
-    throw new UsageError(`${flag} '${expression}' is not a valid JavaScript expression: ${(error as Error).message}`, `e.g. ${flag} 'r.json?.amount > 100'`)
+    // The parenthesis is ours: an expression that stops short meets it first ('r.value ===').
+    const message = /^Unexpected token '\)'$/.test((error as Error).message) && !expression.includes(')') ? 'it ends before it is complete' : (error as Error).message
+    throw new UsageError(`${flag} '${expression}' is not a valid JavaScript expression: ${message}`, `e.g. ${flag} 'r.json?.amount > 100'`)
   }
 }
 

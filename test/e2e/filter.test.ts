@@ -38,9 +38,17 @@ describe('consume --filter', () => {
     const bad = await spool(['consume', 'nowhere', '--filter', 'r.json.n >'])
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')).toHaveLength(1)
-    expect(bad.stderr).toContain("--filter 'r.json.n >' is not a valid JavaScript expression")
+    // The parenthesis around the expression is spool's: the message does not name it.
+    expect(bad.stderr).toBe("spool: --filter 'r.json.n >' is not a valid JavaScript expression: it ends before it is complete (e.g. --filter 'r.json?.amount > 100')\n")
     expect(bad.stdout.length).toBe(0)
     expect(existsSync(t.store)).toBe(false)
+  })
+
+  it('an expression may end with a // comment', async () => {
+    await spool(['produce', 'commented'], '{"n":1}\n{"n":2}\n')
+    const kept = await spool(['consume', 'commented', '--filter', 'r.json.n > 1 // the later ones'])
+    expect(kept.code, kept.stderr).toBe(0)
+    expect(kept.stdout.toString()).toBe('{"n":2}\n')
   })
 
   it('an expression that throws on a record: the records before it are printed, then one line naming the record, exit 1', async () => {
