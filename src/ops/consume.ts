@@ -99,8 +99,9 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
         break
       }
     }
-    // A read by key hands out only its records; once it has read to the end, so has the group.
-    if (options.keys && !signal.aborted) {
+    // Read to its end, the group is at the end too: past the records a read by key left out, and past what
+    // no record stands for (Kafka's transaction markers, or an aborted transaction's records, at the end).
+    if (!signal.aborted) {
       const commit = positionCommit(backend, options, readToEnd(assignments))
       if (commit) {
         await out.settle()

@@ -82,7 +82,7 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
       total += batch.count
       options.onBatch?.(read, total)
     }
-    if (options.keys && !options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
+    if (!options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
     return {read, written: total}
   }
 
@@ -120,6 +120,6 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   else await writes
   // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
   if (failure && !options.signal.aborted) throw failure
-  if (options.keys && !options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
+  if (!options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
   return {read, written: total}
 }

@@ -22,10 +22,10 @@ export function positionCommit(source: Backend, by: {group?: string; cursor?: Re
 }
 
 /**
- * Where a read by key that ran to its end leaves each partition it read up to an end: at that end, as a
- * read of every record does (the records without the key were read past too). Committed after such a
- * read; without it a group stayed after the last record with the key, or had no commit in a partition
- * without one, and its lag never reached 0.
+ * Where a read that ran to its end leaves each partition it read up to an end: at that end. Committed
+ * after such a read: a read by key hands out only its records, and Kafka has offsets no record stands
+ * for (transaction markers); committed only past the last record handed out, a group stayed behind
+ * them (or had no commit in a partition without any), and its lag never reached 0.
  */
 export function readToEnd(assignments: readonly Assignment[]): GroupOffset[] {
   return assignments.filter((a) => a.until !== undefined).map((a) => ({topic: a.topic, partition: a.partition, offset: a.until!}))

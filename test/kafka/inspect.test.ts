@@ -1,4 +1,4 @@
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
 import {run, sh, start, tempHome, unique} from '../helpers/cli.js'
@@ -96,6 +96,58 @@ describe('consume --merge and count on Kafka', () => {
     const consumed = await sh(`$bin consume ${topic} | wc -l`, {env})
     expect(consumed.stdout.toString().trim()).toBe('30')
     expect((await run(['count', topic, '--from', '-5'], {env})).stdout.toString()).toBe(`${(await sh(`$bin consume ${topic} --from -5 | wc -l`, {env})).stdout.toString().trim()}\n`)
+  })
+
+  it('reads are read committed: aborted transactions and one still open are left out; a group read to the end has no lag', async () => {
+    const topic = unique('txmix')
+    await run(['topic', 'create', topic], {env})
+    const lags = async (group: string) => JSON.parse((await run(['group', 'describe', group, '--json'], {env})).stdout.toString()).map((p: {lag: number}) => p.lag)
+    // committed (2), aborted (2), committed (1), then one left open until the Python process is told to end.
+    const script = `
+import sys
+from confluent_kafka import Producer
+p = Producer({'bootstrap.servers': sys.argv[1], 'transactional.id': sys.argv[2]})
+p.init_transactions(30)
+def tx(values, commit):
+    p.begin_transaction()
+    for v in values: p.produce(sys.argv[3], value=v.encode(), partition=0)
+    p.flush(30)
+    if commit: p.commit_transaction(30)
+    else: p.abort_transaction(30)
+tx(['c1', 'c2'], True)
+tx(['ABORTED-1', 'ABORTED-2'], False)
+tx(['c3'], True)
+p.begin_transaction()
+p.produce(sys.argv[3], value=b'OPEN', partition=0)
+p.flush(30)
+print('open', flush=True)
+sys.stdin.read()
+p.abort_transaction(30)
+`
+    const producer = spawn(registry.python, ['-c', script, kafka.plaintext, unique('txmix'), topic], {stdio: ['pipe', 'pipe', 'inherit']})
+    const closed = new Promise((resolve) => producer.on('close', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        producer.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve())
+        producer.on('close', (code) => reject(new Error(`the transactional producer ended first (${code})`)))
+      })
+      // A bounded read ends at the last stable offset: it neither prints nor waits for the open transaction.
+      expect((await run(['consume', topic], {env})).stdout.toString()).toBe('c1\nc2\nc3\n')
+      expect((await run(['count', topic], {env})).stdout.toString()).toBe('3\n')
+      expect((await run(['consume', topic, '-g', 'txg'], {env})).stdout.toString()).toBe('c1\nc2\nc3\n')
+      expect(await lags('txg')).toEqual([0])
+      const store = `file:${join(t.home, 'copy.db')}`
+      const copied = await run(['pipe', topic, `${store}/copy`, '-g', 'txcopy'], {env})
+      expect(copied.code, copied.stderr).toBe(0)
+      expect((await run(['consume', 'copy', '-b', store], {env})).stdout.toString()).toBe('c1\nc2\nc3\n')
+    } finally {
+      producer.stdin!.end()
+      await closed
+    }
+    // The open transaction aborted: a group read again to the end prints nothing and is past its marker.
+    expect((await run(['consume', topic, '-g', 'txg'], {env})).stdout.toString()).toBe('')
+    expect(await lags('txg')).toEqual([0])
+    expect((await run(['consume', topic], {env})).stdout.toString()).toBe('c1\nc2\nc3\n')
   })
 
   it('count --by minute and --by key on Kafka, and an unknown topic as consume reports it', async () => {

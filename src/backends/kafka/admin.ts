@@ -225,11 +225,19 @@ export class KafkaAdmin {
     return sizes
   }
 
-  /** The offsets at `timestamp` (or TIMESTAMP_EARLIEST / _LATEST) of the topics' partitions, by partitionKey. */
+  /**
+   * The offsets at `timestamp` (or TIMESTAMP_EARLIEST / _LATEST) of the topics' partitions, by partitionKey.
+   * Read committed, as spool's fetches are: the latest is the last stable offset, so that a bounded read
+   * does not wait on records of a transaction still open, which a read-committed fetch does not return.
+   */
   async listOffsets(topics: {name: string; partitions: number[]}[], timestamp: bigint): Promise<Map<string, number>> {
     const listed = await this.client.call(
       `listing offsets of '${topics.map((t) => t.name).join("', '")}'`,
-      () => this.client.admin.listOffsets({topics: topics.map((t) => ({name: t.name, partitions: t.partitions.map((partitionIndex) => ({partitionIndex, timestamp}))}))}),
+      () =>
+        this.client.admin.listOffsets({
+          isolationLevel: 1, // read committed, as the fetches (fetch.ts, READ_COMMITTED)
+          topics: topics.map((t) => ({name: t.name, partitions: t.partitions.map((partitionIndex) => ({partitionIndex, timestamp}))})),
+        }),
       topics[0]?.name,
     )
     const offsets = new Map<string, number>()

@@ -14,7 +14,14 @@ export interface FetchedPartition {
   errorCode: number
   highWatermark: number
   logStartOffset: number
+  /** Transactions aborted in the fetched range (read committed): their producers' batches are left out. */
+  abortedTransactions?: AbortedTransaction[]
   records?: Buffer
+}
+
+export interface AbortedTransaction {
+  producerId: bigint
+  firstOffset: number
 }
 
 export interface FetchedTopic {
@@ -52,7 +59,8 @@ export function parseFetchResponse(_correlationId: number, apiKey: number, apiVe
       }
       r.readInt64() // last_stable_offset
       partition.logStartOffset = Number(r.readInt64())
-      r.readArray((r) => [r.readInt64(), r.readInt64()]) // aborted transactions
+      const aborted = r.readArray((r) => ({producerId: r.readInt64(), firstOffset: Number(r.readInt64())}))
+      if (aborted.length > 0) partition.abortedTransactions = aborted
       r.readInt32() // preferred_read_replica
       const size = r.readUnsignedVarInt() - 1
       if (size > 0) {
@@ -79,7 +87,23 @@ function readVarint(body: Buffer, cursor: {at: number}): number {
   } while (byte & 0x80)
   return result % 2 === 0 ? result / 2 : -(result + 1) / 2
 }
+/** Kafka's isolation level for reads that leave out aborted transactions and stop before open ones. */
+export const READ_COMMITTED = 1
+const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
+/** A control record's type (its key: version, type): 0 marks an abort, 1 a commit. */
+const ABORT_MARKER = 0
+
+/** The type of the first control record in `body` from `start` (a control batch holds one), or -1. */
+function controlType(body: Buffer, start: number, end: number): number {
+  const cursor = {at: start}
+  readVarint(body, cursor) // length
+  cursor.at++ // attributes
+  readVarint(body, cursor) // timestamp delta
+  readVarint(body, cursor) // offset delta
+  const keyLength = readVarint(body, cursor)
+  return keyLength >= 4 && cursor.at + 4 <= end ? body.readInt16BE(cursor.at + 2) : -1
+}
 
 /** Record counts of the whole batches in `raw`: room for the columns, allocated once. */
 function recordCapacity(raw: Buffer): number {
@@ -123,8 +147,13 @@ export class KafkaRecordBatch implements RecordBatch {
   valueColumn?: () => ByteColumn
   keyColumn?: () => ByteColumn | undefined
 
-  constructor(readonly topic: string, readonly partition: number, raw: Buffer, from: number, until: number | undefined) {
+  constructor(readonly topic: string, readonly partition: number, raw: Buffer, from: number, until: number | undefined, aborted?: readonly AbortedTransaction[]) {
     this.nextOffset = from
+    // Read committed, as Kafka's own consumer does it: a producer whose transaction the fetch names as
+    // aborted (from its first offset on) has its transactional batches left out until its abort marker.
+    const abortedFrom = aborted ? [...aborted].sort((x, y) => x.firstOffset - y.firstOffset) : []
+    let nextAborted = 0
+    const abortedProducers = new Set<bigint>()
     const capacity = recordCapacity(raw)
     this.offsets = new Float64Array(capacity)
     this.timestamps = new Float64Array(capacity)
@@ -153,7 +182,15 @@ export class KafkaRecordBatch implements RecordBatch {
         )
         break
       }
-      if ((attributes & CONTROL) === 0 && batchEnd > from) {
+      let abortedBatch = false
+      if ((attributes & TRANSACTIONAL) !== 0) {
+        while (nextAborted < abortedFrom.length && abortedFrom[nextAborted]!.firstOffset <= batchEnd - 1) abortedProducers.add(abortedFrom[nextAborted++]!.producerId)
+        const producerId = raw.readBigInt64BE(at + 43)
+        if ((attributes & CONTROL) !== 0) {
+          if (abortedProducers.has(producerId) && controlType(raw, at + 61, end) === ABORT_MARKER) abortedProducers.delete(producerId)
+        } else abortedBatch = abortedProducers.has(producerId)
+      }
+      if ((attributes & CONTROL) === 0 && !abortedBatch && batchEnd > from) {
         const codec = COMPRESSIONS[attributes & 0x07]
         if (codec === undefined) throw new Error(`unknown compression ${attributes & 0x07} in ${topic}/${partition}`)
         if (codec === 'none') this.decodeRecords(raw, at + 61, end, recordCount, baseOffset, baseTimestamp, from, until)

@@ -162,7 +162,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
             continue
           }
           if (!p.records) continue
-          const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until)
+          const batch = new KafkaRecordBatch(assignment.topic, p.partitionIndex, p.records, offset, assignment.until, p.abortedTransactions)
           next.set(assignment, Math.max(offset, batch.nextOffset))
           ready.push(batch)
           if (batch.damage) {

@@ -1,5 +1,5 @@
 import {type Admin, ConnectionPool, fetchV12, initProducerIdV4, kGetApi, produceV9, Writer} from '@platformatic/kafka'
-import {type FetchedTopic, parseFetchResponse} from './fetch.js'
+import {type FetchedTopic, READ_COMMITTED, parseFetchResponse} from './fetch.js'
 
 /**
  * The one module that calls into @platformatic/kafka's protocol internals (its connection pool, raw
@@ -70,13 +70,17 @@ export class KafkaWire {
     await this.request({pool: this.shared(), broker: request.broker, apiKey: 0, apiVersion: 9, payload: () => payload, parse: produceV9.parseResponse})
   }
 
-  /** Fetch (v12, read uncommitted, no fetch session); records come back as raw bytes for KafkaRecordBatch. */
+  /**
+   * Fetch (v12, read committed, as kcat and the Java consumer read by default; no fetch session): records
+   * come back as raw bytes for KafkaRecordBatch, up to the last stable offset, with the aborted
+   * transactions among them named for it to leave out.
+   */
   fetch(request: {broker: Broker; maxWaitMs: number; minBytes: number; maxBytes: number; topics: Map<string, FetchPartition[]>}): Promise<FetchedTopic[]> {
     const topics = [...request.topics].map(([topic, partitions]) => ({
       topicId: topic,
       partitions: partitions.map((p) => ({partition: p.partition, fetchOffset: BigInt(p.fetchOffset), partitionMaxBytes: p.maxBytes, currentLeaderEpoch: -1, lastFetchedEpoch: -1})),
     }))
-    const isolationLevel = 0
+    const isolationLevel = READ_COMMITTED
     const sessionId = 0
     const sessionEpoch = -1
     const forgottenTopics: never[] = []
