@@ -58,6 +58,7 @@ With --key K (repeatable) the -n records are the newest records with that key, a
     // Stopping a follow is how a tail ends: never an error.
     await interruptible(async (signal) => {
       const out = new BufferedOutput(this.streams.out)
+      if (flags.group !== undefined) await backend.checkGroupIdle?.(flags.group)
       const groupOffsets = flags.group === undefined ? [] : (await backend.groupOffsets(flags.group)).filter((o) => topics.includes(o.topic))
       const resuming = groupOffsets.length > 0 || (resume !== undefined && resume.offsets.length > 0)
       let next

@@ -99,6 +99,12 @@ export interface GroupOffset {
   topic: string
   partition: number
   offset: number
+  /**
+   * A commit's own: the offset its reader read from (the first record of the batch it covers). A store
+   * that can (the local one) refuses the commit when the group is already past it: another reader with
+   * the group has handed out those records too.
+   */
+  readFrom?: number
 }
 
 export interface AppendOptions {
@@ -191,6 +197,11 @@ export interface Backend {
   groupOffsets(group: string): Promise<GroupOffset[]>
   /** Stores the offsets as the group's position (the next offset to read) for those partitions. */
   commitOffsets(group: string, offsets: GroupOffset[]): Promise<void>
+  /**
+   * Before a reader with a group reads: refuses a group that other consumers are members of (Kafka),
+   * whose commits the broker would refuse only after records were handed out.
+   */
+  checkGroupIdle?(group: string): Promise<void>
   /** Forgets a group and all its offsets; throws UnknownGroupError for a group with none. */
   deleteGroup(group: string): Promise<void>
 

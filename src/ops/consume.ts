@@ -79,7 +79,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       }
       writer.write(view, 0, take, out)
       written += take
-      const commit = consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1}]) : undefined
+      const commit =
+        consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1, readFrom: batch.offsetAt(0)}]) : undefined
       if (commit) {
         // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
         await out.settle()

@@ -1,7 +1,7 @@
 import type {Assignment, Backend, ReadOptions} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
-import {ArrayRecordBatch, recordAt} from '../core/record.js'
+import {ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
 import type {ReadCursor} from './cursors.js'
 import {type RecordSink, positionCommit, readToEnd} from './sinks.js'
 import type {Transform} from './transform.js'
@@ -50,8 +50,8 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   const {sink, transform} = options
   let read = 0
   let total = 0
-  const commitFor = (batch: {topic: string; partition: number}, last: number) =>
-    positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1}])
+  const commitFor = (batch: RecordBatch, last: number) =>
+    positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1, readFrom: batch.offsetAt(0)}])
   const readOptions = {signal: options.signal, keys: options.keys, onScanned: options.onScanned, outage: options.outage}
   // A batch a killed run wrote part of (or all of) into Kafka without committing it is finished first,
   // up to the last of its records found there, and committed, before any record of another partition

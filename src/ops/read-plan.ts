@@ -24,8 +24,10 @@ export interface ReadPlanOptions {
 /** Resolves positions (and a group's committed offsets) against every partition into one read's assignments. */
 export async function planRead(backend: Backend, options: ReadPlanOptions): Promise<Assignment[]> {
   const committed = new Map<string, number>()
-  if (options.group)
+  if (options.group) {
+    await backend.checkGroupIdle?.(options.group)
     for (const o of await backend.groupOffsets(options.group)) committed.set(partitionKey(o.topic, o.partition), o.offset)
+  }
   for (const o of options.resume ?? []) committed.set(partitionKey(o.topic, o.partition), o.offset)
   const resumedTopics = new Set(options.resume?.map((o) => o.topic))
   if (options.until) checkRange(options.from, options.until)

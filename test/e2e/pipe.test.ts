@@ -89,6 +89,18 @@ describe('pipe', () => {
     expect(killedMidCopy, `only ${killedMidCopy} of ${rounds} kills landed mid-copy`).toBeGreaterThanOrEqual(20)
   }, 300_000)
 
+  it('two copies with one group between topics of one store: the one behind is refused, the copy has every record once', async () => {
+    const {sh} = await import('../helpers/cli.js')
+    expect((await sh('seq 1 2000000 | $bin produce src', {env: t.env})).code).toBe(0)
+    const both = await sh('$bin pipe src dst -g g1 2>"$SPOOL_HOME/a.err" & $bin pipe src dst -g g1 2>"$SPOOL_HOME/b.err"; wait; cat "$SPOOL_HOME/a.err" "$SPOOL_HOME/b.err"', {env: t.env})
+    const stderr = both.stdout.toString()
+    // Without the check both copies wrote every record (4,000,000) and each said "exactly-once".
+    expect(stderr).toMatch(/spool: another reader with group 'g1' has already read src\/0 past offset \d+ in .* \(run one reader per group: two with one group each read every record\)/)
+    expect((await run(['count', 'dst'], {env: t.env})).stdout.toString()).toBe('2000000\n')
+    const diff = await run(['diff', 'src', 'dst'], {env: t.env})
+    expect(diff.code, diff.stdout.toString()).toBe(0)
+  })
+
   it('--filter, --map and --exec transform on the way', async () => {
     const orders = [{id: 1, amount: 50}, {id: 2, amount: 5000}, {id: 3, amount: 1200}].map((o) => JSON.stringify(o)).join('\n') + '\nnot json\n'
     await run(['produce', 'orders'], {env: t.env, input: orders})

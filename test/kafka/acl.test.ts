@@ -101,7 +101,7 @@ describe('cursors with read-only ACLs', () => {
     const withGroup = await run(['consume', topic, '-b', sasl, '-g', 'acl-group', '-c', '5'], {env: reader})
     expect(withGroup.code).toBe(1)
     expect(withGroup.stdout.toString()).toBe('')
-    expect(withGroup.stderr).toMatch(/^spool: kafka:\/\/\S+ refused reading the offsets of group 'acl-group': not authorized \(GROUP_AUTHORIZATION_FAILED\) \(.*--cursor NAME/)
+    expect(withGroup.stderr).toMatch(/^spool: kafka:\/\/\S+ refused describing group 'acl-group': not authorized \(GROUP_AUTHORIZATION_FAILED\) \(.*--cursor NAME/)
     expect(withGroup.stderr.trimEnd().split('\n')).toHaveLength(1)
 
     // pipe from the cluster into the local store on a cursor: all of it, then only what is new.

@@ -1,4 +1,4 @@
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, inject, it} from 'vitest'
@@ -70,6 +70,30 @@ describe('spool and its peers on Kafka', () => {
     expect(JSON.parse((await run(['group', 'describe', group, '--json'], {env})).stdout.toString())[0].committed).toBe(0)
     expect((await run(['group', 'delete', group], {env})).code).toBe(0)
     expect(JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString()).map((g: {group: string}) => g.group)).not.toContain(group)
+  })
+
+  it('a group another consumer is a member of (kcat -G) is refused before anything is read or printed', async () => {
+    await run(['produce', topic], {env, input: 'r0\nr1\n'})
+    const group = unique('busy')
+    const member = spawn('kcat', ['-b', kafka.plaintext, '-G', group, topic, '-o', 'end'], {stdio: ['ignore', 'ignore', 'pipe']})
+    try {
+      // kcat has joined once it says the group gave it its partition.
+      let said = ''
+      await new Promise<void>((resolve, reject) => {
+        member.stderr!.on('data', (d: Buffer) => (said += d.toString()) && /assigned: /.test(said) && resolve())
+        member.on('close', () => reject(new Error(`kcat ended before it joined: ${said}`)))
+        setTimeout(() => reject(new Error(`kcat did not join within 30 s: ${said}`)), 30_000).unref()
+      })
+      for (const args of [['consume', topic, '-g', group], ['tail', topic, '-g', group]]) {
+        const refused = await run(args, {env})
+        expect(refused.code, args.join(' ')).toBe(1)
+        expect(refused.stdout.toString()).toBe('')
+        expect(refused.stderr).toMatch(new RegExp(`^spool: consumer group '${group}' has active members in .*; spool commits only for groups nobody else is consuming with \\(stop the other consumers`))
+      }
+    } finally {
+      member.kill('SIGTERM')
+      await new Promise((r) => member.on('close', r))
+    }
   })
 
   it('kcat reads exactly what spool produced, and spool reads exactly what kcat produced', async () => {

@@ -271,6 +271,12 @@ export class KafkaAdmin {
     return offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
   }
 
+  /** Refuses a group with members (another consumer reads with it): spool's commits would be refused. */
+  async checkGroupIdle(group: string): Promise<void> {
+    const described = await this.client.call(`describing group '${group}'`, () => this.client.admin.describeGroups({groups: [group]}))
+    if ((described.get(group)?.members.size ?? 0) > 0) throw activeMembers(group, this.client.location)
+  }
+
   async commitOffsets(group: string, offsets: GroupOffset[]): Promise<void> {
     const byTopic = new Map<string, {partition: number; offset: bigint}[]>()
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), {partition: o.partition, offset: BigInt(o.offset)}])
@@ -281,10 +287,7 @@ export class KafkaAdmin {
     } catch (error) {
       const codes = apiErrors(error)
       if (codes.has('UNKNOWN_MEMBER_ID') || codes.has('ILLEGAL_GENERATION') || codes.has('REBALANCE_IN_PROGRESS') || codes.has('NON_EMPTY_GROUP'))
-        throw new SpoolError(`consumer group '${group}' has active members in ${this.client.location}; spool commits only for groups nobody else is consuming with`, {
-          hint: 'stop the other consumers of the group, or use another group name',
-          cause: error,
-        })
+        throw activeMembers(group, this.client.location, error)
       throw error
     }
   }
@@ -293,4 +296,11 @@ export class KafkaAdmin {
     if (!(await this.listGroups()).includes(group)) throw new UnknownGroupError(group, this.client.location)
     await this.client.call(`deleting group '${group}'`, () => this.client.admin.deleteGroups({groups: [group]}))
   }
+}
+
+function activeMembers(group: string, location: string, cause?: unknown): SpoolError {
+  return new SpoolError(`consumer group '${group}' has active members in ${location}; spool commits only for groups nobody else is consuming with`, {
+    hint: 'stop the other consumers of the group, or use another group name',
+    cause,
+  })
 }

@@ -143,6 +143,10 @@ export class KafkaBackend implements Backend {
     return this.admin.commitOffsets(group, offsets)
   }
 
+  checkGroupIdle(group: string): Promise<void> {
+    return this.admin.checkGroupIdle(group)
+  }
+
   deleteGroup(group: string): Promise<void> {
     return this.admin.deleteGroup(group)
   }

@@ -809,7 +809,16 @@ export class LocalBackend implements Backend {
 
   private writeOffsets(group: string, offsets: GroupOffset[]): void {
     const now = Date.now()
-    for (const {topic, partition, offset} of offsets) this.s.upsertGroupOffset.run(group, this.requireTopic(topic).id, partition, offset, now)
+    for (const {topic, partition, offset, readFrom} of offsets) {
+      const topicId = this.requireTopic(topic).id
+      const committed = readFrom === undefined ? undefined : this.s.groupOffsetAt.get(group, topicId, partition)?.committed
+      // Inside the writer's transaction: a copy's records roll back with it (pipe between topics of one store).
+      if (committed !== undefined && committed > readFrom!)
+        throw new SpoolError(`another reader with group '${group}' has already read ${topic}/${partition} past offset ${readFrom} in ${this.location}`, {
+          hint: 'run one reader per group: two with one group each read every record',
+        })
+      this.s.upsertGroupOffset.run(group, topicId, partition, offset, now)
+    }
   }
 
   async deleteGroup(group: string): Promise<void> {

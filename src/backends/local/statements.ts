@@ -113,6 +113,7 @@ export function prepareStatements(db: Database.Database, version: number) {
     groupOffsets: db.prepare<[string], {topic: string; partition: number; committed: number}>(
       'SELECT t.name AS topic, g.partition, g.committed FROM group_offsets g JOIN topics t ON t.id = g.topic_id WHERE g.group_name = ? ORDER BY t.name, g.partition',
     ),
+    groupOffsetAt: db.prepare<[string, number, number], {committed: number}>('SELECT committed FROM group_offsets WHERE group_name = ? AND topic_id = ? AND partition = ?'),
     upsertGroupOffset: db.prepare(
       'INSERT INTO group_offsets (group_name, topic_id, partition, committed, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_name, topic_id, partition) DO UPDATE SET committed = excluded.committed, updated_at = excluded.updated_at',
     ),
