@@ -7,7 +7,7 @@ import {decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
-import {planRead, streamRecords, wholeTopics} from '../src/ops/consume.js'
+import {followDeadline, planRead, streamRecords, wholeTopics} from '../src/ops/consume.js'
 import {DEFAULT_MAX_WAIT_MS, mergeRecords} from '../src/ops/merge.js'
 
 export default class Consume extends SpoolCommand {
@@ -46,7 +46,7 @@ Without --merge, records come partition by partition, each partition in offset o
 
   static override flags = {
     from: positionFlag({char: 'o', summary: 'Where to start in each partition.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest', aliases: ['offset']}),
-    until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
+    until: positionFlag({summary: 'Where to stop in each partition (exclusive). With -f a time still to come (@+10m) ends the follow then.'}),
     count: Flags.integer({char: 'c', summary: 'Stop after this many records in all (with --filter: records that pass).', min: 0}),
     filter: filterFlag,
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
@@ -73,8 +73,11 @@ Without --merge, records come partition by partition, each partition in offset o
     const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))
     await interruptible(
       (signal) => {
-        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder, filter: flags.filter, keys, onScanned: scan.onScanned, outage: flags.follow ? outageWithLines(signal, 'reading') : undefined, addedPartitions: flags.follow ? wholeTopics(assignments, partitions) : undefined}
-        return (flags.merge ? mergeRecords(backend, assignments, {...options, maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS}) : streamRecords(backend, assignments, options)).finally(() => scan.stop())
+        const stopAt = followDeadline({follow: flags.follow, until: flags.until})
+        const options = {writer, out, signal, follow: flags.follow, limit: flags.count, group: flags.group, cursor, decoder, filter: flags.filter, keys, onScanned: scan.onScanned, outage: flags.follow ? outageWithLines(signal, 'reading') : undefined, addedPartitions: flags.follow ? wholeTopics(assignments, partitions) : undefined, stopAt}
+        // A merged follow ends at its --until time as a Ctrl-C would end it.
+        const merged = () => mergeRecords(backend, assignments, {...options, signal: stopAt === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]), maxWaitMs: flags['max-wait'] ?? DEFAULT_MAX_WAIT_MS})
+        return (flags.merge ? merged() : streamRecords(backend, assignments, options)).finally(() => scan.stop())
       },
       // Stopping a follow is how a follow ends; stopping a bounded read leaves it unfinished.
       () => (flags.follow ? undefined : 'interrupted'),

@@ -9,7 +9,7 @@ import {outageWithLines} from '../src/cli/outage-lines.js'
 import {interruptible} from '../src/cli/signals.js'
 import {isUnreachable, UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
-import {planRead, recordsInRange, wholeTopics} from '../src/ops/read-plan.js'
+import {followDeadline, planRead, recordsInRange, wholeTopics} from '../src/ops/read-plan.js'
 import {TopicSink} from '../src/ops/sinks.js'
 import {execTransform, expressionTransform, type Transform} from '../src/ops/transform.js'
 
@@ -54,7 +54,7 @@ ${positionHelp}`
     group: groupFlag,
     ...cursorFlags,
     from: positionFlag({char: 'o', summary: 'Where to start where the group or cursor has no position yet.', default: {kind: 'earliest'}, defaultHelp: async () => 'earliest'}),
-    until: positionFlag({summary: 'Where to stop in each partition (exclusive).'}),
+    until: positionFlag({summary: 'Where to stop in each partition (exclusive). With -f a time still to come (@+10m) ends the follow then.'}),
     follow: Flags.boolean({char: 'f', summary: 'Keep copying new records instead of stopping at the end.'}),
     partition: partitionsFlag,
     key: keyFlag,
@@ -151,6 +151,7 @@ ${positionHelp}`
             signal,
             follow: flags.follow,
             addedPartitions: flags.follow ? wholeTopics(assignments, partitions) : undefined,
+            stopAt: followDeadline({follow: flags.follow, until: flags.until}),
             group: flags.group,
             cursor,
             transform,

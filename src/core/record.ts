@@ -270,3 +270,9 @@ export class ArrayRecordBatch implements RecordBatch {
     return value === null ? -1 : value.copy(target, position)
   }
 }
+
+/** The index of the first of a batch's first `count` records stamped at or after `time`; `count` when none is. */
+export function firstStampedFrom(batch: RecordBatch, time: number, count: number): number {
+  for (let i = 0; i < count; i++) if (batch.timestampAt(i) >= time) return i
+  return count
+}

@@ -1,7 +1,7 @@
 import type {Assignment, Backend, ReadOptions} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
-import {type FeedRecord, ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
+import {type FeedRecord, ArrayRecordBatch, type RecordBatch, firstStampedFrom, recordAt} from '../core/record.js'
 import type {RecordDecoder} from '../schemas/decoder.js'
 import {type BufferedOutput, OutputClosedError} from '../io/output.js'
 import type {RecordWriter} from '../io/record-writers.js'
@@ -10,7 +10,7 @@ import type {ReadCursor} from './cursors.js'
 import type {RecordFilter} from './record-filter.js'
 import {DecodingOutputSink, OutputSink, commitPosition, positionCommit, readToEnd} from './sinks.js'
 
-export {planRead, wholeTopics} from './read-plan.js'
+export {followDeadline, planRead, wholeTopics} from './read-plan.js'
 
 export interface StreamOptions {
   writer: RecordWriter
@@ -35,6 +35,8 @@ export interface StreamOptions {
   outage?: Outage
   /** Following whole topics: read the partitions added to them too (ReadOptions.addedPartitions). */
   addedPartitions?: ReadOptions['addedPartitions']
+  /** A following read's end in time (followDeadline): it ends then, or at a record stamped at or after it. */
+  stopAt?: number
 }
 
 export interface StreamResult {
@@ -52,11 +54,15 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   // A failed or closed output ends the read too: out.end() below then reports it.
   const signal = AbortSignal.any([options.signal, stop.signal, out.broken])
   let previous: RecordBatch | undefined
+  const deadline = options.stopAt === undefined ? undefined : setTimeout(() => stop.abort(), Math.max(0, options.stopAt - Date.now()))
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage, addedPartitions: options.addedPartitions})) {
       const {filter} = options
       // With a filter the limit counts passing records, so the whole batch is looked at.
       let take = limit === undefined || filter ? batch.count : Math.min(batch.count, limit - written)
+      const ends = options.stopAt === undefined ? take : firstStampedFrom(batch, options.stopAt, take)
+      const reachedEnd = ends < take
+      take = ends
       let view: RecordBatch = batch
       let failure: Error | undefined
       if (options.decoder) {
@@ -95,7 +101,7 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       if (!out.sharesUnwrittenBytes) previous?.release?.()
       previous = batch
       if (failure) throw failure
-      if (limit !== undefined && written >= limit) {
+      if (reachedEnd || (limit !== undefined && written >= limit)) {
         stop.abort()
         break
       }
@@ -113,6 +119,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   } catch (error) {
     if (error instanceof OutputClosedError) return {written, outputClosed: true}
     throw error
+  } finally {
+    clearTimeout(deadline)
   }
   return {written, outputClosed: false}
 }

@@ -1,7 +1,7 @@
 import type {Assignment, Backend, ReadOptions} from '../core/backend.js'
 import type {KeySelection} from '../core/key-selection.js'
 import type {Outage} from '../core/outage.js'
-import {ArrayRecordBatch, type RecordBatch, recordAt} from '../core/record.js'
+import {ArrayRecordBatch, type RecordBatch, firstStampedFrom, recordAt} from '../core/record.js'
 import type {ReadCursor} from './cursors.js'
 import {type RecordSink, positionCommit, readToEnd} from './sinks.js'
 import type {Transform} from './transform.js'
@@ -24,6 +24,8 @@ export interface PipeOptions {
   outage?: Outage
   /** Following a whole topic: copy the partitions added to it too (ReadOptions.addedPartitions). */
   addedPartitions?: ReadOptions['addedPartitions']
+  /** A following copy's end in time (followDeadline): it ends then, or at a record stamped at or after it. */
+  stopAt?: number
 }
 
 export interface PipeResult {
@@ -52,7 +54,13 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   let total = 0
   const commitFor = (batch: RecordBatch, last: number) =>
     positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1, readFrom: batch.offsetAt(0)}])
-  const readOptions = {signal: options.signal, keys: options.keys, onScanned: options.onScanned, outage: options.outage}
+  // The deadline ends the reads as a Ctrl-C would, but the copy's end is not an interruption.
+  const ended = new AbortController()
+  const deadline = options.stopAt === undefined ? undefined : setTimeout(() => ended.abort(), Math.max(0, options.stopAt - Date.now()))
+  const signal = options.stopAt === undefined ? options.signal : AbortSignal.any([options.signal, ended.signal])
+  /** How many of a batch's records the copy takes: those stamped before the deadline's time. */
+  const within = (batch: RecordBatch) => (options.stopAt === undefined ? batch.count : firstStampedFrom(batch, options.stopAt, batch.count))
+  const readOptions = {signal, keys: options.keys, onScanned: options.onScanned, outage: options.outage}
   // A batch a killed run wrote part of (or all of) into Kafka without committing it is finished first,
   // up to the last of its records found there, and committed, before any record of another partition
   // is written: written after it, that record's commit would hide it from the next run's read-back.
@@ -68,58 +76,71 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
     yield* source.read(rest, {...readOptions, follow: options.follow, addedPartitions: options.addedPartitions})
   }
   const reader = reading()
-  if (!transform) {
-    for await (const batch of reader) {
-      for (let i = 0; i < batch.count; i++) sink.add(batch, i)
-      try {
-        await sink.flush(commitFor(batch, batch.offsetAt(batch.count - 1)))
-      } catch (error) {
-        // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
-        if (options.signal.aborted) break
-        throw error
+  try {
+    if (!transform) {
+      for await (const batch of reader) {
+        const count = within(batch)
+        if (count === 0) break
+        for (let i = 0; i < count; i++) sink.add(batch, i)
+        try {
+          await sink.flush(commitFor(batch, batch.offsetAt(count - 1)))
+        } catch (error) {
+          // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
+          if (options.signal.aborted) break
+          throw error
+        }
+        read += count
+        total += count
+        options.onBatch?.(read, total)
+        if (count < batch.count) break
       }
-      read += batch.count
-      total += batch.count
-      options.onBatch?.(read, total)
+      if (!signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
+      return {read, written: total}
     }
-    if (!options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
-    return {read, written: total}
+    return await transformed(reader)
+  } finally {
+    clearTimeout(deadline)
   }
 
-  // Each batch is written once answered, after the batches before it: `writes` chains them in order.
-  let inFlight = 0
-  let failure: unknown
-  let writes: Promise<void> = Promise.resolve()
-  for await (const batch of reader) {
-    const records = Array.from({length: batch.count}, (_, i) => recordAt(batch, i))
-    const last = batch.offsetAt(batch.count - 1)
-    const answered = transform.apply(records)
-    answered.catch(() => {})
-    inFlight += records.length
-    writes = writes.then(async () => {
-      try {
-        if (failure) return
-        const output = await answered
-        const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
-        for (let i = 0; i < changed.count; i++) sink.add(changed, i)
-        await sink.flush(commitFor(batch, last))
-        read += records.length
-        total += output.length
-        options.onBatch?.(read, total)
-      } catch (error) {
-        failure ??= error
-      } finally {
-        inFlight -= records.length
-      }
-    })
-    if (inFlight > RECORDS_IN_FLIGHT) await writes
-    if (failure) break
+  async function transformed(reader: AsyncGenerator<RecordBatch>): Promise<PipeResult> {
+    const transform = options.transform!
+    // Each batch is written once answered, after the batches before it: `writes` chains them in order.
+    let inFlight = 0
+    let failure: unknown
+    let writes: Promise<void> = Promise.resolve()
+    for await (const batch of reader) {
+      const count = within(batch)
+      if (count === 0) break
+      const records = Array.from({length: count}, (_, i) => recordAt(batch, i))
+      const last = batch.offsetAt(count - 1)
+      const answered = transform.apply(records)
+      answered.catch(() => {})
+      inFlight += records.length
+      writes = writes.then(async () => {
+        try {
+          if (failure) return
+          const output = await answered
+          const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
+          for (let i = 0; i < changed.count; i++) sink.add(changed, i)
+          await sink.flush(commitFor(batch, last))
+          read += records.length
+          total += output.length
+          options.onBatch?.(read, total)
+        } catch (error) {
+          failure ??= error
+        } finally {
+          inFlight -= records.length
+        }
+      })
+      if (inFlight > RECORDS_IN_FLIGHT) await writes
+      if (failure || count < batch.count) break
+    }
+    transform.end()
+    if (options.signal.aborted) await Promise.race([writes, new Promise((r) => setTimeout(r, DRAIN_AFTER_INTERRUPT_MS).unref())])
+    else await writes
+    // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
+    if (failure && !options.signal.aborted) throw failure
+    if (!signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
+    return {read, written: total}
   }
-  transform.end()
-  if (options.signal.aborted) await Promise.race([writes, new Promise((r) => setTimeout(r, DRAIN_AFTER_INTERRUPT_MS).unref())])
-  else await writes
-  // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
-  if (failure && !options.signal.aborted) throw failure
-  if (!options.signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
-  return {read, written: total}
 }

@@ -30,6 +30,7 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
   }
   for (const o of options.resume ?? []) committed.set(partitionKey(o.topic, o.partition), o.offset)
   const resumedTopics = new Set(options.resume?.map((o) => o.topic))
+  const deadline = followDeadline(options)
   if (options.until) checkRange(options.from, options.until)
   const assignments: Assignment[] = []
   // A topic named twice is read once.
@@ -50,6 +51,8 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
           options.follow && options.until.kind === 'offset'
             ? Math.max(options.until.offset, part.start) // while following, an offset past today's end is still a place to stop
             : await resolvePosition(options.until, part, lookup)
+        // While following, a time no record has reached yet ends the read when it comes (followDeadline).
+        if (deadline !== undefined && until >= part.end) until = undefined
       } else if (!options.follow) until = part.end
       if (until !== undefined && until <= from) continue
       assignments.push({topic, partition: part.partition, from, until})
@@ -82,4 +85,13 @@ export function wholeTopics(assignments: readonly Assignment[], partitions: numb
   for (const a of assignments) counts.set(a.topic, (counts.get(a.topic) ?? new Set()).add(a.partition))
   const whole = [...counts].filter(([, set]) => Math.max(...set) + 1 === set.size).map(([topic, set]) => ({topic, partitions: set.size}))
   return whole.length > 0 ? whole : undefined
+}
+
+/**
+ * A following read's `--until @TIME` that is still to come (@+10s, or a time no record has reached):
+ * the read follows until that time, then ends; undefined otherwise. Planned without the end, the read
+ * would find nothing before it and exit at once.
+ */
+export function followDeadline(options: Pick<ReadPlanOptions, 'follow' | 'until'>, now = Date.now()): number | undefined {
+  return options.follow && options.until?.kind === 'time' && options.until.timestamp > now ? options.until.timestamp : undefined
 }

@@ -159,6 +159,31 @@ describe('follow', () => {
     expect(copied.stdout.toString().split('\n').filter(Boolean).sort()).toEqual(['a', 'on-0', 'on-the-new-partition'])
   })
 
+  it('-f --until @+DURATION follows until that time, then exits 0; a record stamped later ends it at once (consume and pipe)', async () => {
+    await run(['produce', 'window'], {env: t.env, input: 'old\n'})
+    // Before, a time no record had reached made the read find nothing and exit at once.
+    const follower = start(['consume', 'window', '-f', '--until', '@+3s'], {env: t.env})
+    const closed = new Promise<number | null>((resolve) => follower.on('close', resolve))
+    let output = ''
+    follower.stdout!.on('data', (d: Buffer) => (output += d))
+    for (let i = 0; i < 400 && output !== 'old\n'; i++) await new Promise((r) => setTimeout(r, 10))
+    await run(['produce', 'window'], {env: t.env, input: 'during\n'})
+    expect(await closed).toBe(0)
+    expect(output).toBe('old\nduring\n')
+    // A record stamped at or after the time is not printed and ends the follow there, long before it.
+    const piper = start(['pipe', 'window', 'copy', '-f', '-g', 'p', '--until', '@+60s'], {env: t.env})
+    const later = start(['consume', 'window', '-f', '--until', '@+60s'], {env: t.env})
+    const ended = [piper, later].map((p) => new Promise<number | null>((resolve) => p.on('close', resolve)))
+    let laterOutput = ''
+    later.stdout!.on('data', (d: Buffer) => (laterOutput += d))
+    for (let i = 0; i < 400 && laterOutput !== 'old\nduring\n'; i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 400 && (await run(['count', 'copy'], {env: t.env})).stdout.toString() !== '2\n'; i++) await new Promise((r) => setTimeout(r, 25))
+    await run(['produce', 'window', '--input', 'json'], {env: t.env, input: '{"value":"from the future","timestamp":"2099-01-01"}\n'})
+    expect(await Promise.all(ended)).toEqual([0, 0])
+    expect(laterOutput).toBe('old\nduring\n')
+    expect((await run(['consume', 'copy'], {env: t.env})).stdout.toString()).toBe('old\nduring\n')
+  })
+
   it('tail with the default -n prints the last 10', async () => {
     await run(['produce', 'ten'], {env: t.env, input: lines(25)})
     const tail = start(['tail', 'ten'], {env: t.env})
