@@ -2,6 +2,7 @@ import {retentionBytesFlag, retentionFlag} from '../../src/cli/flags.js'
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {UsageError} from '../../src/core/errors.js'
+import {validateTopicName} from '../../src/core/topic-name.js'
 import {describeRetention, detailTopic} from '../../src/ops/topics.js'
 
 export default class TopicAlter extends SpoolCommand {
@@ -24,6 +25,7 @@ export default class TopicAlter extends SpoolCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(TopicAlter)
+    validateTopicName(args.name)
     const configs: Record<string, string> = {}
     for (const entry of flags.config ?? []) {
       const at = entry.indexOf('=')

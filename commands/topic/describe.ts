@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {paint} from '../../src/cli/colour.js'
 import {renderTable} from '../../src/cli/table.js'
+import {validateTopicName} from '../../src/core/topic-name.js'
 import {formatBytes} from '../../src/core/units.js'
 import {describeRetention, detailTopic} from '../../src/ops/topics.js'
 
@@ -15,6 +16,7 @@ export default class TopicDescribe extends SpoolCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(TopicDescribe)
+    validateTopicName(args.name)
     const backend = await this.openBackend(flags, 'read')
     const topic = detailTopic(await backend.describeTopic(args.name))
     if (this.jsonEnabled()) return topic

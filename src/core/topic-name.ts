@@ -11,6 +11,9 @@ export function validateTopicName(name: string): string {
   if (name === '.' || name === '..') throw new UsageError(`topic name cannot be ${printable}`)
   if (name.length > MAX_TOPIC_NAME_LENGTH)
     throw new UsageError(`topic name is ${name.length} characters long; the limit is ${MAX_TOPIC_NAME_LENGTH}`)
+  // A topic with its backend's address (kafka://HOST:PORT/TOPIC, file:PATH/TOPIC) is pipe's and diff's form.
+  if (/^(kafka|file):/.test(name))
+    throw new UsageError(`${printable} is a topic with an address; here the topic is a plain name`, 'give the backend with -b, as in -b kafka://HOST:PORT or -b file:PATH; ADDRESS/TOPIC is for pipe and diff')
   if (!LEGAL.test(name))
     throw new UsageError(
       `topic name ${printable} contains characters other than ASCII alphanumerics, '.', '_' and '-'`,

@@ -16,6 +16,9 @@ describe('validateTopicName (Kafka rules)', () => {
     ['slash/name', /contains characters other than/],
     ['ünïcode', /contains characters other than/],
     ['colon:name', /contains characters other than/],
+    // pipe's and diff's ADDRESS/TOPIC given where a plain name goes: said so, with -b as the way.
+    ['kafka://localhost:9092/orders', /is a topic with an address; here the topic is a plain name/],
+    ['file:./archive.db/orders', /is a topic with an address/],
   ])('refuses %j', (name, message) => {
     expect(() => validateTopicName(name)).toThrow(UsageError)
     expect(() => validateTopicName(name)).toThrow(message)
