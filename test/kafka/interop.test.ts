@@ -173,6 +173,10 @@ describe('spool and its peers on Kafka', () => {
     expect(wrong.code).toBe(1)
     expect(wrong.stderr.split('\n')[0]).toMatch(/^spool: authentication to kafka:\/\/.* failed/)
     expect(wrong.stderr).not.toContain('not-the-password')
+    // No credentials at all: the SASL listener closes the connection, and the line says what it may want.
+    const none = await run(['topic', 'list', '-b', sasl, '--timeout', '3s'], {env})
+    expect(none.code).toBe(1)
+    expect(none.stderr).toMatch(/^spool: cannot reach Kafka at .* \(the broker closed the connection: .*want SASL \(SPOOL_SASL_MECHANISM.*or TLS \(--tls\)\?\)\n$/)
   })
 
   it('TLS: verifies the broker certificate and its host name, presents a client certificate', async () => {

@@ -216,11 +216,16 @@ export class KafkaClient {
         hint: 'it may require a client certificate: --tls-cert and --tls-key',
         cause: error,
       })
-    if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m)))
+    if (text.some((m) => /Cannot connect to any broker|Connection closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timed out|Timeout/i.test(m))) {
+      // Accepted, then closed, without SASL or TLS asked for: what a SASL or TLS listener does to plain requests.
+      const closedOnUs = !this.connection.sasl && !this.connection.tls && text.some((m) => /Connection closed/.test(m)) && !text.some((m) => /ECONNREFUSED/.test(m))
       return new UnreachableError(`cannot reach Kafka at ${brokers} (${what})`, {
-        hint: 'is the broker running and the address right? --timeout sets how long to wait',
+        hint: closedOnUs
+          ? 'the broker closed the connection: is the address right, and does its listener want SASL (SPOOL_SASL_MECHANISM, SPOOL_SASL_USERNAME, SPOOL_SASL_PASSWORD, or a context) or TLS (--tls)?'
+          : 'is the broker running and the address right? --timeout sets how long to wait',
         cause: error,
       })
+    }
     const notServing = [...codes].filter((c) => NOT_SERVING.has(c))
     if (notServing.length > 0) return new UnreachableError(`Kafka at ${brokers} is not serving (${what}): ${notServing.join(', ')}`, {cause: error})
     const detail = [...codes].join(', ') || text.filter((m) => !/failed \d+ times|Received response with error/.test(m)).at(-1) || text[0] || String(error)
