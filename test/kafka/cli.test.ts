@@ -234,7 +234,7 @@ describe('spool against Kafka', () => {
     const acknowledged = `until [ "$($bin consume ${topic} 2>/dev/null | wc -l)" -ge 3 ]; do sleep 0.2; done`
     const result = await sh(`(printf 'a\\nb\\nc\\n'; ${acknowledged}; echo ${big}; echo never) | $bin produce ${topic}`, {env})
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^spool: .*; 3 records were acknowledged by Kafka before the failure/)
+    expect(result.stderr).toMatch(/^spool: .* refused .*a record batch is larger than it takes \(MESSAGE_TOO_LARGE\); 3 records were acknowledged by Kafka before the failure \(a record must fit the topic's max\.message\.bytes/)
     expect((await run(['consume', topic], {env})).stdout.toString()).toBe('a\nb\nc\n')
   })
 
@@ -346,6 +346,10 @@ describe('spool against Kafka', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr.split('\n')).toHaveLength(2)
     expect(bad.stderr).toMatch(/refused the configs no\.such\.config=1/)
+    // topic create says it the same way (it printed Kafka's bare INVALID_CONFIG).
+    const badCreate = await run(['topic', 'create', unique('badcfg'), '-c', 'no.such.config=1'], {env})
+    expect([badCreate.code, badCreate.stderr.split('\n').length]).toEqual([2, 2])
+    expect(badCreate.stderr).toMatch(/refused the configs no\.such\.config=1 for '.*' \(check the names and values/)
   }, 180_000)
 
   it('consume --filter -c and tail -c --filter stop after the records that pass', async () => {

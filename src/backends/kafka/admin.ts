@@ -26,6 +26,8 @@ export class KafkaAdmin {
       const codes = apiErrors(error)
       if (codes.has('TOPIC_ALREADY_EXISTS')) throw new SpoolError(`topic '${name}' already exists in ${location}`)
       if (codes.has('INVALID_REPLICATION_FACTOR')) throw new UsageError(`replication factor ${settings.replicationFactor} is more than ${location} has brokers`)
+      if (configs.length > 0 && (codes.has('INVALID_CONFIG') || codes.has('INVALID_REQUEST')))
+        throw new UsageError(`${location} refused the configs ${configs.map((c) => `${c.name}=${c.value}`).join(', ')} for '${name}'`, "check the names and values against Kafka's topic configs")
       throw error
     }
     return this.waitForTopic(name)

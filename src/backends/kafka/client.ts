@@ -226,6 +226,11 @@ export class KafkaClient {
         cause: error,
       })
     }
+    if (codes.has('MESSAGE_TOO_LARGE') || codes.has('RECORD_LIST_TOO_LARGE'))
+      return new SpoolError(`${this.location} refused ${what}: a record batch is larger than it takes (${codes.has('MESSAGE_TOO_LARGE') ? 'MESSAGE_TOO_LARGE' : 'RECORD_LIST_TOO_LARGE'})`, {
+        hint: "a record must fit the topic's max.message.bytes (1 MB by default): raise it (spool topic alter T -c max.message.bytes=N), or keep records smaller",
+        cause: error,
+      })
     const notServing = [...codes].filter((c) => NOT_SERVING.has(c))
     if (notServing.length > 0) return new UnreachableError(`Kafka at ${brokers} is not serving (${what}): ${notServing.join(', ')}`, {cause: error})
     const detail = [...codes].join(', ') || text.filter((m) => !/failed \d+ times|Received response with error/.test(m)).at(-1) || text[0] || String(error)
