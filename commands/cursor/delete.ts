@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
 import {cursorStoreFlags, openCursorStore} from '../../src/cli/cursors.js'
+import {yesAccepted} from '../../src/cli/flags.js'
 import {UnknownCursorError} from '../../src/core/errors.js'
 
 export default class CursorDelete extends SpoolCommand {
@@ -9,7 +10,7 @@ export default class CursorDelete extends SpoolCommand {
   static override description = 'The next read with this cursor starts from --from again. Records are not touched, and nothing changes on the sources.'
   static override examples = ['<%= config.bin %> <%= command.id %> review', '<%= config.bin %> <%= command.id %> review --json']
   static override args = {cursor: Args.string({description: 'Cursor name.', required: true})}
-  static override flags = {...cursorStoreFlags}
+  static override flags = {...cursorStoreFlags, yes: yesAccepted}
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(CursorDelete)

@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
+import {yesAccepted} from '../../src/cli/flags.js'
 import {UnknownGroupError} from '../../src/core/errors.js'
 
 export default class GroupDelete extends SpoolCommand {
@@ -8,6 +9,7 @@ export default class GroupDelete extends SpoolCommand {
   static override description = 'The next read with this group starts from --from again. Records are not touched.'
   static override examples = ['<%= config.bin %> <%= command.id %> billing', '<%= config.bin %> <%= command.id %> billing --json']
   static override args = {group: Args.string({description: 'Consumer group.', required: true})}
+  static override flags = {yes: yesAccepted}
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(GroupDelete)

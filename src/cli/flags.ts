@@ -131,3 +131,9 @@ export function keysOf(values: readonly string[] | undefined): KeySelection | un
   if (!values || values.length === 0) return undefined
   return new KeySelection(values.map((text) => Buffer.from(text, 'utf8')))
 }
+
+/**
+ * --yes on the deletes that do not ask (group and cursor delete: positions only, records stay), so that a
+ * script can pass it to every delete as topic delete requires it.
+ */
+export const yesAccepted = Flags.boolean({char: 'y', summary: 'Accepted for scripts that pass --yes to every delete; this one does not ask (records stay).'})

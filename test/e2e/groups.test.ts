@@ -56,6 +56,9 @@ describe('consumer groups', () => {
     expect(gone.code).toBe(1)
     expect(gone.stderr).toMatch(/^spool: consumer group 'g1' has no committed offsets/)
     expect((await run(['group', 'delete', 'g1'], {env: t.env})).code).toBe(1)
+    // --yes, which topic delete requires, is taken here too (scripts pass it to every delete).
+    expect((await run(['group', 'delete', 'g2', '--yes'], {env: t.env})).code).toBe(0)
+    expect(JSON.parse(await ok(['group', 'list', '--json']))).toEqual([])
   })
 
   it('reset shows the plan and changes nothing without --execute; with it, the group moves', async () => {
