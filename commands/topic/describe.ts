@@ -20,11 +20,13 @@ export default class TopicDescribe extends SpoolCommand {
     const backend = await this.openBackend(flags, 'read')
     const topic = detailTopic(await backend.describeTopic(args.name))
     if (this.jsonEnabled()) return topic
+    // Kafka's offsets are not counts (compaction and transaction markers leave gaps): say which it is.
+    const kafka = backend.kind === 'kafka'
     this.streams.out.write(
       [
         ['Topic:', paint.bold(topic.name)],
         ['Partitions:', String(topic.partitions)],
-        ['Records:', String(topic.records)],
+        kafka ? ['Offsets:', `${topic.records} (not a count of records: spool count ${topic.name})`] : ['Records:', String(topic.records)],
         ['Size:', formatBytes(topic.bytes)],
         ['Retention:', describeRetention(topic)],
       ]
@@ -33,7 +35,7 @@ export default class TopicDescribe extends SpoolCommand {
     )
     this.streams.out.write(
       renderTable(
-        ['PARTITION', 'START', 'END', 'RECORDS', 'SIZE', 'FIRST', 'LAST'],
+        ['PARTITION', 'START', 'END', kafka ? 'OFFSETS' : 'RECORDS', 'SIZE', 'FIRST', 'LAST'],
         topic.partition_info.map((p) => [p.partition, p.start_offset, p.end_offset, p.records, formatBytes(p.bytes), p.first_timestamp ?? '-', p.last_timestamp ?? '-']),
       ),
     )

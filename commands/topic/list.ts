@@ -21,7 +21,8 @@ export default class TopicList extends SpoolCommand {
     }
     this.streams.out.write(
       renderTable(
-        ['TOPIC', 'PARTITIONS', 'RECORDS', 'SIZE', 'RETENTION'],
+        // Kafka's offsets are not counts (compaction and transaction markers leave gaps).
+        ['TOPIC', 'PARTITIONS', backend.kind === 'kafka' ? 'OFFSETS' : 'RECORDS', 'SIZE', 'RETENTION'],
         topics.map((t) => [t.name, t.partitions, t.records, formatBytes(t.bytes), describeRetention(t)]),
       ),
     )
