@@ -20,6 +20,30 @@ beforeEach(() => {
 })
 afterEach(() => t.cleanup())
 
+/**
+ * A following command with one collector for its whole run (output that arrives between two waits is
+ * not lost): `until` waits for a text in it, `stop` sends Ctrl-C and resolves with the exit status.
+ */
+function following(args: string[]) {
+  const follower = start(args, {env})
+  let seen = ''
+  let errors = ''
+  follower.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+  follower.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
+  const closed = new Promise<number | null>((resolve) => follower.on('close', resolve))
+  return {
+    seen: () => seen,
+    async until(text: string) {
+      for (let i = 0; i < 400 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(seen, errors).toContain(text)
+    },
+    stop() {
+      follower.kill('SIGINT')
+      return closed
+    },
+  }
+}
+
 describe('spool against Kafka', () => {
   it('creates, lists, describes and deletes topics with partitions, replication factor and configs', async () => {
     const created = await run(['topic', 'create', topic, '--partitions', '3', '--retention', '2d', '--replication-factor', '1', '--config', 'cleanup.policy=delete', '--json'], {env})
@@ -100,22 +124,11 @@ describe('spool against Kafka', () => {
     const groupNames = async () => JSON.parse((await run(['group', 'list', '--json'], {env})).stdout.toString()).map((g: {group: string}) => g.group)
     const groupsBefore = await groupNames()
     await run(['produce', topic], {env, input: 'first\n'})
-    const follower = start(['consume', topic, '-f'], {env})
-    // One collector for the whole run: output that arrives between two waits is not lost.
-    let seen = ''
-    let errors = ''
-    follower.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
-    follower.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
-    const until = async (text: string) => {
-      for (let i = 0; i < 400 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 50))
-      expect(seen, errors).toContain(text)
-    }
-    await until('first\n')
+    const follower = following(['consume', topic, '-f'])
+    await follower.until('first\n')
     await run(['produce', topic], {env, input: 'second\n'})
-    await until('second\n')
-    follower.kill('SIGINT')
-    const code = await new Promise((r) => follower.on('close', r))
-    expect(code).toBe(0)
+    await follower.until('second\n')
+    expect(await follower.stop()).toBe(0)
     // Reading without -g joined no group: the broker lists no group beyond those there before.
     expect(await groupNames()).toEqual(groupsBefore)
   })
@@ -123,22 +136,13 @@ describe('spool against Kafka', () => {
   it('consume -f of a whole topic reads the partitions topic alter adds (from their metadata, every 5 s)', async () => {
     await run(['topic', 'create', topic, '--partitions', '1'], {env})
     await run(['produce', topic], {env, input: 'first\n'})
-    const follower = start(['consume', topic, '-f'], {env})
-    let seen = ''
-    let errors = ''
-    follower.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
-    follower.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
-    const until = async (text: string) => {
-      for (let i = 0; i < 400 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 50))
-      expect(seen, errors).toContain(text)
-    }
-    await until('first\n')
+    const follower = following(['consume', topic, '-f'])
+    await follower.until('first\n')
     expect((await run(['topic', 'alter', topic, '-p', '2'], {env})).code).toBe(0)
     expect((await run(['produce', topic, '-p', '1'], {env, input: 'on-the-new-partition\n'})).code).toBe(0)
-    await until('on-the-new-partition\n')
-    follower.kill('SIGINT')
-    expect(await new Promise((r) => follower.on('close', r))).toBe(0)
-    expect(seen).toBe('first\non-the-new-partition\n')
+    await follower.until('on-the-new-partition\n')
+    expect(await follower.stop()).toBe(0)
+    expect(follower.seen()).toBe('first\non-the-new-partition\n')
   })
 
   it('pipes local -> Kafka -> local and replays into Kafka, keeping records exactly', async () => {

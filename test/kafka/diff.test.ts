@@ -39,7 +39,7 @@ describe('spool diff against Kafka', () => {
     expect(document.differences).toEqual([{kind: 'only-a', a: expect.objectContaining({key: 'k1', value: 'late'}), b: null}])
     const byKey = await run(['diff', remote, 'orders', '--by', 'key', '--fields', 'value'], {env: t.env})
     expect(byKey.code).toBe(1)
-    expect(byKey.stdout.toString()).toMatch(/^~ key="k1"\n< p\d@\d+ key="k1" value="v\d+"\n> p\d@\d+ key="k1" value="late"\ndifferent \(by key\): 36 equal, 0 only in A, 0 only in B, 1 changed\n$/)
+    expect(byKey.stdout.toString()).toMatch(/^~ key="k1" \(value\)\n< p\d@\d+ key="k1" value="v\d+"\n> p\d@\d+ key="k1" value="late"\ndifferent \(by key\): 36 equal, 0 only in A, 0 only in B, 1 changed\n$/)
 
     const missing = await run(['diff', 'orders', `${plaintext}/${topic}-missing`], {env: t.env})
     expect(missing.code).toBe(2)

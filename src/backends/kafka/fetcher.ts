@@ -56,13 +56,19 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
   const outage = options.follow ? options.outage : undefined
   const patiently = <T>(call: () => Promise<T>): Promise<T> => (outage ? outage.run(call) : call())
   let failingSince: number | undefined
-  let routes
-  try {
-    routes = await patiently(() => leaders(admin, assignments))
-  } catch (error) {
-    if (options.signal.aborted) return
-    throw error
+  let routes!: Awaited<ReturnType<typeof leaders>>
+  /** Looks up the leaders again (and partitions added to followed topics); false when the read was stopped meanwhile. */
+  const lookUpLeaders = async (): Promise<boolean> => {
+    try {
+      routes = await patiently(() => leaders(admin, assignments))
+    } catch (error) {
+      if (options.signal.aborted) return false
+      throw error
+    }
+    addPartitions(routes.counts)
+    return true
   }
+  if (!(await lookUpLeaders())) return
   const fetchFrom = (broker: Broker, group: Assignment[]) => {
     const topics = new Map<string, FetchPartition[]>()
     for (const a of group) topics.set(a.topic, [...(topics.get(a.topic) ?? []), {partition: a.partition, fetchOffset: next.get(a)!, maxBytes: PARTITION_FETCH_BYTES}])
@@ -79,13 +85,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
   while (!options.signal.aborted) {
     if (known && Date.now() - grownAt >= GROWTH_CHECK_MS) {
       grownAt = Date.now()
-      try {
-        routes = await patiently(() => leaders(admin, assignments))
-      } catch (error) {
-        if (options.signal.aborted) return
-        throw error
-      }
-      addPartitions(routes.counts)
+      if (!(await lookUpLeaders())) return
     }
     const waiting = live()
     if (waiting.length === 0) return
@@ -187,15 +187,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
       }
       if (failure) throw failure
     }
-    if (stale) {
-      try {
-        routes = await patiently(() => leaders(admin, assignments))
-      } catch (error) {
-        if (options.signal.aborted) return
-        throw error
-      }
-      addPartitions(routes.counts)
-    }
+    if (stale && !(await lookUpLeaders())) return
   }
 }
 
