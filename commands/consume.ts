@@ -50,7 +50,7 @@ Without --merge, records come partition by partition, each partition in offset o
     count: Flags.integer({char: 'c', summary: 'Stop after this many records in all (with --filter: records that pass).', min: 0}),
     filter: filterFlag,
     follow: Flags.boolean({char: 'f', summary: 'Keep waiting for new records instead of exiting at the end.'}),
-    merge: Flags.boolean({summary: 'One timeline across all partitions and topics, ordered by timestamp (ties: topic, partition, offset).'}),
+    merge: Flags.boolean({summary: 'One timeline across all partitions and topics, ordered by timestamp (ties: topic, partition, offset); a partition whose own timestamps go back keeps its offset order.'}),
     'max-wait': durationFlag({summary: 'With --merge -f: how long a quiet input may hold the others back (e.g. 200ms, 2s). Default: 500ms.', dependsOn: ['merge']}),
     partition: partitionsFlag,
     key: keyFlag,

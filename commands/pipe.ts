@@ -19,7 +19,7 @@ export default class Pipe extends SpoolCommand {
 
 With --cursor NAME the position is kept in a local store instead (the destination's when it is one, else the source's, else the default store; --store names another) and nothing is committed to the source, so a Kafka source needs only read access. Into a local store, each batch and the cursor's position commit in one transaction: exactly once. Into Kafka the cursor moves after Kafka acknowledged the batch: at-least-once.
 
-With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Into Kafka it is exactly once too: each copied record carries a spool.source header (GROUP/TOPIC/PARTITION/OFFSET), and a run first reads back the tail of DST to skip what a killed run already wrote (give each copy into one Kafka topic its own group). Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch).
+With -g GROUP the copy commits its position as it goes: run it again and it continues where it stopped. Between two topics of one local store each batch and the group's offsets commit in one transaction, so a copy killed at any moment and rerun holds every record exactly once. Into Kafka it is exactly once too: each copied record carries a spool.source header (GROUP/TOPIC/PARTITION/OFFSET), and a run first reads back the tail of DST to skip what a killed run already wrote (give each copy into one Kafka topic its own group). Run one copy per group: between topics of one local store a second one is refused; on Kafka the two cannot be told apart. Anywhere else the group is committed right after the batch is written: at-least-once (a kill can repeat the last batch).
 
 -f keeps copying new records as they arrive, and waits out Kafka outages (source or destination) with one line on stderr when Kafka goes and one when it is back; refused credentials, a deleted topic or a record too large still stop it at once. Without -f a Kafka that cannot be reached fails the copy after --timeout.
 
@@ -35,6 +35,9 @@ Transforms (never run through a shell):
 The guarantees above hold with transforms, provided an --exec program answers deterministically.
 
 ${positionHelp}`
+
+  // Written out: oclif's own line showed --filter and --map as exclusive, as --exec is with each of them.
+  static override usage = '<%= command.id %> SOURCE DESTINATION [-g GROUP | --cursor NAME] [-f] [-o FROM] [--until UNTIL] [-p PARTITIONS] [--key KEY...] [--filter EXPR] [--map EXPR] [--exec PROGRAM] [-b BACKEND]'
 
   static override examples = [
     {description: 'Copy, resumably', command: '<%= config.bin %> <%= command.id %> orders orders-backup -g backup'},
