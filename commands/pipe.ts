@@ -169,7 +169,7 @@ ${positionHelp}`
           this.streams.err.write(`spool: copied ${result.written} of ${result.read} records from ${args.source} to ${args.destination}${note}\n`)
           return result
         },
-        (result) => (flags.follow ? undefined : `interrupted after ${result.read} records`),
+        (result) => (flags.follow ? undefined : `interrupted after ${result.read} record${result.read === 1 ? '' : 's'}`),
       )
     } finally {
       await transform?.close()

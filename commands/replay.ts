@@ -100,7 +100,7 @@ ${positionHelp}`
       const result = await interruptible(
         (signal) =>
           replay(source, assignments, {pacing, sink, signal, group: flags.group, cursor, keys, onRecord: progress && ((written) => progress.update(written)), filter: flags.filter && passes(flags.filter, decoder)}).finally(() => progress?.stop()),
-        (result) => (result.outputClosed ? undefined : `interrupted after ${result.written} records`),
+        (result) => (result.outputClosed ? undefined : `interrupted after ${result.written} record${result.written === 1 ? '' : 's'}`),
       )
       if (flags.to !== undefined) this.streams.err.write(`spool: replayed ${result.written} records into ${flags.to}\n`)
     }
