@@ -56,7 +56,10 @@ export class Pacer {
       if (pacing.maxGapMs !== undefined) gap = Math.min(gap, pacing.maxGapMs)
       this.due += gap
     }
-    this.previous = timestamp
+    // The latest time seen, not the last: a record stamped earlier than the one before it (a clock
+    // stepped back, partitions merged) goes at once, and the next is paced from the latest, where the
+    // step back used to be waited out again.
+    this.previous = this.previous === undefined ? timestamp : Math.max(this.previous, timestamp)
     this.index++
     return this.due
   }
@@ -127,8 +130,10 @@ export async function replay(backend: Backend, assignments: Assignment[], option
       if (!pacer.unpaced && start + due > clock.now()) {
         // Everything due before now goes out before the wait, so each record leaves at its own time.
         if (sink.pending > 0) await positions.flush()
-        await clock.sleepUntil(start + due, signal)
+        // A reader that went away (| head -1) ends the wait: the next write says so, not one due hours later.
+        await clock.sleepUntil(start + due, sink.broken ? AbortSignal.any([signal, sink.broken]) : signal)
         if (signal.aborted) break
+        if (sink.broken?.aborted) await positions.flush()
       }
       sink.add(batch, index)
       lastDue = due

@@ -98,6 +98,8 @@ export interface RecordSink {
   flush(commit?: PositionCommit): Promise<void>
   /** The delivery guarantee this sink gives with a consumer group, for messages and docs. */
   readonly guarantee: 'exactly-once' | 'at-least-once'
+  /** Optional (stdout): aborted once the output has failed or its reader has gone, for waits to end on. */
+  readonly broken?: AbortSignal
   /**
    * Optional (the exactly-once copy into Kafka): for each source partition of which an interrupted run
    * wrote records past the group's position, the range from that position to just after the last of
@@ -114,6 +116,10 @@ export interface RecordSink {
 export class OutputSink implements RecordSink {
   private count = 0
   readonly guarantee = 'at-least-once' as const
+
+  get broken(): AbortSignal {
+    return this.out.broken
+  }
 
   constructor(private readonly writer: RecordWriter, private readonly out: BufferedOutput) {}
 
@@ -148,6 +154,10 @@ export class OutputSink implements RecordSink {
 export class DecodingOutputSink implements RecordSink {
   private records: FeedRecord[] = []
   readonly guarantee = 'at-least-once' as const
+
+  get broken(): AbortSignal {
+    return this.out.broken
+  }
 
   constructor(
     private readonly writer: RecordWriter,

@@ -90,6 +90,16 @@ describe('replay', () => {
     expect(result.stdout.toString()).toBe('a\nb\n')
   })
 
+  it('a paced replay into a reader that goes away (| head -1) ends at its next write, not after the next wait', async () => {
+    // The third record is due an hour in: before, the replay slept through it after its failed write.
+    const records = [0, 300, 3_600_000].map((at, i) => JSON.stringify({value: `r${i}`, timestamp: T0 + at}))
+    await run(['produce', 'slow', '--input', 'json'], {env: t.env, input: records.join('\n')})
+    const {sh} = await import('../helpers/cli.js')
+    const result = await sh('$bin replay slow | head -1; echo "status ${PIPESTATUS[0]}"', {env: t.env})
+    expect(result.stdout.toString()).toBe('r0\nstatus 0\n')
+    expect(result.stderr).toBe('')
+  }, 30_000)
+
   it('refuses bad pacing with a usage error', async () => {
     await capture()
     for (const args of [['--speed', 'fast'], ['--speed', '0'], ['--rate', 'lots'], ['--retime']]) {

@@ -21,8 +21,10 @@ describe('Pacer', () => {
   it('caps each silence at --max-gap, after scaling', () => {
     expect(dues(new Pacer({kind: 'speed', speed: 2, maxGapMs: 5000}), [0, 4000, 3_604_000, 3_605_000])).toEqual([0, 2000, 7000, 7500])
   })
-  it('treats a timestamp that goes backwards as no gap', () => {
-    expect(dues(new Pacer({kind: 'speed', speed: 1}), [5000, 4000, 4500])).toEqual([0, 0, 500])
+  it('treats a timestamp that goes backwards as no gap, and paces what follows from the latest time seen', () => {
+    // Paced from the record before, 6000 waited out the step back again: due at 2000, not 1000.
+    expect(dues(new Pacer({kind: 'speed', speed: 1}), [5000, 4000, 4500, 6000])).toEqual([0, 0, 0, 1000])
+    expect(dues(new Pacer({kind: 'speed', speed: 1}), [10_000, 11_000, 5000, 12_000])).toEqual([0, 1000, 1000, 2000])
   })
   it('spaces records evenly at a fixed rate, whatever the timestamps', () => {
     expect(dues(new Pacer({kind: 'rate', perSecond: 4}), [0, 0, 999_999, 5])).toEqual([0, 250, 500, 750])
