@@ -581,6 +581,8 @@ function binaryWriter(type: AvroType, named: Map<AvroType, BinaryWriter>): Binar
       return (value) => {
         const number = numberFromJson(value)
         if (typeof number !== 'number') throw MISMATCH
+        // A finite number beyond a float's range would become Infinity: refused (explain says why).
+        if (size === 4 && typeof value === 'number' && Math.abs(number) > FLOAT_MAX) throw MISMATCH
         const buf = room(size)
         if (size === 4) buf.writeFloatLE(number, out.pos)
         else buf.writeDoubleLE(number, out.pos)
@@ -775,6 +777,8 @@ function scanNumber(pos: number): number {
 }
 
 const POWERS_OF_TEN = Array.from({length: 16}, (_, i) => 10 ** i)
+/** The largest finite 32-bit float: a float beyond it would be written as Infinity. */
+const FLOAT_MAX = 3.4028234663852886e38
 
 /** The JSON number at `pos` as JSON.parse reads it, written as a float or double; -1 where the reader declines. */
 function readDouble(pos: number, size: 4 | 8): number {
@@ -790,6 +794,8 @@ function readDouble(pos: number, size: 4 | 8): number {
     if (!numberExponent && numberFraction === 0) return -1
     value = Number(src.toString('latin1', pos, stop))
   }
+  // Past a double's (or a float's) range: the path through parseJson refuses it, where this wrote Infinity.
+  if (!Number.isFinite(value) || (size === 4 && Math.abs(value) > FLOAT_MAX)) return -1
   const buf = room(size)
   if (size === 8) buf.writeDoubleLE(value, out.pos)
   else buf.writeFloatLE(value, out.pos)
@@ -1130,6 +1136,7 @@ function explain(type: AvroType, value: unknown, path: string): {path: string; d
       return (typeof value === 'bigint' && value >= MIN_LONG && value <= MAX_LONG) || Number.isSafeInteger(value) ? undefined : expected('long (64-bit integer)')
     case 'float':
     case 'double':
+      if (typeof value === 'number' && type.typeName === 'float' && Math.abs(value) > FLOAT_MAX) return expected('float (at most ±3.4028235e38; "Infinity" for infinity)')
       return typeof value === 'number' || (typeof value === 'string' && value in NON_FINITE) ? undefined : expected()
     case 'string':
       return typeof value === 'string' ? undefined : expected()

@@ -4,8 +4,9 @@
  * them digit for digit on the way out (JSON.rawJSON and the reviver's source text, both Node 22+).
  */
 
-// Only a run of 16 or more digits can be an integer beyond 2^53: lines without one take the fast path.
-const LONG_DIGITS = /\d{16}/
+// Only a run of 16 or more digits can be an integer beyond 2^53, or a number beyond a double's range
+// without a three-digit exponent: lines without either take the fast path.
+const LONG_DIGITS = /\d{16}|[eE]\+?\d{3}/
 
 type ReviverContext = {source?: string}
 
@@ -13,6 +14,8 @@ function exactIntegers(this: unknown, _key: string, value: unknown, context?: Re
   if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)) {
     return BigInt(context.source)
   }
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: refused, not changed.
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new SyntaxError(`the number ${context?.source ?? value} is beyond the range of a double`)
   return value
 }
 

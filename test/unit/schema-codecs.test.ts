@@ -468,12 +468,28 @@ describe('Avro: JSON lines straight to bytes (encodeText) and bytes straight to 
   /** What produce stores for a line: encodeText where it takes the line, encode(parseJson) where not. */
   const stored = (codec: Codec, text: Buffer | string) => encodeText(codec, text) ?? codec.encode(parseJson(text.toString()))
 
+  it('refuses numbers past a double, or a float, where they were written as Infinity', async () => {
+    const codec = await compileSchema(text('AVRO', schema), noReferences)
+    // The direct reader declines these lines; the path through parseJson says why.
+    for (const d of ['1e400', '-1e400', '1E+309']) {
+      expect(encodeText(codec, line({d}))).toBeUndefined()
+      expect(() => parseJson(line({d}))).toThrow(`the number ${d} is beyond the range of a double`)
+    }
+    expect(encodeText(codec, line({f: '1e39'}))).toBeUndefined()
+    expect(valueError(() => codec.encode(parseJson(line({f: '1e39'}))))).toMatchObject({path: '.f', detail: 'expected float (at most ±3.4028235e38; "Infinity" for infinity), got 1e+39'})
+    // Infinity said as such is still a double's (and a float's) value.
+    expect(() => stored(codec, line({d: '"Infinity"', f: '"-Infinity"'}))).not.toThrow()
+    expect(() => stored(codec, line({f: '3.4e38'}))).not.toThrow()
+  })
+
   it('writes the bytes that encode(parseJson(line)) writes, for the lines it reads', async () => {
     const codec = await compileSchema(text('AVRO', schema), noReferences)
     const lines = [
       line({}),
       ...['0', '-0', '-1', '999999999999999', '-999999999999999'].map((l) => line({l})),
-      ...['0.1', '-0.0', '12.375', '1e-7', '2.5E+3', '1.7976931348623157e308', '5e-324', '1e400', '123456789012345.6', '0.30000000000000004', '-7'].map((d) => line({d, f: d})),
+      ...['0.1', '-0.0', '12.375', '1e-7', '2.5E+3', '3.4e38', '5e-324', '123456789012345.6', '0.30000000000000004', '-7'].map((d) => line({d, f: d})),
+      // The largest double, which no float holds (1e400 and a float past 3.4e38 are refused: above).
+      line({d: '1.7976931348623157e308'}),
       ...['2147483647', '-2147483648'].map((i) => line({i})),
       ...['"a \\"q\\" \\\\ \\/ \\n \\u00e9 \\ud83d\\ude00"', '"é 日本 \u007f"', '""', '"\\ud800"'].map((s) => line({s})),
       line({b: 'false', e: '"BB"', u: '{"long":-5}'}),
