@@ -57,6 +57,22 @@ describe('--help', () => {
   })
 
   it.each([
+    [['help', 'consume'], ['consume', '--help']],
+    [['consume', '-h'], ['consume', '--help']],
+    [['help', 'topic', 'create'], ['topic', 'create', '--help']],
+    [['help'], ['--help']],
+    [['-h'], ['--help']],
+    [['version'], ['--version']],
+  ])('%j prints what %j prints', async (asked, same) => {
+    const t = tempHome()
+    const [a, b] = [await run(asked, {env: t.env}), await run(same, {env: t.env})]
+    t.cleanup()
+    expect([a.code, a.stderr]).toEqual([0, ''])
+    expect(a.stdout.toString()).toBe(b.stdout.toString())
+    expect(a.stdout.length).toBeGreaterThan(10)
+  })
+
+  it.each([
     [['bogus'], 'bogus'],
     [['bogus', '--help'], 'bogus'],
     [['help', 'bogus'], 'bogus'],
