@@ -39,10 +39,14 @@ export function parseBrokerAddress(text: string | undefined, env: NodeJS.Process
       .filter(Boolean)
     if (brokers.length === 0 || brokers.some((b) => !/^[^\s/:]+:\d+$/.test(b) && !/^\[[0-9a-f:]+\]:\d+$/i.test(b)))
       throw new UsageError(`broker address '${address}' is not valid`, 'use kafka://host:port[,host:port...]')
+    const port = brokers.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).find((p) => p < 1 || p > 65535)
+    if (port !== undefined) throw new UsageError(`broker address '${address}' has port ${port}`, 'a port is a number from 1 to 65535')
     return {kind: 'kafka', brokers}
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address))
-    throw new UsageError(`broker address '${address}' has an unknown scheme`, 'use file:PATH or kafka://host:port')
+  // A scheme spool does not know, or one of its own mistyped (kafka:/host, FILE:x.db): never a store path,
+  // where it used to make a store in a directory named after it.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address) || /^[a-z][a-z0-9+.-]*:/i.test(address))
+    throw new UsageError(`broker address '${address}' has an unknown scheme`, 'use file:PATH or kafka://host:port; a store path with a colon goes as file:PATH')
   if (address.endsWith('.db') || address.includes('/')) return {kind: 'local', path: resolve(address)}
   throw new UsageError(`broker address '${address}' is not valid`, 'use file:PATH or kafka://host:port[,host:port...]')
 }
