@@ -9,6 +9,8 @@ import {interruptible} from '../src/cli/signals.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {followDeadline, planRead, streamRecords, wholeTopics} from '../src/ops/consume.js'
 import {DEFAULT_MAX_WAIT_MS, mergeRecords} from '../src/ops/merge.js'
+import {commitStarts} from '../src/ops/sinks.js'
+import type {GroupOffset} from '../src/core/backend.js'
 
 export default class Consume extends SpoolCommand {
   static override summary = 'Print the records of one or more topics to stdout.'
@@ -67,7 +69,9 @@ Without --merge, records come partition by partition, each partition in offset o
     const partitions = partitionsOf(flags.partition)
     const {backend, cursor, resume} = await openSourceWithCursor(flags, topics, (at, access) => this.openBackendAt(at, flags, access), (line) => this.streams.err.write(`${line}\n`))
     const decoder = await openDecoder(backend, flags)
-    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group, resume: resume?.offsets})
+    const unpositioned: GroupOffset[] = []
+    const assignments = await planRead(backend, {topics, partitions, from: flags.from, until: flags.until, follow: flags.follow, group: flags.group, resume: resume?.offsets, unpositioned})
+    await commitStarts(backend, {group: flags.group, cursor}, unpositioned)
     const out = new BufferedOutput(this.streams.out)
     const keys = keysOf(flags.key)
     const scan = await keyScanProgress(backend, keys, assignments, topics.join(', '))

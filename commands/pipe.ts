@@ -10,7 +10,8 @@ import {interruptible} from '../src/cli/signals.js'
 import {isUnreachable, UsageError} from '../src/core/errors.js'
 import {pipe} from '../src/ops/pipe.js'
 import {followDeadline, planRead, recordsInRange, wholeTopics} from '../src/ops/read-plan.js'
-import {TopicSink} from '../src/ops/sinks.js'
+import {TopicSink, commitStarts} from '../src/ops/sinks.js'
+import type {GroupOffset} from '../src/core/backend.js'
 import {execTransform, expressionTransform, type Transform} from '../src/ops/transform.js'
 
 export default class Pipe extends SpoolCommand {
@@ -112,6 +113,7 @@ ${positionHelp}`
           for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
           // Planned before the destination is opened, so that a forwarder started while Kafka is down
           // can say how many records wait.
+          const unpositioned: GroupOffset[] = []
           assignments = await patiently(() =>
             planRead(source, {
               topics: [sourceRef.topic],
@@ -121,8 +123,11 @@ ${positionHelp}`
               follow: flags.follow,
               group: flags.group,
               resume: resume?.offsets,
+              unpositioned: (unpositioned.length = 0, unpositioned),
             }),
           )
+          // Before the destination opens: a copy into Kafka reads its group's position to finish a killed run.
+          await patiently(() => commitStarts(source, {group: flags.group, cursor}, unpositioned))
           const stamp = flags.group === undefined ? undefined : {group: flags.group, topic: sourceRef.topic}
           let sink
           try {

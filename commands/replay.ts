@@ -5,13 +5,13 @@ import {SpoolCommand, expandNullFlag, resolveBrokerAddress} from '../src/cli/bas
 import {checkCursorFlags, cursorFlags, cursorStoreAddress, keepsCursors, openCursor} from '../src/cli/cursors.js'
 import {durationFlag, filterFlag, filterHelp, groupFlag, keyFlag, keysOf, outputFlags, partitionsFlag, partitionsOf, positionFlag, positionHelp, recordWriterFor} from '../src/cli/flags.js'
 import {interruptible} from '../src/cli/signals.js'
-import type {Backend} from '../src/core/backend.js'
+import type {Backend, GroupOffset} from '../src/core/backend.js'
 import {UsageError} from '../src/core/errors.js'
 import {parseRate} from '../src/core/units.js'
 import {BufferedOutput} from '../src/io/output.js'
 import {planRead, recordsInRange} from '../src/ops/read-plan.js'
 import {type Pacing, replay} from '../src/ops/replay.js'
-import {DecodingOutputSink, OutputSink, type RecordSink, TopicSink} from '../src/ops/sinks.js'
+import {DecodingOutputSink, OutputSink, type RecordSink, TopicSink, commitStarts} from '../src/ops/sinks.js'
 import {carryingSchemas, decodeFlags, openDecoder} from '../src/cli/registry.js'
 import {passes} from '../src/ops/consume.js'
 
@@ -76,7 +76,9 @@ ${positionHelp}`
         cursorAt && (await openCursor(flags.cursor!, source, cursorAt, destination ? [destination, source] : [source], (at) => this.openBackendAt(at, flags, 'write')))
       const resume = cursor && (await cursor.resume([args.topic]))
       for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
-      const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group, resume: resume?.offsets})
+      const unpositioned: GroupOffset[] = []
+      const assignments = await planRead(source, {topics: [args.topic], partitions, from: flags.from, until: flags.until, follow: false, group: flags.group, resume: resume?.offsets, unpositioned})
+      await commitStarts(source, {group: flags.group, cursor}, unpositioned)
       let sink: RecordSink
       const decoder = flags.to === undefined ? await openDecoder(source, flags) : undefined
       if (flags.to === undefined)

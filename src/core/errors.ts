@@ -35,6 +35,13 @@ export class UnknownTopicError extends SpoolError {
   }
 }
 
+/** topic create of a name that is taken; a writer that creates its topic takes one another process just made. */
+export class TopicExistsError extends SpoolError {
+  constructor(readonly topic: string, where: string) {
+    super(`topic '${topic}' already exists in ${where}`)
+  }
+}
+
 export class UnknownGroupError extends SpoolError {
   constructor(readonly group: string, where: string) {
     super(`consumer group '${group}' has no committed offsets in ${where}`, {hint: 'see the groups with: spool group list'})

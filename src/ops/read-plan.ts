@@ -19,6 +19,12 @@ export interface ReadPlanOptions {
    * since) start at their beginning; topics they do not cover start at `from`.
    */
   resume?: GroupOffset[]
+  /**
+   * Filled with where the read starts in each partition that has no position in the group or the
+   * cursor (`resume`) yet, ended reads included: committed before reading (startPositions), so that
+   * a reader that reads nothing (--from latest on a quiet topic) still sets its position.
+   */
+  unpositioned?: GroupOffset[]
 }
 
 /** Resolves positions (and a group's committed offsets) against every partition into one read's assignments. */
@@ -54,6 +60,8 @@ export async function planRead(backend: Backend, options: ReadPlanOptions): Prom
         // While following, a time no record has reached yet ends the read when it comes (followDeadline).
         if (deadline !== undefined && until >= part.end) until = undefined
       } else if (!options.follow) until = part.end
+      if (resume === undefined && (options.group !== undefined || options.resume !== undefined))
+        options.unpositioned?.push({topic, partition: part.partition, offset: from})
       if (until !== undefined && until <= from) continue
       assignments.push({topic, partition: part.partition, from, until})
     }

@@ -1,5 +1,5 @@
 import type {Assignment, Backend, GroupOffset} from '../core/backend.js'
-import {SpoolError} from '../core/errors.js'
+import {SpoolError, TopicExistsError} from '../core/errors.js'
 import type {Outage} from '../core/outage.js'
 import {ArrayRecordBatch, type FeedRecord, type Header, PendingBatch, type RecordBatch, recordAt, recordSize} from '../core/record.js'
 import {murmur2} from '../core/partitioner.js'
@@ -77,6 +77,16 @@ export class MergedPositions {
       throw error
     }
   }
+}
+
+/**
+ * Commits where a reader with a group or a cursor starts in the partitions it had no position in
+ * (ReadPlanOptions.unpositioned), before it reads: without it, a first run that read nothing (--from
+ * latest, -c 0, Ctrl-C before a record came) left none, and the next run read everything from the start.
+ */
+export async function commitStarts(source: Backend, by: {group?: string; cursor?: ReadCursor}, starts: GroupOffset[]): Promise<void> {
+  const commit = positionCommit(source, by, starts)
+  if (commit) await commitPosition(commit)
 }
 
 export async function commitPosition(commit: PositionCommit): Promise<void> {
@@ -236,10 +246,17 @@ export class TopicSink implements RecordSink {
   /** Opens the destination topic, creating it like the source (same partition count) when missing. */
   static async open(destination: Backend, topic: string, source: Backend | undefined, options: TopicSinkOptions): Promise<TopicSink> {
     const patiently = <T>(call: () => Promise<T>) => (options.outage ? options.outage.run(call) : call())
-    const {partitions, exists} = await patiently(() => topicPartitions(destination, topic, {partitions: options.sourcePartitions ?? 1}))
-    if (!exists) {
-      await patiently(() => destination.createTopic(topic, {partitions}))
-      noteTopicCreated(topic, partitions, destination.location)
+    const found = await patiently(() => topicPartitions(destination, topic, {partitions: options.sourcePartitions ?? 1}))
+    let {partitions} = found
+    if (!found.exists) {
+      try {
+        await patiently(() => destination.createTopic(topic, {partitions}))
+        noteTopicCreated(topic, partitions, destination.location)
+      } catch (error) {
+        // Another process made it meanwhile (two copies started together): write into theirs.
+        if (!(error instanceof TopicExistsError)) throw error
+        ;({partitions} = await patiently(() => topicPartitions(destination, topic, {partitions})))
+      }
     }
     const keeper = options.positionStore ?? source
     const atomic = keeper !== undefined && destination.atomicCommit && destination.sameStoreAs(keeper)

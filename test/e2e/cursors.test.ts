@@ -38,6 +38,26 @@ describe('--cursor', () => {
     expect(rows(t.store, 'SELECT * FROM group_offsets')).toEqual([])
   })
 
+  it('a first run that reads nothing (--from latest) still sets the position: the next run reads only what is new', async () => {
+    const text = async (args: string[]) => {
+      const result = await run(args, {env: t.env})
+      expect(result.code, result.stderr).toBe(0)
+      return result.stdout.toString()
+    }
+    await run(['produce', 'quiet'], {env: t.env, input: '1\n2\n'})
+    // Before, neither kept a position, and the second runs printed 1, 2 and 3.
+    expect(await text(['consume', 'quiet', '--cursor', 'c', '--from', 'latest'])).toBe('')
+    expect(await text(['consume', 'quiet', '-g', 'g', '--from', 'latest'])).toBe('')
+    expect(await text(['pipe', 'quiet', 'copy', '--cursor', 'p', '--from', 'latest'])).toBe('')
+    expect(await text(['replay', 'quiet', '--cursor', 'r', '--from', 'latest', '--speed', 'max'])).toBe('')
+    await run(['produce', 'quiet'], {env: t.env, input: '3\n'})
+    expect(await text(['consume', 'quiet', '--cursor', 'c'])).toBe('3\n')
+    expect(await text(['consume', 'quiet', '-g', 'g'])).toBe('3\n')
+    expect(await text(['replay', 'quiet', '--cursor', 'r', '--speed', 'max'])).toBe('3\n')
+    await text(['pipe', 'quiet', 'copy', '--cursor', 'p'])
+    expect(await text(['consume', 'copy'])).toBe('3\n')
+  })
+
   it('keeps the position in --store, not in the source store, which is only read', async () => {
     const source = join(t.home, 'source.db')
     const cursors = join(t.home, 'cursors.db')

@@ -1,5 +1,5 @@
 import {type GroupOffset, type PartitionInfo, partitionKey, type TopicChanges, type TopicInfo, type TopicSettings} from '../../core/backend.js'
-import {PartitionsNotAddedError, SpoolError, UnknownGroupError, UnknownTopicError, UnreachableError, UsageError} from '../../core/errors.js'
+import {PartitionsNotAddedError, SpoolError, TopicExistsError, UnknownGroupError, UnknownTopicError, UnreachableError, UsageError} from '../../core/errors.js'
 import {validateTopicName} from '../../core/topic-name.js'
 import {apiErrors, type KafkaClient} from './client.js'
 
@@ -24,7 +24,7 @@ export class KafkaAdmin {
       )
     } catch (error) {
       const codes = apiErrors(error)
-      if (codes.has('TOPIC_ALREADY_EXISTS')) throw new SpoolError(`topic '${name}' already exists in ${location}`)
+      if (codes.has('TOPIC_ALREADY_EXISTS')) throw new TopicExistsError(name, location)
       if (codes.has('INVALID_REPLICATION_FACTOR')) throw new UsageError(`replication factor ${settings.replicationFactor} is more than ${location} has brokers`)
       if (configs.length > 0 && (codes.has('INVALID_CONFIG') || codes.has('INVALID_REQUEST')))
         throw new UsageError(`${location} refused the configs ${configs.map((c) => `${c.name}=${c.value}`).join(', ')} for '${name}'`, "check the names and values against Kafka's topic configs")

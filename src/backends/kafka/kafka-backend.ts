@@ -9,7 +9,7 @@ import type {
   TopicChanges,
   TopicSettings,
 } from '../../core/backend.js'
-import {SpoolError, UnknownTopicError} from '../../core/errors.js'
+import {SpoolError, TopicExistsError, UnknownTopicError} from '../../core/errors.js'
 import type {PendingBatch, RecordBatch} from '../../core/record.js'
 import {KafkaAdmin} from './admin.js'
 import {KafkaClient} from './client.js'
@@ -96,9 +96,14 @@ export class KafkaBackend implements Backend {
       found = await this.admin.topicMetadata(topic, this.appendFailed)
     } catch (error) {
       if (!(error instanceof UnknownTopicError) || !options.createWith) throw error
-      await this.admin.createTopic(topic, options.createWith)
+      try {
+        await this.admin.createTopic(topic, options.createWith)
+        created = true
+      } catch (error) {
+        // Another producer made it meanwhile: write into theirs.
+        if (!(error instanceof TopicExistsError)) throw error
+      }
       found = await this.admin.topicMetadata(topic, true)
-      created = true
     }
     const {metadata, topic: meta} = found
     for (const batch of batches)

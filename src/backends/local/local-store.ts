@@ -14,7 +14,7 @@ import type {
   TopicSettings,
 } from '../../core/backend.js'
 import {crc32c} from '../../core/checksum.js'
-import {PartitionsNotAddedError, SpoolError, StoreGoneError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
+import {PartitionsNotAddedError, SpoolError, StoreGoneError, TopicExistsError, UnknownGroupError, UnknownTopicError, UsageError} from '../../core/errors.js'
 import type {KeySelection} from '../../core/key-selection.js'
 import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
@@ -222,7 +222,7 @@ export class LocalBackend implements Backend {
   async createTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     validateTopicName(name)
     const row = this.writing(`cannot create topic '${name}' in ${this.location}`, () => {
-      if (this.topicRow(name)) throw new SpoolError(`topic '${name}' already exists in ${this.location}`)
+      if (this.topicRow(name)) throw new TopicExistsError(name, this.location)
       return this.insertTopic(name, settings)
     })
     return this.info(row)
