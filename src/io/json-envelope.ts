@@ -107,9 +107,15 @@ const SCHEMA_ENVELOPE_FIELDS = new Set([...ENVELOPE_FIELDS, 'key_schema', 'value
 
 /** A misspelt field would otherwise be dropped in silence (a "valu" would store a tombstone). */
 function refuseUnknownFields(object: Record<string, unknown>, known: Set<string>, where: string): void {
-  for (const name of Object.keys(object))
-    if (!known.has(name)) throw new EnvelopeError(`${where}has an unknown field ${JSON.stringify(name)} (fields: ${[...known].join(', ')})`)
+  for (const name of Object.keys(object)) {
+    if (known.has(name)) continue
+    // consume --decode --json's envelopes carry the schemas their documents were decoded with.
+    if (SCHEMA_FIELDS.has(name))
+      throw new EnvelopeError(`${where}has a decoded document ("${name}"): to encode it again, give produce --${name.replace('_', '-')} (e.g. @SUBJECT), or copy the bytes with consume --json (no --decode)`)
+    throw new EnvelopeError(`${where}has an unknown field ${JSON.stringify(name)} (fields: ${[...known].join(', ')})`)
+  }
 }
+const SCHEMA_FIELDS = new Set(['key_schema', 'value_schema'])
 
 /**
  * Which fields are JSON documents for a schema to encode (produce --value-schema / --key-schema) rather

@@ -96,7 +96,9 @@ export class RecordDecoder {
     const where = `${batch.topic} partition ${batch.partition} offset ${batch.offsetAt(index)}`
     if (error instanceof MissingSchema) {
       const reason = error.cause instanceof Error ? error.cause.message : String(error.cause)
-      return new DecodeError(`cannot decode ${where}: schema id ${error.id}: ${reason}`, {cause: error.cause, hint: (error.cause as SpoolError).hint})
+      // The registry's reason usually names the id itself ("schema id 7 is not in ..."): said once.
+      const said = reason.includes(`schema id ${error.id}`) ? reason : `schema id ${error.id}: ${reason}`
+      return new DecodeError(`cannot decode ${where}: ${said}`, {cause: error.cause, hint: (error.cause as SpoolError).hint})
     }
     const ids = [batch.valueAt(index), batch.keyAt(index)].map(frameId).filter((id) => id !== undefined)
     const reason = error instanceof Error ? error.message : String(error)

@@ -98,6 +98,8 @@ describe('JSON envelopes', () => {
     ['{"value":"v","partition":-1}', /"partition" must be a whole number/],
     ['{"value":"v","partition":1.5}', /"partition" must be a whole number/],
     ['{"value":"v","timestamp":"yesterday"}', /"timestamp" "yesterday" is not a time: use epoch milliseconds, RFC 3339 with a zone/],
+    // consume --decode --json's envelope: how to encode it again, not "unknown field".
+    ['{"value":{"id":1},"value_schema":{"id":1,"type":"AVRO"}}', /has a decoded document \("value_schema"\): to encode it again, give produce --value-schema/],
     // Past it, topic describe and count --by could not print the record's time.
     ['{"value":"v","timestamp":8640000000000001}', /"timestamp" 8640000000000001 is not a time: .*from 0 to 8640000000000000/],
     ['{"value":"v","timestamp":"8640000000000001"}', /"timestamp" "8640000000000001" is not a time/],
