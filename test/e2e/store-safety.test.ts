@@ -174,6 +174,14 @@ describe('files spool did not create', () => {
     expect(stderrLines(checked.stderr)).toEqual([expect.stringMatching(/is damaged \(SQLite: .*\) \(SQLite cannot read its tables, so there is nothing spool can check or copy: restore the store from a copy\)$/)])
   })
 
+  it('spool check of a store that is not there says so (exit 1) and creates nothing, where it passed an empty store', async () => {
+    const path = join(t.home, 'typo.db')
+    const checked = await run(['check', '-b', `file:${path}`], {env: t.env})
+    expect([checked.code, checked.stdout.toString()]).toEqual([1, ''])
+    expect(checked.stderr).toBe(`spool: there is no store at ${path} (check the path given with -b file:PATH, or SPOOL_HOME)\n`)
+    expect(existsSync(path)).toBe(false)
+  })
+
   it('an empty (0-byte) file becomes a store', async () => {
     const path = join(t.home, 'empty.db')
     writeFileSync(path, '')

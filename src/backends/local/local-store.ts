@@ -828,6 +828,8 @@ export class LocalBackend implements Backend {
 
   /** Every batch of every topic, checked as a read checks it, and SQLite's own check of the file. */
   check(): StoreCheck {
+    // Read-only, a missing (or 0-byte) file reads as an empty store: checked, it would pass for a healthy one.
+    if (this.file.absent) throw new SpoolError(`there is no store at ${this.location}`, {hint: 'check the path given with -b file:PATH, or SPOOL_HOME'})
     return this.reading(`cannot check store ${this.location}`, () => checkStore(this.db, this.s, this.location))
   }
 
