@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand, resolveBrokerAddress} from '../../src/cli/base-command.js'
 import {cursorStoreFlags, openCursorStore, sourceOpener} from '../../src/cli/cursors.js'
-import {positionFlag, positionHelp} from '../../src/cli/flags.js'
+import {oneResetTarget, positionFlag, positionHelp, shiftByFlag} from '../../src/cli/flags.js'
 import {renderTable} from '../../src/cli/table.js'
 import {applyCursorReset, planCursorReset} from '../../src/ops/cursors.js'
 
@@ -18,8 +18,8 @@ export default class CursorReset extends SpoolCommand {
 
   static override args = {cursor: Args.string({description: 'Cursor name.', required: true})}
   static override flags = {
-    to: positionFlag({summary: 'The position to move to.', exclusive: ['shift-by']}),
-    'shift-by': Flags.integer({summary: 'Move the positions by this many records.', exclusive: ['to']}),
+    to: positionFlag({summary: 'The position to move to.'}),
+    'shift-by': shiftByFlag({summary: 'Move the positions by this many records.'}),
     topic: Flags.string({char: 't', summary: "Only this topic (repeatable); one the cursor has not read yet is taken from the cursor's source.", multiple: true}),
     execute: Flags.boolean({summary: 'Apply the plan. Without it nothing changes.'}),
     ...cursorStoreFlags,
@@ -27,6 +27,7 @@ export default class CursorReset extends SpoolCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(CursorReset)
+    oneResetTarget(flags)
     const store = await openCursorStore(flags, flags.execute ? 'write' : 'read', (at, access) => this.openBackendAt(at, flags, access))
     const opener = sourceOpener(resolveBrokerAddress(flags), (address) => this.openBackendAt(address, flags, 'read'))
     const {plan, commits} = await planCursorReset(store, args.cursor, {to: flags.to, shiftBy: flags['shift-by'], topics: flags.topic}, opener)

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {SpoolCommand} from '../../src/cli/base-command.js'
-import {positionFlag, positionHelp} from '../../src/cli/flags.js'
+import {oneResetTarget, positionFlag, positionHelp, shiftByFlag} from '../../src/cli/flags.js'
 import {renderTable} from '../../src/cli/table.js'
 import {applyReset, planReset} from '../../src/ops/groups.js'
 
@@ -17,14 +17,15 @@ export default class GroupReset extends SpoolCommand {
 
   static override args = {group: Args.string({description: 'Consumer group.', required: true})}
   static override flags = {
-    to: positionFlag({summary: 'The position to move to.', exclusive: ['shift-by']}),
-    'shift-by': Flags.integer({summary: 'Move the committed offsets by this many records.', exclusive: ['to']}),
+    to: positionFlag({summary: 'The position to move to.'}),
+    'shift-by': shiftByFlag({summary: 'Move the committed offsets by this many records.'}),
     topic: Flags.string({char: 't', summary: 'Only this topic (repeatable); the group need not have offsets for it yet.', multiple: true}),
     execute: Flags.boolean({summary: 'Apply the plan. Without it nothing changes.'}),
   }
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(GroupReset)
+    oneResetTarget(flags)
     const to = flags.to
     const backend = await this.openBackend(flags, flags.execute ? 'write' : 'read')
     const plan = await planReset(backend, args.group, {to, shiftBy: flags['shift-by'], topics: flags.topic})

@@ -137,3 +137,17 @@ export function keysOf(values: readonly string[] | undefined): KeySelection | un
  * script can pass it to every delete as topic delete requires it.
  */
 export const yesAccepted = Flags.boolean({char: 'y', summary: 'Accepted for scripts that pass --yes to every delete; this one does not ask (records stay).'})
+
+/** --shift-by N of the resets: a whole number, signed or not (+100 as the position grammar takes it). */
+export const shiftByFlag = Flags.custom<number>({
+  parse: async (input, _context, flag) => {
+    if (!/^[+-]?\d+$/.test(input.trim()) || !Number.isSafeInteger(Number(input)))
+      throw new UsageError(`--${flag.name} '${input}' is not a whole number`, 'e.g. --shift-by -100 to re-read the last 100 records, --shift-by +10 to skip 10')
+    return Number(input)
+  },
+})
+
+/** The resets take one of --to and --shift-by; oclif's own check printed --to's parsed value ([object Object]). */
+export function oneResetTarget(flags: {to?: unknown; 'shift-by'?: number}): void {
+  if (flags.to !== undefined && flags['shift-by'] !== undefined) throw new UsageError('give --to or --shift-by, not both', 'a reset either moves to a position or moves by a number of records')
+}

@@ -46,6 +46,9 @@ export function parseCount(text: string, what: string): number {
 }
 
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9
+/** The most bytes of records bench puts in one append (its batches stop at batchRecords or this). */
+export const BENCH_BATCH_BYTES = 4 * 1024 * 1024
+
 const rate = (records: number, bytes: number, elapsed: number): Throughput => ({
   records,
   seconds: elapsed,
@@ -70,7 +73,9 @@ export async function runLoadTest(backend: Backend, options: LoadTestOptions): P
     for (let partition = 0; written < records && !signal.aborted; partition = (partition + 1) % partitions) {
       const batch = new PendingBatch(partition)
       const now = Date.now()
-      const count = Math.min(options.batchRecords, records - written)
+      // At most BENCH_BATCH_BYTES too: 1,100 records of 1 MiB went as one 1.1 GB append, past what
+      // SQLite binds ("The bound string, buffer, or bigint is too big") and any broker takes at once.
+      const count = Math.min(options.batchRecords, records - written, Math.max(1, Math.floor(BENCH_BATCH_BYTES / Math.max(1, recordBytes))))
       for (let i = 0; i < count; i++) batch.add(value, null, null, now, recordBytes)
       written += (await backend.append(topic, [batch])).count
     }

@@ -61,6 +61,20 @@ describe('consumer groups', () => {
     expect(JSON.parse(await ok(['group', 'list', '--json']))).toEqual([])
   })
 
+  it('reset takes --to or --shift-by (+N too), not both, each refused in one line', async () => {
+    await run(['produce', 's'], {env: t.env, input: '1\n2\n3\n4\n5\n'})
+    await run(['consume', 's', '-g', 'g', '-c', '2'], {env: t.env})
+    const both = await run(['group', 'reset', 'g', '--to', '1', '--shift-by', '1'], {env: t.env})
+    // oclif's own check printed "--to=[object Object] cannot also be provided when using --shift-by".
+    expect([both.code, both.stderr]).toEqual([2, 'spool: give --to or --shift-by, not both (a reset either moves to a position or moves by a number of records)\n'])
+    const forward = await run(['group', 'reset', 'g', '--shift-by', '+2', '--execute'], {env: t.env})
+    expect(forward.code, forward.stderr).toBe(0)
+    expect(JSON.parse((await run(['group', 'describe', 'g', '--json'], {env: t.env})).stdout.toString())[0].committed).toBe(4)
+    expect((await run(['group', 'reset', 'g', '--shift-by', '-3', '--execute'], {env: t.env})).code).toBe(0)
+    expect(JSON.parse((await run(['group', 'describe', 'g', '--json'], {env: t.env})).stdout.toString())[0].committed).toBe(1)
+    expect((await run(['cursor', 'reset', 'c', '--to', '1', '--shift-by', '1'], {env: t.env})).code).toBe(2)
+  })
+
   it('reset shows the plan and changes nothing without --execute; with it, the group moves', async () => {
     await run(['topic', 'create', 'r', '--partitions', '2'], {env: t.env})
     await run(['produce', 'r', '-p', '0'], {env: t.env, input: lines(10)})

@@ -58,7 +58,8 @@ describe('commands in-process', () => {
     expect((await runInProcess(Consume, ['t'], env)).code).toBe(1)
     expect((await runInProcess(TopicDelete, ['t', '--yes'], env)).stderr).toMatch(/see the topics with: spool topic list/)
     expect((await runInProcess(GroupDelete, ['g'], env)).code).toBe(1)
-    expect(await runInProcess(Check, ['--json'], env)).toMatchObject({code: 0})
+    // check says there is nothing to check, where it passed an empty store (a mistyped path looked healthy).
+    expect(await runInProcess(Check, ['--json'], env)).toMatchObject({code: 1, stderr: `spool: there is no store at ${join(home, 'spool.db')} (check the path given with -b file:PATH, or SPOOL_HOME)\n`})
     expect(existsSync(join(home, 'spool.db'))).toBe(false)
   })
 })
