@@ -169,6 +169,24 @@ describe('produce --value-schema and consume --decode on the local store', () =>
     expect((await spool(['consume', 'orders', '--decode'])).stdout.toString()).toMatch(/"sku":"a"/)
   })
 
+  it('a new version must read what the latest wrote (BACKWARD), as schema check says: register and produce refuse one that cannot', async () => {
+    const v1 = JSON.stringify({type: 'record', name: 'W', fields: [{name: 'id', type: 'long'}]})
+    const noDefault = JSON.stringify({type: 'record', name: 'W', fields: [{name: 'id', type: 'long'}, {name: 'age', type: 'int'}]})
+    const withDefault = JSON.stringify({type: 'record', name: 'W', fields: [{name: 'id', type: 'long'}, {name: 'age', type: 'int', default: 0}]})
+    for (const [name, text] of [['v1', v1], ['no-default', noDefault], ['with-default', withDefault]]) writeFileSync(join(dir, `${name}.avsc`), text!)
+    expect((await spool(['produce', 'w', '--value-schema', join(dir, 'v1.avsc')], '{"id":1}\n')).code).toBe(0)
+    expect((await spool(['schema', 'check', 'w-value', join(dir, 'no-default.avsc')])).code).toBe(1)
+    // Before, both registered it as version 2 while check said it could not be.
+    for (const args of [['schema', 'register', 'w-value', join(dir, 'no-default.avsc')], ['produce', 'w', '--value-schema', join(dir, 'no-default.avsc')]]) {
+      const refused = await spool(args, '{"id":2,"age":3}\n')
+      expect(refused.code, args.join(' ')).toBe(1)
+      expect(refused.stderr).toMatch(/^spool: the schema is not compatible with w-value version 1: no matching field for default-less W\.age \(/)
+    }
+    expect((await spool(['produce', 'w', '--value-schema', join(dir, 'with-default.avsc')], '{"id":2,"age":3}\n')).code).toBe(0)
+    expect(JSON.parse((await spool(['schema', 'list', '--json'])).stdout.toString())).toMatchObject([{subject: 'w-value', versions: 2, latest: 2}])
+    expect((await spool(['count', 'w'])).stdout.toString()).toBe('2\n')
+  })
+
   it('--decode meets an unknown schema id: the records before it print, then one line naming the record and id', async () => {
     await spool(['produce', 'orders', '--value-schema', join(dir, 'order.avsc')], '{"id":1,"sku":"a","price":null,"tags":[],"status":"NEW"}\n')
     // A framed value naming id 99, which the store does not have.

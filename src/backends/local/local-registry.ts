@@ -52,6 +52,16 @@ export class LocalRegistry implements ImportingRegistry {
 
   async register(subject: string, schema: SchemaText): Promise<number> {
     this.writeAccess()
+    // As a registry server does by default (BACKWARD): a new version must read what the latest wrote.
+    // Registered anyway, it would break readers that decode with the latest version.
+    const latest = this.liveVersions(subject).at(-1)
+    if (latest && !this.lookupNow(subject, schema)) {
+      const verdict = await this.checkCompatibility(subject, schema)
+      if (!verdict.compatible)
+        throw new SpoolError(`the schema is not compatible with ${subject} version ${latest.version}: ${verdict.messages.join('; ')}`, {
+          hint: `the local store takes a new version that reads what the latest wrote (BACKWARD), as a registry server does by default; another subject takes any schema`,
+        })
+    }
     return this.db
       .transaction(() => {
         // The same schema under the same subject is the version it already is.
