@@ -35,7 +35,19 @@ export function tempHome(): {home: string; store: string; env: NodeJS.ProcessEnv
 
 /** Starts the built CLI with real pipes. */
 export function start(args: string[], options: SpawnOptions & {env: NodeJS.ProcessEnv}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {stdio: ['pipe', 'pipe', 'pipe'], ...options})
+  const child = spawn(process.execPath, [BIN, ...args], {stdio: ['pipe', 'pipe', 'pipe'], ...options})
+  started.add(child)
+  child.on('exit', () => started.delete(child))
+  return child
+}
+
+/** Processes start() spawned that have not exited: a test that fails while they follow leaves them running. */
+const started = new Set<ChildProcess>()
+
+/** Kills what start() spawned and is still running (after each test: test/setup/stop-started.ts). */
+export function stopStarted(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  started.clear()
 }
 
 /** Runs the built CLI to completion, feeding `input` on stdin (or closing stdin at once). */
