@@ -113,7 +113,7 @@ ${positionHelp}`
           for (const note of resume?.notes ?? []) this.streams.err.write(`spool: ${note}\n`)
           // Planned before the destination is opened, so that a forwarder started while Kafka is down
           // can say how many records wait.
-          const unpositioned: GroupOffset[] = []
+          let unpositioned: GroupOffset[] = []
           assignments = await patiently(() =>
             planRead(source, {
               topics: [sourceRef.topic],
@@ -123,7 +123,7 @@ ${positionHelp}`
               follow: flags.follow,
               group: flags.group,
               resume: resume?.offsets,
-              unpositioned: (unpositioned.length = 0, unpositioned),
+              unpositioned: (unpositioned = []), // a new list for each try: patiently() may plan again
             }),
           )
           // Before the destination opens: a copy into Kafka reads its group's position to finish a killed run.

@@ -45,7 +45,7 @@ export function parseBrokerAddress(text: string | undefined, env: NodeJS.Process
   }
   // A scheme spool does not know, or one of its own mistyped (kafka:/host, FILE:x.db): never a store path,
   // where it used to make a store in a directory named after it.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address) || /^[a-z][a-z0-9+.-]*:/i.test(address))
+  if (/^[a-z][a-z0-9+.-]*:/i.test(address))
     throw new UsageError(`broker address '${address}' has an unknown scheme`, 'use file:PATH or kafka://host:port; a store path with a colon goes as file:PATH')
   if (address.endsWith('.db') || address.includes('/')) return {kind: 'local', path: resolve(address)}
   throw new UsageError(`broker address '${address}' is not valid`, 'use file:PATH or kafka://host:port[,host:port...]')

@@ -8,7 +8,7 @@ import type {RecordWriter} from '../io/record-writers.js'
 import {planRead, selectPartitions} from './read-plan.js'
 import type {ReadCursor} from './cursors.js'
 import type {RecordFilter} from './record-filter.js'
-import {DecodingOutputSink, OutputSink, commitPosition, positionCommit, readToEnd} from './sinks.js'
+import {DecodingOutputSink, OutputSink, type PositionCommit, commitPosition, positionCommit, readToEnd} from './sinks.js'
 
 export {followDeadline, planRead, wholeTopics} from './read-plan.js'
 
@@ -51,10 +51,17 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
   let written = 0
   if (limit !== undefined && limit <= 0) return {written, outputClosed: false}
   const stop = new AbortController()
-  // A failed or closed output ends the read too: out.end() below then reports it.
-  const signal = AbortSignal.any([options.signal, stop.signal, out.broken])
+  // A failed or closed output ends the read too: out.end() below then reports it. So does a follow's
+  // end in time (stopAt).
+  const deadline = options.stopAt === undefined ? [] : [AbortSignal.timeout(Math.max(0, options.stopAt - Date.now()))]
+  const signal = AbortSignal.any([options.signal, stop.signal, out.broken, ...deadline])
   let previous: RecordBatch | undefined
-  const deadline = options.stopAt === undefined ? undefined : setTimeout(() => stop.abort(), Math.max(0, options.stopAt - Date.now()))
+  /** Commits once what the output holds has been accepted; a commit waits out an outage with the reads. */
+  const commitWritten = async (commit: PositionCommit) => {
+    // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
+    await out.settle()
+    await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
+  }
   try {
     for await (const batch of backend.read(assignments, {signal, follow: options.follow, keys: options.keys, onScanned: options.onScanned, outage: options.outage, addedPartitions: options.addedPartitions})) {
       const {filter} = options
@@ -87,11 +94,8 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
       written += take
       const commit =
         consumed > 0 ? positionCommit(backend, options, [{topic: batch.topic, partition: batch.partition, offset: batch.offsetAt(consumed - 1) + 1, readFrom: batch.offsetAt(0)}]) : undefined
-      if (commit) {
-        // Only what the operating system has accepted counts as written: a kill after this re-reads at most this batch.
-        await out.settle()
-        await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
-      } else await out.flush()
+      if (commit) await commitWritten(commit)
+      else await out.flush()
       // The writer has copied what it prints, or handed the stream bytes of the batch that it has written by
       // now (a decoded or filtered view is not used past this point), so the batch can be freed. The one
       // before it is freed now, this one after the next batch is read: a blob freed while it is the last
@@ -108,19 +112,12 @@ export async function streamRecords(backend: Backend, assignments: Assignment[],
     }
     // Read to its end, the group is at the end too: past the records a read by key left out, and past what
     // no record stands for (Kafka's transaction markers, or an aborted transaction's records, at the end).
-    if (!signal.aborted) {
-      const commit = positionCommit(backend, options, readToEnd(assignments))
-      if (commit) {
-        await out.settle()
-        await (options.outage ? options.outage.run(() => commitPosition(commit)) : commitPosition(commit))
-      }
-    }
+    const atEnd = signal.aborted ? undefined : positionCommit(backend, options, readToEnd(assignments))
+    if (atEnd) await commitWritten(atEnd)
     await out.end()
   } catch (error) {
     if (error instanceof OutputClosedError) return {written, outputClosed: true}
     throw error
-  } finally {
-    clearTimeout(deadline)
   }
   return {written, outputClosed: false}
 }

@@ -55,9 +55,7 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
   const commitFor = (batch: RecordBatch, last: number) =>
     positionCommit(source, options, [{topic: batch.topic, partition: batch.partition, offset: last + 1, readFrom: batch.offsetAt(0)}])
   // The deadline ends the reads as a Ctrl-C would, but the copy's end is not an interruption.
-  const ended = new AbortController()
-  const deadline = options.stopAt === undefined ? undefined : setTimeout(() => ended.abort(), Math.max(0, options.stopAt - Date.now()))
-  const signal = options.stopAt === undefined ? options.signal : AbortSignal.any([options.signal, ended.signal])
+  const signal = options.stopAt === undefined ? options.signal : AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(0, options.stopAt - Date.now()))])
   /** How many of a batch's records the copy takes: those stamped before the deadline's time. */
   const within = (batch: RecordBatch) => (options.stopAt === undefined ? batch.count : firstStampedFrom(batch, options.stopAt, batch.count))
   const readOptions = {signal, keys: options.keys, onScanned: options.onScanned, outage: options.outage}
@@ -76,71 +74,66 @@ export async function pipe(source: Backend, assignments: Assignment[], options: 
     yield* source.read(rest, {...readOptions, follow: options.follow, addedPartitions: options.addedPartitions})
   }
   const reader = reading()
-  try {
-    if (!transform) {
-      for await (const batch of reader) {
-        const count = within(batch)
-        if (count === 0) break
-        for (let i = 0; i < count; i++) sink.add(batch, i)
-        try {
-          await sink.flush(commitFor(batch, batch.offsetAt(count - 1)))
-        } catch (error) {
-          // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
-          if (options.signal.aborted) break
-          throw error
-        }
-        read += count
-        total += count
-        options.onBatch?.(read, total)
-        if (count < batch.count) break
-      }
-      if (!signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
-      return {read, written: total}
-    }
-    return await transformed(reader)
-  } finally {
-    clearTimeout(deadline)
-  }
-
-  async function transformed(reader: AsyncGenerator<RecordBatch>): Promise<PipeResult> {
-    const transform = options.transform!
-    // Each batch is written once answered, after the batches before it: `writes` chains them in order.
-    let inFlight = 0
-    let failure: unknown
-    let writes: Promise<void> = Promise.resolve()
-    for await (const batch of reader) {
-      const count = within(batch)
-      if (count === 0) break
-      const records = Array.from({length: count}, (_, i) => recordAt(batch, i))
-      const last = batch.offsetAt(count - 1)
-      const answered = transform.apply(records)
-      answered.catch(() => {})
-      inFlight += records.length
-      writes = writes.then(async () => {
-        try {
-          if (failure) return
-          const output = await answered
-          const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
-          for (let i = 0; i < changed.count; i++) sink.add(changed, i)
-          await sink.flush(commitFor(batch, last))
-          read += records.length
-          total += output.length
-          options.onBatch?.(read, total)
-        } catch (error) {
-          failure ??= error
-        } finally {
-          inFlight -= records.length
-        }
-      })
-      if (inFlight > RECORDS_IN_FLIGHT) await writes
-      if (failure || count < batch.count) break
-    }
-    transform.end()
-    if (options.signal.aborted) await Promise.race([writes, new Promise((r) => setTimeout(r, DRAIN_AFTER_INTERRUPT_MS).unref())])
-    else await writes
-    // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
-    if (failure && !options.signal.aborted) throw failure
+  /** Read to its end, the copy's position is at the end too (readToEnd). */
+  const finish = async (): Promise<PipeResult> => {
     if (!signal.aborted) await sink.flush(positionCommit(source, options, readToEnd(rest)))
     return {read, written: total}
   }
+  if (!transform) {
+    for await (const batch of reader) {
+      const count = within(batch)
+      if (count === 0) break
+      for (let i = 0; i < count; i++) sink.add(batch, i)
+      try {
+        await sink.flush(commitFor(batch, batch.offsetAt(count - 1)))
+      } catch (error) {
+        // Ctrl-C while an outage is waited out: the batch stays uncommitted, to be copied by the next run.
+        if (options.signal.aborted) break
+        throw error
+      }
+      read += count
+      total += count
+      options.onBatch?.(read, total)
+      if (count < batch.count) break
+    }
+    return finish()
+  }
+
+  // Each batch is written once answered, after the batches before it: `writes` chains them in order.
+  let inFlight = 0
+  let failure: unknown
+  let writes: Promise<void> = Promise.resolve()
+  for await (const batch of reader) {
+    const count = within(batch)
+    if (count === 0) break
+    const records = Array.from({length: count}, (_, i) => recordAt(batch, i))
+    const last = batch.offsetAt(count - 1)
+    const answered = transform.apply(records)
+    answered.catch(() => {})
+    inFlight += records.length
+    writes = writes.then(async () => {
+      try {
+        if (failure) return
+        const output = await answered
+        const changed = new ArrayRecordBatch(batch.topic, batch.partition, output)
+        for (let i = 0; i < changed.count; i++) sink.add(changed, i)
+        await sink.flush(commitFor(batch, last))
+        read += records.length
+        total += output.length
+        options.onBatch?.(read, total)
+      } catch (error) {
+        failure ??= error
+      } finally {
+        inFlight -= records.length
+      }
+    })
+    if (inFlight > RECORDS_IN_FLIGHT) await writes
+    if (failure || count < batch.count) break
+  }
+  transform.end()
+  if (options.signal.aborted) await Promise.race([writes, new Promise((r) => setTimeout(r, DRAIN_AFTER_INTERRUPT_MS).unref())])
+  else await writes
+  // After Ctrl-C a program that was stopped before it answered is not a failure: what it answered is in.
+  if (failure && !options.signal.aborted) throw failure
+  return finish()
 }

@@ -1,6 +1,7 @@
 import {protocolErrorsCodesById} from '@platformatic/kafka'
 import {type Assignment, partitionKey, type ReadOptions} from '../../core/backend.js'
 import {SpoolError} from '../../core/errors.js'
+import {PartitionGrowth} from '../../core/partition-growth.js'
 import type {RecordBatch} from '../../core/record.js'
 import type {KafkaAdmin} from './admin.js'
 import {FAILOVER_PAUSE_MS, type KafkaClient} from './client.js'
@@ -38,15 +39,13 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
   const next = new Map<Assignment, number>(assignments.map((a) => [a, a.from]))
   // Followed whole topics: partitions added to them are read from their first record, found in the
   // metadata read every GROWTH_CHECK_MS (and whenever leaders are looked up again).
-  const known = options.follow ? options.addedPartitions?.map((t) => ({...t})) : undefined
+  const growth = new PartitionGrowth(options)
   let grownAt = Date.now()
   const addPartitions = (counts: Map<string, number>) => {
-    for (const topic of known ?? [])
-      for (const count = counts.get(topic.topic) ?? 0; topic.partitions < count; topic.partitions++) {
-        const added = {topic: topic.topic, partition: topic.partitions, from: 0}
-        assignments.push(added)
-        next.set(added, 0)
-      }
+    for (const added of growth.added((topic) => counts.get(topic))) {
+      assignments.push(added)
+      next.set(added, 0)
+    }
   }
   const live = () => assignments.filter((a) => a.until === undefined || next.get(a)! < a.until)
   // Two waits, one inside the other. Failover: a leader that moved off a dead broker of a live cluster
@@ -83,7 +82,7 @@ export async function* fetchRecords(client: KafkaClient, admin: KafkaAdmin, plan
   let prefetched: {node: number; offsets: string; response: Promise<FetchedTopic[]>} | undefined
   const offsetsOf = (group: Assignment[]) => group.map((a) => `${a.topic}/${a.partition}@${next.get(a)}`).join(',')
   while (!options.signal.aborted) {
-    if (known && Date.now() - grownAt >= GROWTH_CHECK_MS) {
+    if (growth.watching && Date.now() - grownAt >= GROWTH_CHECK_MS) {
       grownAt = Date.now()
       if (!(await lookUpLeaders())) return
     }

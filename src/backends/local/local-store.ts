@@ -18,6 +18,7 @@ import {PartitionsNotAddedError, SpoolError, StoreGoneError, TopicExistsError, U
 import type {KeySelection} from '../../core/key-selection.js'
 import {ArrayRecordBatch, type FeedRecord, type PendingBatch, type RecordBatch} from '../../core/record.js'
 import {validateTopicName} from '../../core/topic-name.js'
+import {PartitionGrowth} from '../../core/partition-growth.js'
 import {NO_LIMIT} from '../../core/units.js'
 import {BatchDamage, NewlineSeparatedValues, encodeBatch, timestampBounds} from './batch-codec.js'
 import {RECHECK_DELAYS_MS, StoreChangeWatch} from './change-watch.js'
@@ -482,20 +483,14 @@ export class LocalBackend implements Backend {
     }
     const cursors: Cursor[] = assignments.map((a) => cursorOf(a, now))
     const follow = options.follow ?? false
-    const known = follow ? options.addedPartitions?.map((t) => ({...t})) : undefined
+    const growth = new PartitionGrowth(options)
     let grownAt = Date.now()
     /** Cursors for the partitions added to followed whole topics since the read began (or last looked). */
     const addPartitions = (): boolean => {
       grownAt = Date.now()
-      let added = false
-      for (const topic of known ?? []) {
-        const row = this.s.topicByName.get(topic.topic)
-        for (; row && topic.partitions < row.partitions; topic.partitions++) {
-          cursors.push(cursorOf({topic: topic.topic, partition: topic.partitions, from: 0}, grownAt))
-          added = true
-        }
-      }
-      return added
+      const added = growth.added((topic) => this.s.topicByName.get(topic)?.partitions)
+      for (const assignment of added) cursors.push(cursorOf(assignment, grownAt))
+      return added.length > 0
     }
     if (follow) this.changeWatch ??= new StoreChangeWatch(this.location)
     // Idle followers sleep until an event (or the fallback poll); right after an event they recheck soon.
@@ -527,7 +522,7 @@ export class LocalBackend implements Backend {
       if (cursors.every((c) => c.done)) return
       // Partitions added to a followed topic are looked for when the read has caught up, and at least
       // once a second while it has not.
-      if (progressed && (!known || Date.now() - grownAt < GROWTH_CHECK_MS)) continue
+      if (progressed && (!growth.watching || Date.now() - grownAt < GROWTH_CHECK_MS)) continue
       if (!follow) return
       let grown = false
       this.reading(`cannot read store ${this.location}`, () => {
